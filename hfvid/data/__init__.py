@@ -1,0 +1,1 @@
+"""Video data: decoding, clip sampling, transformations, data sets and the synthetic SynthMotion set."""

