@@ -1,0 +1,299 @@
+"""Frame-accurate clip decoding from any video source, with torchcodec (default) or PyAV.
+
+``VideoReader(source, backend)`` opens a video once and serves ``get_frames(indices)`` for many clips;
+``read_frames`` / ``read_metadata`` are one-shot helpers. Sources: paths, bytes, binary files, ``datasets``
+Video values. Frames are uint8 RGB (T, 3, H, W); unreadable input raises ``VideoDecodeError``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import io
+import itertools
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import av
+import numpy as np
+import torch
+from torchcodec.decoders import VideoDecoder
+
+BACKENDS = ("torchcodec", "pyav")
+
+# Single-frame streams of these codecs are pictures (FFmpeg opens a .png as a 1-frame "video").
+_STILL_IMAGE_CODECS = frozenset({"png", "mjpeg", "bmp", "tiff", "webp", "gif", "jpeg2000", "qoi"})
+
+
+class VideoDecodeError(ValueError):
+    """Raised for any unreadable video; the message names the source and the reason."""
+
+    source: str
+    reason: str
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"Cannot decode video {source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class VideoMetadata:
+    """What the decoder found in the video stream (exact frame count, from the packets)."""
+
+    num_frames: int
+    fps: float
+    duration: float
+    width: int
+    height: int
+    codec: str | None
+    source: str
+
+
+def _resolve_source(source, backend: str) -> tuple[str | bytes | io.IOBase | VideoDecoder, str]:
+    """Turn ``source`` into something the backend opens (path, bytes, seekable file, torchcodec decoder)
+    and a name for error messages."""
+    if isinstance(source, VideoDecoder):
+        # `datasets.Video()` values: torchcodec reuses the open decoder; PyAV needs the encoded video,
+        # which datasets keeps on the decoder as `_hf_encoded = {"path": ..., "bytes": ...}`.
+        encoded = getattr(source, "_hf_encoded", None)
+        if backend == "torchcodec":
+            return source, "<VideoDecoder>" if encoded is None else encoded["path"] or "<bytes>"
+        if encoded is None:
+            raise VideoDecodeError(
+                "<VideoDecoder>",
+                "the pyav backend needs the encoded video, which only datasets' VideoDecoder values keep; "
+                "use backend='torchcodec' or pass the path/bytes",
+            )
+        source = encoded
+    if isinstance(source, dict):  # `datasets.Video(decode=False)` values
+        path, data = source.get("path"), source.get("bytes")
+        if data is not None:
+            return bytes(data), os.fspath(path) if path is not None else "<bytes>"
+        if path is None:
+            raise VideoDecodeError("<dict>", "both 'path' and 'bytes' are None")
+        source = path
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        return path, path
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "<bytes>"
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        name = name if isinstance(name, str) else "<file-like>"
+        # Both decoders seek in the file; a stream that cannot seek is read into memory.
+        seekable = hasattr(source, "seek") and getattr(source, "seekable", lambda: True)()
+        return (source if seekable else source.read()), name
+    raise TypeError(
+        f"Unsupported video source type {type(source).__name__}: expected a path, bytes, a binary "
+        "file-like object or a datasets Video value"
+    )
+
+
+def _is_empty(source) -> bool:
+    """A 0-byte file or buffer (FFmpeg would only say "Invalid data found")."""
+    if isinstance(source, str):
+        return os.path.isfile(source) and os.path.getsize(source) == 0
+    return isinstance(source, bytes) and not source
+
+
+def _torchcodec_reason(message: str) -> str:
+    """Readable reason from a torchcodec error: drop the C++ location and the "report an issue" text."""
+    message = re.sub(r"^.*\.cpp:\d+, ", "", message.strip().split("\n")[0])
+    if "best video stream is unknown" in message:
+        return "no decodable video stream (audio-only, or a video codec FFmpeg cannot decode)"
+    return message
+
+
+@contextmanager
+def _decoder_errors(source: str):
+    """Re-raise any torchcodec / PyAV failure as a ``VideoDecodeError`` naming ``source``."""
+    try:
+        yield
+    except VideoDecodeError:
+        raise
+    except av.FFmpegError as error:
+        raise VideoDecodeError(source, error.strerror or str(error)) from error
+    except (RuntimeError, ValueError, OSError, EOFError) as error:
+        raise VideoDecodeError(source, _torchcodec_reason(str(error))) from error
+
+
+class _TorchcodecDecoder:
+    """torchcodec in exact seek mode: one scan of the packets gives the exact frame count and index."""
+
+    def __init__(self, source, name: str, num_threads: int):
+        if isinstance(source, VideoDecoder):
+            self._decoder = source
+        else:
+            self._decoder = VideoDecoder(source, seek_mode="exact", num_ffmpeg_threads=num_threads)
+        stream = self._decoder.metadata
+        self.metadata = VideoMetadata(
+            num_frames=stream.num_frames,
+            fps=float(stream.average_fps),
+            duration=float(stream.duration_seconds),
+            width=stream.width,
+            height=stream.height,
+            codec=stream.codec,
+            source=name,
+        )
+
+    def decode(self, indices: list[int]) -> torch.Tensor:
+        frames = self._decoder.get_frames_at(indices).data
+        if tuple(frames.shape[1:]) == (self.metadata.height, self.metadata.width, 3):
+            frames = frames.permute(0, 3, 1, 2)  # a datasets Video(dimension_order="NHWC") decoder
+        return frames
+
+    def close(self):
+        self._decoder = None  # a decoder handed in by the caller stays usable
+
+
+class _PyAVDecoder:
+    """PyAV: scan the packets once for the presentation timestamps and keyframes (exact frame count, like
+    torchcodec's exact mode), then serve frames by seeking to the keyframe before the ones needed."""
+
+    def __init__(self, source, name: str, num_threads: int):
+        self._name = name
+        self._container = av.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        try:
+            self._stream = self._container.streams.best("video")
+            if self._stream is None:
+                kinds = sorted({stream.type for stream in self._container.streams}) or ["no streams"]
+                raise VideoDecodeError(name, f"no video stream (found: {', '.join(kinds)})")
+            if self._stream.codec_context is None:
+                raise VideoDecodeError(name, "no decoder for its video codec in this FFmpeg build")
+            self._stream.codec_context.thread_count = num_threads
+            self._stream.codec_context.thread_type = "AUTO"
+            self.metadata = self._scan()
+        except BaseException:
+            self._container.close()
+            raise
+
+    def _scan(self) -> VideoMetadata:
+        """Read every packet (no decoding) for the frame timestamps, then decode the first frame: it
+        validates the codec and carries the display rotation, which PyAV exposes only on frames."""
+        packets = sorted(
+            (packet.pts, packet.duration or 0, packet.is_keyframe)
+            for packet in self._container.demux(self._stream)
+            if packet.size and packet.pts is not None
+        )
+        self._pts = [pts for pts, _, _ in packets]
+        self._keyframe_pts = [pts for pts, _, is_keyframe in packets if is_keyframe]
+        self._rotation, duration = 0, 0.0
+        width, height = self._stream.width, self._stream.height
+        if packets:
+            self._rotation = self._decode_pts(self._pts[:1])[0].rotation % 360
+            if self._rotation % 180:
+                width, height = height, width
+            end = max(pts + length for pts, length, _ in packets)
+            duration = float((end - self._pts[0]) * self._stream.time_base)
+        fps = len(packets) / duration if duration > 0 else float(self._stream.average_rate or 0)
+        codec = self._stream.codec_context.codec.canonical_name
+        return VideoMetadata(len(packets), fps, duration, width, height, codec, self._name)
+
+    def _decode_pts(self, wanted_pts: list[int]) -> list[av.VideoFrame]:
+        """Decode the frames with these sorted, distinct timestamps: seek to the keyframe before the first,
+        decode forward and stop at the last."""
+        self._container.seek(wanted_pts[0], stream=self._stream, backward=True)
+        wanted, found = set(wanted_pts), []
+        for frame in self._container.decode(self._stream):
+            if frame.pts is None or frame.pts < wanted_pts[0]:
+                continue
+            if not found and frame.pts > wanted_pts[0]:
+                raise VideoDecodeError(self._name, f"seeking skipped the frame at pts {wanted_pts[0]}")
+            if frame.pts in wanted:
+                found.append(frame)
+            if frame.pts >= wanted_pts[-1]:
+                break
+        if len(found) != len(wanted_pts):
+            reason = f"got {len(found)} of {len(wanted_pts)} requested frames (truncated or corrupt stream)"
+            raise VideoDecodeError(self._name, reason)
+        return found
+
+    def decode(self, indices: list[int]) -> torch.Tensor:
+        """Decode GOP by GOP (one seek per group of pictures), so sparse indices skip the GOPs between."""
+        wanted_pts = [self._pts[index] for index in indices]
+        gop_of = functools.partial(bisect.bisect_right, self._keyframe_pts)
+        decoded = []
+        for _, gop_pts in itertools.groupby(wanted_pts, key=gop_of):
+            decoded += self._decode_pts(list(gop_pts))
+        frames = torch.stack([torch.from_numpy(frame.to_ndarray(format="rgb24")) for frame in decoded])
+        frames = frames.permute(0, 3, 1, 2)
+        return torch.rot90(frames, k=self._rotation // 90, dims=(2, 3)).contiguous()
+
+    def close(self):
+        self._container.close()
+
+
+class VideoReader:
+    """Opens a video once (one demuxer/decoder) and serves several clips from it.
+
+    Args:
+        source: a path, encoded bytes, a binary file-like object, or a ``datasets.Video`` value (the
+            torchcodec ``VideoDecoder`` of ``Video()``, or the ``{"path", "bytes"}`` dict of
+            ``Video(decode=False)``).
+        backend: one of ``BACKENDS``; both return the same frames.
+        num_threads: FFmpeg decoding threads (a ``VideoDecoder`` source keeps its own setting).
+    """
+
+    def __init__(self, source, backend: str = "torchcodec", num_threads: int = 1):
+        if backend not in BACKENDS:
+            raise ValueError(f"Unknown video backend {backend!r}; expected one of {BACKENDS}")
+        source, name = _resolve_source(source, backend)
+        if _is_empty(source):
+            raise VideoDecodeError(name, "empty input (0 bytes)")
+        decoder_class = _TorchcodecDecoder if backend == "torchcodec" else _PyAVDecoder
+        with _decoder_errors(name):
+            self._decoder = decoder_class(source, name, num_threads)
+        self.metadata: VideoMetadata = self._decoder.metadata
+        if self.metadata.num_frames == 0:
+            self.close()
+            raise VideoDecodeError(name, "the video stream has no frames")
+        if self.metadata.num_frames == 1 and self.metadata.codec in _STILL_IMAGE_CODECS:
+            self.close()
+            raise VideoDecodeError(name, f"a still image ({self.metadata.codec}), not a video")
+
+    def get_frames(self, indices) -> torch.Tensor:
+        """Frames at ``indices`` (any order, repeats allowed) as uint8 (len(indices), 3, H, W) RGB.
+
+        Each distinct frame is decoded once, in stream order, then gathered into the requested order.
+        """
+        indices = np.asarray(indices)
+        if indices.size == 0:
+            return torch.empty((0, 3, self.metadata.height, self.metadata.width), dtype=torch.uint8)
+        if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer):
+            raise TypeError(f"indices must be a 1-D sequence of ints, got {indices.dtype} {indices.shape}")
+        num_frames = self.metadata.num_frames
+        out_of_range = indices[(indices < 0) | (indices >= num_frames)]
+        if out_of_range.size:
+            raise IndexError(
+                f"Frame indices {out_of_range[:5].tolist()} out of range for video {self.metadata.source}: "
+                f"valid range is [0, {num_frames - 1}] ({num_frames} frames)"
+            )
+        distinct, positions = np.unique(indices, return_inverse=True)
+        with _decoder_errors(self.metadata.source):
+            frames = self._decoder.decode(distinct.tolist())
+        return frames[torch.from_numpy(positions.reshape(-1))]
+
+    def close(self):
+        """Release the decoder (a ``VideoDecoder`` passed in as the source is left open)."""
+        self._decoder.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def read_frames(source, indices, backend: str = "torchcodec") -> tuple[torch.Tensor, VideoMetadata]:
+    """One clip from ``source``: uint8 (len(indices), 3, H, W) RGB frames and the video's metadata."""
+    with VideoReader(source, backend=backend) as reader:
+        return reader.get_frames(indices), reader.metadata
+
+
+def read_metadata(source, backend: str = "torchcodec") -> VideoMetadata:
+    """Metadata of ``source`` without decoding any clip."""
+    with VideoReader(source, backend=backend) as reader:
+        return reader.metadata
