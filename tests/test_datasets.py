@@ -1,0 +1,232 @@
+"""Loaders returning ``datasets`` objects, on tiny fake trees of real H.264 files.
+
+Every fake video's brightness encodes its class (``20 + 30 * class_index``), so decoding a row
+checks that each path was paired with the right label.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasets import ClassLabel, Dataset, DatasetDict, Video
+
+from hfvid.data.datasets import load_hmdb51, load_ucf101, load_video_csv, load_video_folder
+from hfvid.data.encoding import write_mp4
+
+
+@pytest.fixture(scope="module")
+def class_mp4s(tmp_path_factory) -> list[bytes]:
+    """Bytes of 8 tiny mp4s; video k is uniformly 20 + 30 * k bright."""
+    folder = tmp_path_factory.mktemp("class_videos")
+    videos = []
+    for k in range(8):
+        frames = np.full((4, 16, 16, 3), 20 + 30 * k, dtype=np.uint8)
+        videos.append(Path(write_mp4(folder / f"{k}.mp4", frames, fps=8, crf=0)).read_bytes())
+    return videos
+
+
+def put(path: Path, video: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(video)
+    return path
+
+
+def decoded_class(row) -> int:
+    """The class index a decoded row's video shows (inverse of the brightness code)."""
+    mean = row["video"].get_frames_at([0]).data.float().mean().item()
+    return round((mean - 20) / 30)
+
+
+def assert_rows_match_labels(dataset: Dataset, class_index: dict[str, int]) -> None:
+    """Each row's video shows the class its label names (class_index: name -> brightness code)."""
+    names = dataset.features["label"].names
+    for row in dataset:
+        assert decoded_class(row) == class_index[names[row["label"]]]
+
+
+# ----------------------------------------------------------------------------- folders
+
+
+def test_folder_of_class_folders(tmp_path, class_mp4s):
+    codes = {"dog": 0, "cat": 1, "bird": 2}
+    for name, stems in {"dog": ["a.mp4", "b.AVI"], "cat": ["c.mkv", "d.webm", "e.MOV"], "bird": ["f.mp4"]}.items():
+        for stem in stems:
+            put(tmp_path / name / stem, class_mp4s[codes[name]])
+    (tmp_path / "cat" / "notes.txt").write_text("not a video")
+    put(tmp_path / "cat" / ".hidden.mp4", class_mp4s[0])
+    dataset = load_video_folder(tmp_path)
+    assert isinstance(dataset, Dataset) and len(dataset) == 6
+    assert dataset.features["label"] == ClassLabel(names=["bird", "cat", "dog"])
+    assert dataset.features["video"] == Video(decode=True)
+    assert np.bincount(dataset["label"]).tolist() == [1, 3, 2]
+    assert_rows_match_labels(dataset, codes)
+    raw = load_video_folder(tmp_path, decode=False)
+    assert all(os.path.isabs(row["video"]["path"]) and row["video"]["bytes"] is None for row in raw)
+    with pytest.raises(ValueError, match="splits"):
+        load_video_folder(tmp_path, splits=["train"])
+
+
+def test_folder_of_split_folders_shares_one_class_label(tmp_path, class_mp4s):
+    codes = {"jump": 3, "run": 4, "walk": 5}
+    for split, per_class in {"train": {"jump": 2, "run": 2, "walk": 1}, "test": {"jump": 1, "walk": 1}}.items():
+        for name, count in per_class.items():
+            for index in range(count):
+                put(tmp_path / split / name / f"{index}.mp4", class_mp4s[codes[name]])
+    dataset = load_video_folder(tmp_path)
+    assert isinstance(dataset, DatasetDict) and set(dataset) == {"train", "test"}
+    for split in dataset.values():
+        assert split.features["label"].names == ["jump", "run", "walk"]
+        assert_rows_match_labels(split, codes)
+    assert np.bincount(dataset["train"]["label"]).tolist() == [2, 2, 1]
+    assert np.bincount(dataset["test"]["label"], minlength=3).tolist() == [1, 0, 1]
+    only_test = load_video_folder(tmp_path, splits=["test"])
+    assert list(only_test) == ["test"] and only_test["test"].features["label"].names == ["jump", "run", "walk"]
+    with pytest.raises(FileNotFoundError, match="validation"):
+        load_video_folder(tmp_path, splits=["validation"])
+    put(tmp_path / "stray_class" / "x.mp4", class_mp4s[0])
+    with pytest.raises(ValueError, match="mixes"):
+        load_video_folder(tmp_path)
+
+
+def test_folder_errors_name_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing"):
+        load_video_folder(tmp_path / "missing")
+    (tmp_path / "empty_class").mkdir()
+    with pytest.raises(FileNotFoundError, match="no videos"):
+        load_video_folder(tmp_path)
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def test_csv_resolves_relative_paths_and_sorts_labels(tmp_path, class_mp4s):
+    put(tmp_path / "clips" / "one.mp4", class_mp4s[1])
+    put(tmp_path / "clips" / "two.avi", class_mp4s[2])
+    absolute = put(tmp_path / "elsewhere" / "three.mp4", class_mp4s[1])
+    csv_path = tmp_path / "lists" / "videos.csv"
+    csv_path.parent.mkdir()
+    csv_path.write_text(f"path,label\n../clips/one.mp4,wave\n../clips/two.avi,clap\n{absolute},wave\n")
+    dataset = load_video_csv(csv_path)
+    assert dataset.features["label"].names == ["clap", "wave"]
+    assert dataset["label"] == [1, 0, 1]
+    assert_rows_match_labels(dataset, {"wave": 1, "clap": 2})
+
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("file,class\nclips/one.mp4,10\nclips/two.avi,2\nclips/one.mp4,0\n")
+    dataset = load_video_csv(numeric, video_column="file", label_column="class", decode=False)
+    assert dataset.features["label"].names == ["0", "2", "10"], "integer labels sort numerically"
+    assert dataset["label"] == [2, 1, 0]
+    assert dataset[1]["video"]["path"] == str(tmp_path / "clips" / "two.avi")
+
+
+def test_csv_errors_name_the_row_or_column(tmp_path, class_mp4s):
+    put(tmp_path / "a.mp4", class_mp4s[0])
+    missing = tmp_path / "missing.csv"
+    missing.write_text("path,label\na.mp4,x\nnot_there.mp4,y\n")
+    with pytest.raises(FileNotFoundError, match=r"not_there\.mp4 \(listed at .*missing\.csv:3\)"):
+        load_video_csv(missing)
+    with pytest.raises(ValueError, match="'video'.*header has \\['path', 'label'\\]"):
+        load_video_csv(missing, video_column="video")
+    with pytest.raises(FileNotFoundError, match="nowhere.csv"):
+        load_video_csv(tmp_path / "nowhere.csv")
+
+
+# ----------------------------------------------------------------------------- UCF101
+
+UCF_CLASSES = ["YoYo", "ApplyEyeMakeup", "Basketball"]  # classInd order, deliberately not sorted
+
+
+def make_ucf101(root: Path, split_dir: Path, class_mp4s: list[bytes]) -> None:
+    """A 3-class UCF101 tree: groups g01-g02 test, g08-g09 train (2 clips each); CRLF lists like the official ones."""
+    split_dir.mkdir(parents=True)
+    (split_dir / "classInd.txt").write_text("".join(f"{i + 1} {name}\r\n" for i, name in enumerate(UCF_CLASSES)))
+    train, test = [], []
+    for index, name in enumerate(UCF_CLASSES):
+        for group in (1, 2, 8, 9):
+            for clip in (1, 2):
+                relative = f"{name}/v_{name}_g{group:02d}_c{clip:02d}.avi"  # mp4 content under the listed name
+                put(root / relative, class_mp4s[index])
+                if group < 8:
+                    test.append(relative)
+                else:
+                    train.append(f"{relative} {index + 1}")
+    (split_dir / "trainlist01.txt").write_text("\r\n".join(train) + "\r\n")
+    (split_dir / "testlist01.txt").write_text("\r\n".join(test) + "\r\n")
+
+
+def test_ucf101_official_lists(tmp_path, class_mp4s):
+    root, split_dir = tmp_path / "UCF-101", tmp_path / "ucfTrainTestlist"
+    make_ucf101(root, split_dir, class_mp4s)
+    dataset = load_ucf101(root, split_dir, fold=1)
+    assert set(dataset) == {"train", "test"}
+    for split in dataset.values():
+        assert split.features["label"].names == UCF_CLASSES
+        assert np.bincount(split["label"]).tolist() == [4, 4, 4]
+        assert_rows_match_labels(split, {name: index for index, name in enumerate(UCF_CLASSES)})
+    raw = load_ucf101(root, split_dir, decode=False)
+    assert raw["test"][0]["video"]["path"] == str(root / "YoYo" / "v_YoYo_g01_c01.avi")
+    assert "_g08_" in raw["train"][0]["video"]["path"]
+
+
+def test_ucf101_errors_name_the_file(tmp_path, class_mp4s):
+    root, split_dir = tmp_path / "UCF-101", tmp_path / "ucfTrainTestlist"
+    make_ucf101(root, split_dir, class_mp4s)
+    with pytest.raises(FileNotFoundError, match="trainlist02.txt"):
+        load_ucf101(root, split_dir, fold=2)
+    with pytest.raises(ValueError, match="fold"):
+        load_ucf101(root, split_dir, fold=4)
+    (root / "Basketball" / "v_Basketball_g09_c02.avi").unlink()
+    with pytest.raises(FileNotFoundError, match=r"v_Basketball_g09_c02\.avi \(listed at .*trainlist01\.txt:12\)"):
+        load_ucf101(root, split_dir)
+    (split_dir / "trainlist01.txt").write_text("YoYo/v_YoYo_g08_c01.avi 2\n")
+    with pytest.raises(ValueError, match=r"trainlist01\.txt:1: class id 2 does not match folder 'YoYo'"):
+        load_ucf101(root, split_dir)
+
+
+# ----------------------------------------------------------------------------- HMDB51
+
+HMDB_CLASSES = ["brush_hair", "cartwheel", "catch"]
+
+
+def make_hmdb51(root: Path, split_dir: Path, class_mp4s: list[bytes]) -> None:
+    """3 classes x 5 videos: ids 1, 1, 2, 0, 1 (train, train, test, unused, train), trailing spaces as officially."""
+    split_dir.mkdir(parents=True)
+    for index, name in enumerate(HMDB_CLASSES):
+        lines = []
+        for number, split_id in enumerate((1, 1, 2, 0, 1)):
+            video = f"{name}_clip_{number}.avi"
+            put(root / name / video, class_mp4s[index])
+            lines.append(f"{video} {split_id} \n")
+        (split_dir / f"{name}_test_split1.txt").write_text("".join(lines))
+        (split_dir / f"{name}_test_split2.txt").write_text("".join(line.replace(" 0 ", " 2 ") for line in lines))
+
+
+def test_hmdb51_official_splits(tmp_path, class_mp4s):
+    root, split_dir = tmp_path / "hmdb51", tmp_path / "testTrainMulti_7030_splits"
+    make_hmdb51(root, split_dir, class_mp4s)
+    dataset = load_hmdb51(root, split_dir, fold=1)
+    assert set(dataset) == {"train", "test"}
+    assert dataset["train"].features["label"].names == HMDB_CLASSES
+    assert np.bincount(dataset["train"]["label"]).tolist() == [3, 3, 3]
+    assert np.bincount(dataset["test"]["label"]).tolist() == [1, 1, 1]
+    for split in dataset.values():
+        assert_rows_match_labels(split, {name: index for index, name in enumerate(HMDB_CLASSES)})
+    paths = load_hmdb51(root, split_dir, fold=1, decode=False)["test"]["video"]
+    assert [Path(video["path"]).name for video in paths] == [f"{name}_clip_2.avi" for name in HMDB_CLASSES]
+    assert np.bincount(load_hmdb51(root, split_dir, fold=2)["test"]["label"]).tolist() == [2, 2, 2]
+
+
+def test_hmdb51_errors_name_the_file(tmp_path, class_mp4s):
+    root, split_dir = tmp_path / "hmdb51", tmp_path / "splits"
+    make_hmdb51(root, split_dir, class_mp4s)
+    with pytest.raises(FileNotFoundError, match=r"_test_split3\.txt"):
+        load_hmdb51(root, split_dir, fold=3)
+    (root / "catch" / "catch_clip_3.avi").unlink()  # unused in fold 1: not needed
+    assert len(load_hmdb51(root, split_dir, fold=1)["train"]) == 9
+    (root / "catch" / "catch_clip_4.avi").unlink()
+    with pytest.raises(FileNotFoundError, match=r"catch_clip_4\.avi \(listed at .*catch_test_split1\.txt:5\)"):
+        load_hmdb51(root, split_dir, fold=1)
+    (split_dir / "catch_test_split1.txt").write_text("catch_clip_0.avi 3\n")
+    with pytest.raises(ValueError, match=r"catch_test_split1\.txt:1"):
+        load_hmdb51(root, split_dir, fold=1)
