@@ -1,0 +1,16 @@
+"""Feature-level evaluation protocols: retrieval recall, kNN and linear probes, and their plots."""
+
+from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve
+from hfvid.evaluation.probes import knn_accuracy, knn_classify, linear_probe
+from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall, topk_cosine_neighbours
+
+__all__ = [
+    "RECALL_KS",
+    "knn_accuracy",
+    "knn_classify",
+    "linear_probe",
+    "plot_confusion_matrix",
+    "plot_recall_curve",
+    "retrieval_recall",
+    "topk_cosine_neighbours",
+]

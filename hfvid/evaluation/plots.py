@@ -1,0 +1,85 @@
+"""Figures for evaluation results: retrieval recall curves and confusion matrices.
+
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot), so plotting works headless and
+neither changes nor depends on the global backend.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+MAX_LABELLED_CLASSES = 40  # above this, class names would overlap: ticks are left unlabelled
+MAX_ANNOTATED_CLASSES = 15  # above this, per-cell counts would be unreadable
+
+
+def _save(figure: Figure, path: str | os.PathLike) -> str:
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    FigureCanvasAgg(figure)
+    figure.savefig(path, dpi=150, bbox_inches="tight")
+    return path
+
+
+def plot_recall_curve(results: dict[str, dict[str, float]], path: str | os.PathLike) -> str:
+    """R@k against k (log scale), one line per model; ``results`` maps a model name to
+    ``retrieval_recall``'s ``{"R@1": ..., ...}`` (values in [0, 1], drawn in %). Returns ``path``."""
+    if not results:
+        raise ValueError("results is empty: nothing to plot")
+    figure = Figure(figsize=(5, 3.5))
+    axes = figure.add_subplot()
+    all_ks = set()
+    for name, recalls in results.items():
+        ks = sorted(int(key.removeprefix("R@")) for key in recalls)
+        all_ks.update(ks)
+        axes.plot(ks, [100 * recalls[f"R@{k}"] for k in ks], marker="o", label=name)
+    axes.set_xscale("log")
+    axes.set_xticks(sorted(all_ks), labels=[str(k) for k in sorted(all_ks)])
+    axes.minorticks_off()
+    axes.set_ylim(0, 100)
+    axes.set_xlabel("k (nearest neighbours)")
+    axes.set_ylabel("R@k (%)")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def plot_confusion_matrix(
+    confusion: torch.Tensor | np.ndarray,
+    class_names: list[str],
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> str:
+    """Confusion matrix (rows = true class, columns = predicted), coloured by the share of each true
+    class (so rare classes are as visible as frequent ones); counts are written in the cells of
+    small matrices. Returns ``path``."""
+    confusion = np.asarray(confusion)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or confusion.shape[0] == 0:
+        raise ValueError(f"confusion must be a non-empty (C, C) matrix, got shape {confusion.shape}")
+    num_classes = confusion.shape[0]
+    if len(class_names) != num_classes:
+        raise ValueError(f"{len(class_names)} class names for a {num_classes}-class confusion matrix")
+    row_totals = confusion.sum(axis=1, keepdims=True)
+    shares = confusion / np.maximum(row_totals, 1)
+    size = min(4 + 0.25 * num_classes, 20)
+    figure = Figure(figsize=(size, size))
+    axes = figure.add_subplot()
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of true class")
+    if num_classes <= MAX_LABELLED_CLASSES:
+        axes.set_xticks(range(num_classes), labels=class_names, rotation=90)
+        axes.set_yticks(range(num_classes), labels=class_names)
+    if num_classes <= MAX_ANNOTATED_CLASSES:
+        for row in range(num_classes):
+            for column in range(num_classes):
+                colour = "white" if shares[row, column] > 0.5 else "black"
+                axes.text(column, row, str(confusion[row, column]), ha="center", va="center", color=colour, fontsize=8)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("true class")
+    if title is not None:
+        axes.set_title(title)
+    return _save(figure, path)
