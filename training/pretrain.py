@@ -1,0 +1,305 @@
+"""Self-supervised pre-training of any hfvid method, under `accelerate launch` or plain `python`.
+
+    accelerate launch training/pretrain.py                      # the main job: tiny TransRank on SynthMotion
+    accelerate launch --multi_gpu --num_processes 2 training/pretrain.py   # 2 processes (GPUs, or CPU/gloo)
+    accelerate launch training/pretrain.py --model transrank-r3d18 --dataset /data/ucf101_videofolder \\
+        --batch_size 16 --max_steps 20000 --mixed_precision bf16
+    python training/pretrain.py --config my_run.yaml --max_steps 100   # YAML keys = option names
+
+The method's model computes its own loss from ``pixel_values_videos``; its video processor turns a
+video into that input (see `hfvid.data.pretraining`). Data is streamed (`datasets` IterableDataset,
+shuffle buffer, disjoint shards per process); unreadable videos are skipped and counted. Checkpoints
+are written atomically every ``--checkpointing_steps``; ``--resume`` continues from the newest one
+and reproduces the uninterrupted run exactly on CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from datasets.distributed import split_dataset_by_node
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_cosine_schedule_with_warmup
+
+from hfvid.data.sources import load_video_dataset
+from hfvid.data.pretraining import PretrainingClips, collate_pretraining
+from hfvid.presets import load_for_pretraining
+
+CHECKPOINT_PREFIX = "checkpoint-"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = parser.add_argument
+    add("--config", help="YAML file whose keys are option names (without --); command-line options win")
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", default="transrank-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
+    group = parser.add_argument_group("data")
+    group.add_argument("--dataset", default="synthmotion", help="'synthmotion' (generated if missing), a videofolder directory, a CSV of path,label, or a Hub dataset name")
+    group.add_argument("--dataset_config", default=None, help="config name of a Hub dataset")
+    group.add_argument("--data_dir", default="data/synthmotion", help="where SynthMotion lives / is generated")
+    group.add_argument("--split", default="train")
+    group.add_argument("--video_column", default="video")
+    group.add_argument("--no_streaming", dest="streaming", action="store_false", help="load the data set fully instead of streaming it")
+    group.add_argument("--shuffle_buffer", type=int, default=1000, help="size of the streaming shuffle buffer (videos)")
+    group.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes for decoding and augmentation")
+    group.add_argument("--decode_backend", default="torchcodec", choices=["torchcodec", "pyav"])
+    group = parser.add_argument_group("optimisation")
+    group.add_argument("--batch_size", type=int, default=8, help="videos per process and step")
+    group.add_argument("--max_steps", type=int, default=300, help="optimiser steps")
+    group.add_argument("--gradient_accumulation_steps", type=int, default=1)
+    group.add_argument("--optimizer", default="adamw", choices=["adamw", "sgd"])
+    group.add_argument("--learning_rate", type=float, default=1e-3)
+    group.add_argument("--weight_decay", type=float, default=1e-4)
+    group.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    group.add_argument("--warmup_steps", type=int, default=20)
+    group.add_argument("--max_grad_norm", type=float, default=1.0, help="gradient clipping; 0 disables it")
+    group.add_argument("--mixed_precision", default="no", choices=["no", "bf16", "fp16"])
+    group.add_argument("--seed", type=int, default=0)
+    group = parser.add_argument_group("output")
+    group.add_argument("--output_dir", default=None, help="defaults to outputs/<model>-<dataset>")
+    group.add_argument("--logging_steps", type=int, default=10)
+    group.add_argument("--checkpointing_steps", type=int, default=100)
+    group.add_argument("--checkpoints_total_limit", type=int, default=2, help="checkpoints kept")
+    group.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
+    group.add_argument("--push_to_hub", action="store_true")
+    group.add_argument("--hub_model_id", default=None)
+    group.add_argument("--private", action="store_true")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args, _ = parser.parse_known_args(argv)
+    if args.config:
+        options = yaml.safe_load(Path(args.config).read_text()) or {}
+        unknown = sorted(set(options) - set(vars(args)))
+        if unknown:
+            parser.error(f"{args.config}: unknown options {unknown}")
+        parser.set_defaults(**options)
+    args = parser.parse_args(argv)
+    if args.output_dir is None:
+        dataset_name = Path(args.dataset.rstrip("/")).name.replace(".csv", "")
+        args.output_dir = os.path.join("outputs", f"{Path(args.model.rstrip('/')).name}-{dataset_name}")
+    return args
+
+
+class RunState:
+    """Where the run is: optimiser steps, epoch, batches of this process in the epoch, skipped videos."""
+
+    def __init__(self):
+        self.step, self.epoch, self.batches_in_epoch, self.num_skipped = 0, 0, 0, 0
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(vars(self)))
+
+    def load(self, path: Path) -> None:
+        vars(self).update(json.loads(path.read_text()))
+
+
+def checkpoints(output_dir: Path) -> list[Path]:
+    """Complete checkpoints, oldest first (a checkpoint folder appears only once fully written)."""
+    found = [p for p in (output_dir / "checkpoints").glob(f"{CHECKPOINT_PREFIX}*") if p.name[len(CHECKPOINT_PREFIX) :].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX) :]))
+
+
+def save_checkpoint(accelerator: Accelerator, state: RunState, output_dir: Path, keep: int) -> None:
+    """Write the checkpoint into a temporary folder, then rename it: a kill mid-save leaves the previous one intact."""
+    final = output_dir / "checkpoints" / f"{CHECKPOINT_PREFIX}{state.step}"
+    partial = final.with_name(f"partial-{final.name}")
+    if accelerator.is_main_process and partial.exists():
+        shutil.rmtree(partial)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(partial))
+    state.save(partial / f"run_state_{accelerator.process_index}.json")
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(partial, final)
+        for old in checkpoints(output_dir)[:-keep]:
+            shutil.rmtree(old)
+    accelerator.wait_for_everyone()
+
+
+def video_stream(args, rank: int, world_size: int):
+    """This process's share of the videos: a shuffled `datasets` IterableDataset, disjoint across processes."""
+    dataset = load_video_dataset(
+        args.dataset,
+        split=args.split,
+        streaming=args.streaming,
+        config_name=args.dataset_config,
+        synthmotion_dir=args.data_dir,
+        decode=False,
+        video_column=args.video_column,
+    )
+    if not args.streaming:
+        dataset = dataset.to_iterable_dataset(num_shards=max(1, min(len(dataset), 64)))
+    dataset = dataset.shuffle(seed=args.seed, buffer_size=args.shuffle_buffer)
+    return split_dataset_by_node(dataset, rank=rank, world_size=world_size)
+
+
+def make_loader(args, processor, accelerator: Accelerator) -> tuple[PretrainingClips, DataLoader]:
+    dataset = video_stream(args, accelerator.process_index, accelerator.num_processes)
+    clips = PretrainingClips(
+        dataset,
+        processor,
+        video_column=args.video_column,
+        seed=args.seed,
+        rank=accelerator.process_index,
+        backend=args.decode_backend,
+    )
+    loader = DataLoader(
+        clips,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        collate_fn=collate_pretraining,
+        persistent_workers=False,
+    )
+    return clips, loader
+
+
+def scalar_metrics(output) -> dict[str, float]:
+    """Every per-task loss and mean accuracy a method's output reports, as flat scalars."""
+    metrics = {}
+    for field, prefix in (("task_losses", "loss"), ("accuracy", "accuracy")):
+        for task, value in (getattr(output, field, None) or {}).items():
+            metrics[f"{prefix}/{task}"] = value.float().mean().item()
+    return metrics
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Run pre-training; returns the run summary that is also written to ``training_info.json``."""
+    output_dir = Path(args.output_dir)
+    accelerator = Accelerator(
+        # Without a GPU, run on CPU processes (gloo) even under `accelerate launch --multi_gpu`.
+        cpu=not torch.accelerator.is_available(),
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=args.mixed_precision,
+        log_with="tensorboard",
+        project_dir=str(output_dir),
+    )
+    set_seed(args.seed)
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    model, processor = load_for_pretraining(args.model)
+    clips, loader = make_loader(args, processor, accelerator)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if args.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay)
+    else:
+        optimizer = torch.optim.SGD(params, lr=args.learning_rate, momentum=args.momentum, weight_decay=args.weight_decay)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.max_steps)
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    accelerator.init_trackers("pretrain", config={k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))})
+
+    state = RunState()
+    if args.resume and checkpoints(output_dir):
+        latest = checkpoints(output_dir)[-1]
+        accelerator.load_state(str(latest))
+        state.load(latest / f"run_state_{accelerator.process_index}.json")
+        accelerator.print(f"resumed from {latest} at step {state.step}")
+
+    metrics_path = output_dir / "metrics.jsonl"
+    progress = tqdm(total=args.max_steps, initial=state.step, desc="pre-training", disable=not accelerator.is_main_process)
+    clips_per_video = None
+    started, step_started, clips_seen = time.perf_counter(), time.perf_counter(), 0
+    while state.step < args.max_steps:
+        clips.set_epoch(state.epoch)
+        batches = iter(loader)
+        for _ in range(state.batches_in_epoch):  # resuming: regenerate and drop what this epoch already used
+            next(batches)
+        for batch in batches:
+            state.batches_in_epoch += 1
+            state.num_skipped += batch["num_skipped"]
+            if batch["pixel_values_videos"] is None:
+                continue
+            pixel_values = batch["pixel_values_videos"].to(accelerator.device)
+            clips_per_video = pixel_values.shape[1]
+            clips_seen += pixel_values.shape[0] * clips_per_video
+            with accelerator.accumulate(model):
+                output = model(pixel_values_videos=pixel_values)
+                accelerator.backward(output.loss)
+                if accelerator.sync_gradients and args.max_grad_norm > 0:
+                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            if not accelerator.sync_gradients:
+                continue
+            state.step += 1
+            progress.update(1)
+            loss = accelerator.reduce(output.loss.detach(), reduction="mean").item()
+            if state.step % args.logging_steps == 0 or state.step == args.max_steps:
+                elapsed = time.perf_counter() - step_started
+                metrics = {
+                    "loss": loss,
+                    "lr": scheduler.get_last_lr()[0],
+                    "clips_per_second": clips_seen * accelerator.num_processes / max(elapsed, 1e-9),
+                    **scalar_metrics(output),
+                }
+                accelerator.log(metrics, step=state.step)
+                progress.set_postfix(loss=f"{loss:.4f}")
+                step_started, clips_seen = time.perf_counter(), 0
+            if accelerator.is_main_process:
+                with metrics_path.open("a") as f:
+                    f.write(json.dumps({"step": state.step, "loss": loss}) + "\n")
+            if state.step % args.checkpointing_steps == 0 or state.step == args.max_steps:
+                save_checkpoint(accelerator, state, output_dir, args.checkpoints_total_limit)
+            if state.step >= args.max_steps:
+                break
+        else:
+            state.epoch += 1
+            state.batches_in_epoch = 0
+            if state.step == 0 and state.epoch > 1 and clips_per_video is None:
+                raise RuntimeError(f"no readable video in {args.dataset} ({state.num_skipped} skipped)")
+    progress.close()
+
+    num_skipped = int(accelerator.reduce(torch.tensor(state.num_skipped, device=accelerator.device), reduction="sum").item())
+    summary = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "split": args.split,
+        "steps": state.step,
+        "epochs_started": state.epoch + 1,
+        "batch_size_per_process": args.batch_size,
+        "num_processes": accelerator.num_processes,
+        "gradient_accumulation_steps": args.gradient_accumulation_steps,
+        "learning_rate": args.learning_rate,
+        "optimizer": args.optimizer,
+        "mixed_precision": args.mixed_precision,
+        "seed": args.seed,
+        "num_skipped_videos": num_skipped,
+        "wall_seconds_this_session": round(time.perf_counter() - started, 1),
+        "device": str(accelerator.device),
+    }
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.save_pretrained(output_dir)
+        processor.save_pretrained(output_dir)
+        (output_dir / "training_info.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"skipped {num_skipped} unreadable videos" if num_skipped else "no unreadable videos")
+    accelerator.end_training()
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    train(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
