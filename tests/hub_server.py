@@ -17,11 +17,17 @@ constants at import time, so setting the environment variables afterwards has no
   transformers' `from_pretrained`; only values copied elsewhere at import time (e.g. transformers'
   `HF_MODULES_CACHE` for remote code) are not redirected.
 
+Missing files: olah 0.5.4's mirror answers a missing file of an existing repo with 401 `RepoNotFound` (it
+falls through to its upstream path), where the Hub answers 404 `EntryNotFound`. transformers probes optional
+files (`processor_config.json`, `preprocessor_config.json`, ...) and treats `RepoNotFound` as fatal, so
+`serve_local_hub` puts a small pass-through proxy in front of olah that turns exactly that answer, for the
+`/resolve/` URL of a repo it serves, into the Hub's 404 `EntryNotFound`. Everything else is olah's answer.
+
 Limits of olah's offline mirror mode (olah 0.5.4):
 - Revisions are whatever git resolves in the repo: `serve_local_hub` commits everything on `main`; a commit
   hash, or a branch/tag later added to `<tmp_dir>/mirrors/models/<repo_id>`, is served too (read live).
-- A missing repository, revision or file all answer 401 `RepoNotFound`, which huggingface_hub raises as
-  `RepositoryNotFoundError` (the real Hub gives `RevisionNotFoundError` / `EntryNotFoundError`).
+- A missing repository or revision answers 401 `RepoNotFound`, which huggingface_hub raises as
+  `RepositoryNotFoundError` (the real Hub gives `RevisionNotFoundError` for a revision).
 - `/api/models/<id>` without a revision answers 401 (olah only resolves the latest commit from its upstream
   cache), so call `HfApi().model_info(repo_id, revision="main")`; downloads always pass a revision.
 - A non-UTF-8 file of 121-149 bytes gets HTTP 500 (olah decodes files of that size as possible LFS
@@ -30,6 +36,7 @@ Limits of olah's offline mirror mode (olah 0.5.4):
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -42,7 +49,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 
 START_TIMEOUT_S = 30.0
 
@@ -149,9 +158,54 @@ def serve_local_hub(repos: Mapping[str, str | Path], tmp_dir: Path, port: int | 
             )
         try:
             _wait_until_serving(proc, endpoint, list(repos), log_path)
-            yield endpoint
+            with _entry_not_found_proxy(port, list(repos)) as proxy_endpoint:
+                yield proxy_endpoint
         finally:
             _stop(proc)
+
+
+@contextmanager
+def _entry_not_found_proxy(olah_port: int, repo_ids: list[str]) -> Iterator[str]:
+    """Forward every request to olah unchanged, except olah's 401 `RepoNotFound` for a missing file of a
+    served repo, which becomes the Hub's 404 `EntryNotFound` (see the module docstring)."""
+    resolve_prefixes = tuple(f"/{repo_id}/resolve/" for repo_id in repo_ids)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _forward(self):
+            connection = http.client.HTTPConnection("127.0.0.1", olah_port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            connection.request(self.command, self.path, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            status, reply_headers = response.status, response.getheaders()
+            connection.close()
+            if status == 401 and response.getheader("x-error-code") == "RepoNotFound" and self.path.startswith(resolve_prefixes):
+                status, body = 404, b'{"error": "Entry not found"}'
+                reply_headers = [("Content-Type", "application/json"), ("x-error-code", "EntryNotFound")]
+            self.send_response(status)
+            for key, value in reply_headers:
+                if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                    self.send_header(key, value)
+            # A HEAD answer announces the size of the body a GET would get.
+            length = response.getheader("content-length") if self.command == "HEAD" and status < 400 else len(body)
+            self.send_header("Content-Length", str(length or 0))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = _forward
+
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _wait_until_serving(proc: subprocess.Popen, endpoint: str, repo_ids: list[str], log_path: Path) -> None:
