@@ -1,0 +1,59 @@
+"""training/finetune.py: Trainer fine-tuning from a pre-trained hfvid checkpoint on SynthMotion."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForVideoClassification
+
+import hfvid
+from hfvid.data.collators import VideoClassificationCollator
+from hfvid.data.decoding import VideoDecodeError
+from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
+from hfvid.models.transrank import TransRankForPreTraining, TransRankVideoProcessor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+import finetune  # noqa: E402
+
+
+def save_pretrained_tiny(folder: Path) -> TransRankForPreTraining:
+    config = hfvid.get_config("transrank-r3d18-tiny")
+    torch.manual_seed(0)
+    model = TransRankForPreTraining(config)
+    model.save_pretrained(folder)
+    TransRankVideoProcessor.from_model_config(config).save_pretrained(folder)
+    return model
+
+
+def test_finetune_a_few_steps_from_a_pretrained_checkpoint(synthmotion_dir, tmp_path):
+    pretrained = save_pretrained_tiny(tmp_path / "pretrained")
+    out = tmp_path / "finetuned"
+    metrics = finetune.finetune(
+        finetune.build_parser().parse_args(
+            ["--model", str(tmp_path / "pretrained"), "--dataset", synthmotion_dir, "--output_dir", str(out),
+             "--max_steps", "3", "--per_device_train_batch_size", "4", "--logging_steps", "1"]
+        )
+    )
+    assert 0.0 <= metrics["eval_accuracy"] <= 1.0
+    assert json.loads((out / "eval_results.json").read_text())["eval_accuracy"] == metrics["eval_accuracy"]
+    model = AutoModelForVideoClassification.from_pretrained(out)
+    assert [model.config.id2label[i] for i in range(8)] == list(SYNTHMOTION_CLASSES)
+    # Started from the pre-trained backbone: the stem moved only by 3 small steps.
+    start = pretrained.transrank.backbone.stem.conv.weight
+    assert torch.allclose(model.transrank.backbone.stem.conv.weight, start, atol=0.05)
+    assert not torch.equal(model.transrank.backbone.stem.conv.weight, start)
+
+
+def test_collator_drops_unreadable_videos_and_names_them(synthmotion_dir, tmp_path):
+    processor = TransRankVideoProcessor.from_model_config(hfvid.get_config("transrank-r3d18-tiny"))
+    dataset = load_synthmotion(synthmotion_dir, split="train", decode=False)
+    (tmp_path / "bad.mp4").write_text("not a video")
+    examples = [dataset[0], {"video": {"path": str(tmp_path / "bad.mp4"), "bytes": None}, "label": 3}, dataset[1]]
+    for train in (True, False):
+        batch = VideoClassificationCollator(processor, train=train)(examples)
+        assert batch["pixel_values_videos"].shape == (2, 8, 3, 32, 32)
+        assert batch["labels"].tolist() == [dataset[0]["label"], dataset[1]["label"]]
+    with pytest.raises(VideoDecodeError, match="bad.mp4"):
+        VideoClassificationCollator(processor, train=True)(examples[1:2])
