@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "training"))
 import pretrain  # noqa: E402
 
-TINY_RUN = ["--model", "transrank-r3d18-tiny", "--batch_size", "2", "--logging_steps", "1", "--warmup_steps", "1"]
+TINY_RUN = ["--model", "transrank-r3d18-tiny", "--batch_size", "2", "--logging_steps", "1", "--warmup_steps", "1", "--no_evaluate"]
 
 
 def run_in_process(argv: list[str]) -> dict:

@@ -31,10 +31,14 @@ from accelerate.utils import set_seed
 from datasets.distributed import split_dataset_by_node
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from transformers import get_cosine_schedule_with_warmup
+from huggingface_hub.repocard_data import model_index_to_eval_results
+from transformers import AutoModel, get_cosine_schedule_with_warmup
 
 from hfvid.data.sources import load_video_dataset
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining
+from hfvid.evaluation.plots import plot_training_loss
+from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, to_model_index, write_comparison, write_results
+from hfvid.hub.model_card import write_model_card
 from hfvid.presets import load_for_pretraining
 
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -68,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--max_grad_norm", type=float, default=1.0, help="gradient clipping; 0 disables it")
     group.add_argument("--mixed_precision", default="no", choices=["no", "bf16", "fp16"])
     group.add_argument("--seed", type=int, default=0)
+    group = parser.add_argument_group("evaluation (after pre-training, against the same model with random weights)")
+    group.add_argument("--no_evaluate", dest="evaluate", action="store_false", help="skip the evaluation")
+    group.add_argument("--eval_split", default="test", help="queries / probe test set; --split is the gallery / probe train set")
+    group.add_argument("--eval_protocols", default="retrieval,knn,linear", help=f"comma-separated, from {','.join(PROTOCOLS)}")
+    group.add_argument("--eval_num_clips", type=int, default=1, help="clips averaged per video")
     group = parser.add_argument_group("output")
     group.add_argument("--output_dir", default=None, help="defaults to outputs/<model>-<dataset>")
     group.add_argument("--logging_steps", type=int, default=10)
@@ -293,7 +302,47 @@ def train(args: argparse.Namespace) -> dict:
         (output_dir / "training_info.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"skipped {num_skipped} unreadable videos" if num_skipped else "no unreadable videos")
     accelerator.end_training()
+    if accelerator.is_main_process:
+        report(args, processor, summary)
     return summary
+
+
+def evaluate_against_random_init(args: argparse.Namespace, processor) -> dict[str, dict]:
+    """Frozen-feature protocols for the pre-trained backbone and for the same architecture with random weights."""
+    output_dir = Path(args.output_dir)
+    pretrained = AutoModel.from_pretrained(output_dir)
+    torch.manual_seed(args.seed)
+    random_init = AutoModel.from_config(pretrained.config)
+    settings = dict(
+        source=args.dataset, train_split=args.split, test_split=args.eval_split, protocols=args.eval_protocols.split(","),
+        num_clips=args.eval_num_clips, batch_size=args.batch_size, seed=args.seed, video_column=args.video_column,
+        backend=args.decode_backend, cache_dir=output_dir / "eval_cache", synthmotion_dir=args.data_dir,
+    )  # fmt: skip
+    return {name: evaluate_model(model, processor, **settings) for name, model in (("pre-trained", pretrained), ("random init", random_init))}
+
+
+def report(args: argparse.Namespace, processor, summary: dict) -> None:
+    """Loss plot, evaluation (unless --no_evaluate), results files and the model card, in the model folder."""
+    output_dir = Path(args.output_dir)
+    rows = [json.loads(line) for line in (output_dir / "metrics.jsonl").read_text().splitlines()]
+    losses = {row["step"]: row["loss"] for row in rows}  # a resumed run rewrote the steps after its checkpoint
+    plot_training_loss(list(losses), list(losses.values()), output_dir / "training_loss.png")
+    dataset_name = Path(args.dataset).name if Path(args.dataset).exists() else args.dataset
+    card = dict(dataset_names=[dataset_name])
+    table = None
+    if args.evaluate:
+        results = evaluate_against_random_init(args, processor)
+        write_results(results["pre-trained"], output_dir, output_dir.name)
+        write_comparison(results, output_dir)
+        table = compare_table(results)
+        model_index = to_model_index(results["pre-trained"], output_dir.name, dataset_name, dataset_name)
+        _, eval_results = model_index_to_eval_results(model_index)
+        plots = [p for p in ("recall_at_k_comparison.png", "confusion_matrix.png") if (output_dir / p).is_file()]
+        card.update(eval_results=eval_results, results_table=table, result_plots=plots)
+    write_model_card(output_dir, summary, **card)
+    print(f"model, processor, card and plots in {output_dir}")
+    if table:
+        print(f"\n{output_dir.name} after {summary['steps']} steps, {dataset_name} {args.eval_split} split:\n\n{table}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -83,3 +83,17 @@ def plot_confusion_matrix(
     if title is not None:
         axes.set_title(title)
     return _save(figure, path)
+
+
+def plot_training_loss(steps, losses, path: str | os.PathLike) -> str:
+    """The pre-training loss against the optimiser step. Returns ``path``."""
+    if len(steps) == 0 or len(steps) != len(losses):
+        raise ValueError(f"need as many losses as steps (at least one), got {len(steps)} and {len(losses)}")
+    figure = Figure(figsize=(5, 3.5))
+    axes = figure.add_subplot()
+    axes.plot(steps, losses, linewidth=1)
+    axes.set_xlabel("step")
+    axes.set_ylabel("loss")
+    axes.set_title("pre-training loss")
+    axes.grid(True, alpha=0.3)
+    return _save(figure, path)

@@ -49,6 +49,8 @@ class TransRankPreTrainedModel(PreTrainedModel):
     base_model_prefix = "transrank"
     main_input_name = "pixel_values_videos"
     input_modalities = "video"
+    # Loading a pre-training checkpoint as a backbone or classifier leaves its transformation heads out.
+    _keys_to_ignore_on_load_unexpected = [r"^heads\."]
 
     def _init_weights(self, module):
         """torchvision's video ResNet initialisation."""

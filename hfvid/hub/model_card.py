@@ -1,0 +1,86 @@
+"""Model cards for hfvid models, rendered from `model_cards/<model_type>.md` with huggingface_hub.
+
+``write_model_card(model_dir, run_info, eval_results)`` reads what the run wrote (``config.json``,
+``training_info.json``) so the card states measured facts, not typed ones, and writes ``README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
+METHOD_NAMES = {"transrank": "TransRank"}
+
+
+def _method_name(config: dict) -> str:
+    name = METHOD_NAMES.get(config["model_type"], config["model_type"])
+    return "TransCls" if config.get("loss") == "cls" else name
+
+
+def provenance(run_info: dict) -> str:
+    """One honest sentence on how the weights were made, from the run's own record."""
+    processes = run_info.get("num_processes", 1)
+    return (
+        f"Pre-trained on `{run_info['dataset']}` ({run_info.get('split', 'train')} split) for {run_info['steps']} "
+        f"optimiser steps of {run_info['batch_size_per_process']} videos x {processes} process(es) on "
+        f"`{run_info['device']}`, seed {run_info['seed']}. Nothing else went into these weights."
+    )
+
+
+def write_model_card(
+    model_dir: str | os.PathLike,
+    run_info: dict,
+    eval_results: list[EvalResult] | None = None,
+    results_table: str | None = None,
+    result_plots: list[str] = (),
+    repo_id: str | None = None,
+    dataset_names: list[str] | None = None,
+    license: str = "apache-2.0",
+) -> Path:
+    """Render and write ``model_dir/README.md``; plots are file names inside ``model_dir``."""
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text())
+    template = TEMPLATES / f"{config['model_type']}.md"
+    if not template.is_file():
+        raise FileNotFoundError(f"no model card template for model type {config['model_type']!r} at {template}")
+    repo_id = repo_id or f"hfvid/{model_dir.name}"
+    has_classifier = any(a.endswith("ForVideoClassification") for a in config.get("architectures", []))
+    card_data = ModelCardData(
+        library_name="hfvid",
+        license=license,
+        tags=["self-supervised", "video", "hfvid", config["model_type"]],
+        datasets=dataset_names,
+        pipeline_tag="video-classification" if has_classifier else "feature-extraction",
+        model_name=repo_id,
+        eval_results=eval_results or None,
+    )
+    settings = {
+        key: run_info[key]
+        for key in ("steps", "batch_size_per_process", "num_processes", "learning_rate", "optimizer", "mixed_precision", "seed", "num_skipped_videos")
+        if key in run_info
+    }
+    settings["frames per clip"] = config.get("num_frames")
+    settings["image size"] = config.get("image_size")
+    card = ModelCard.from_template(
+        card_data,
+        template_path=str(template),
+        model_name=repo_id.split("/")[-1],
+        repo_id=repo_id,
+        method_name=_method_name(config),
+        backbone_name=f"{config['backbone']['arch']} {config['backbone']['layers']}",
+        transformations=", ".join(f"`{t}`" for task in config["tasks"] for t in task["transformations"]),
+        hidden_size=config["backbone"]["widths"][-1],
+        margin=config.get("margin"),
+        provenance=provenance(run_info),
+        training_settings=settings,
+        loss_plot="training_loss.png" if (model_dir / "training_loss.png").is_file() else None,
+        results_table=results_table,
+        result_plots=list(result_plots),
+    )
+    path = model_dir / "README.md"
+    card.save(path)
+    return path
