@@ -230,3 +230,19 @@ def test_hmdb51_errors_name_the_file(tmp_path, class_mp4s):
     (split_dir / "catch_test_split1.txt").write_text("catch_clip_0.avi 3\n")
     with pytest.raises(ValueError, match=r"catch_test_split1\.txt:1"):
         load_hmdb51(root, split_dir, fold=1)
+
+
+def test_load_video_dataset_resolves_every_kind_of_source(synthmotion_dir, tmp_path):
+    from hfvid.data.sources import load_video_dataset
+
+    test = load_video_dataset(synthmotion_dir, split="test")
+    assert len(test) == 8 and test.features["label"].names[0] == "translate_left"
+    flat = tmp_path / "flat"
+    for video in sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:4]:
+        (flat / video.parent.name).mkdir(parents=True, exist_ok=True)
+        (flat / video.parent.name / video.name).write_bytes(video.read_bytes())
+    assert len(load_video_dataset(str(flat), split="train")) == 4
+    with pytest.raises(ValueError, match="has no split 'test'"):
+        load_video_dataset(str(flat), split="test")
+    streamed = load_video_dataset(str(flat), split="train", streaming=True)
+    assert len(list(streamed)) == 4

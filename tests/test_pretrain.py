@@ -123,3 +123,24 @@ def test_two_processes_with_accelerate_launch(synthmotion_dir, tmp_path):
     assert sorted(p.name for p in out.glob("*.safetensors")) == ["model.safetensors"]
     assert sorted(p.name for p in (out / "checkpoints" / "checkpoint-3").glob("run_state_*.json")) == ["run_state_0.json", "run_state_1.json"]
     AutoModel.from_pretrained(out)
+
+
+def test_main_job_end_to_end_on_a_reduced_size(synthmotion_dir, tmp_path, capsys):
+    """The main job's path (pre-train, evaluate against random init, card, plots) on the tiny SynthMotion."""
+    from huggingface_hub import ModelCard
+
+    out = tmp_path / "main-job"
+    argv = ["--dataset", synthmotion_dir, "--max_steps", "3", "--batch_size", "2", "--output_dir", str(out)]
+    run_in_process(argv)
+    printed = capsys.readouterr().out.strip()
+    assert "| Metric (%) | pre-trained | random init |" in printed
+    assert printed.splitlines()[-1].startswith("| Linear probe top-1 |")
+    for name in ("model.safetensors", "video_preprocessor_config.json", "training_loss.png", "recall_at_k_comparison.png", "confusion_matrix.png", "results.json"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    card = ModelCard.load(out / "README.md")
+    assert card.data.library_name == "hfvid" and "self-supervised" in card.data.tags
+    names = {result.metric_name for result in card.data.eval_results}
+    assert {"Retrieval R@1", "Retrieval R@5", "Linear probe top-1"} <= names
+    assert "for 3 optimiser steps" in card.text and "![training loss](training_loss.png)" in card.text
+    results = json.loads((out / "results.json").read_text())
+    assert 0.0 <= results["metrics"]["R@1"] <= 1.0

@@ -2,8 +2,9 @@
 
 ``load_video_dataset(source, split)`` accepts:
 - ``"synthmotion"``: the built-in SynthMotion set in ``synthmotion_dir`` (generated there if missing);
-- a folder: SynthMotion output, or a `videofolder` (``<split>/<class>/*.mp4`` or ``<class>/*.mp4``);
-- a ``.csv`` file of ``path,label`` rows;
+- a folder: SynthMotion output, or a `videofolder` (``<split>/<class>/*.mp4``, or ``<class>/*.mp4`` = one
+  "train" split);
+- a ``.csv`` file of ``path,label`` rows (one "train" split);
 - anything else: a Hub dataset name for `datasets.load_dataset`.
 """
 
@@ -37,11 +38,13 @@ def load_video_dataset(
     path = Path(source)
     if (path / "synthmotion.json").is_file():
         return load_synthmotion(path, split=split, streaming=streaming, decode=decode)
-    if path.is_dir():
-        splits = load_video_folder(path, decode=decode)
-        dataset = splits[split] if isinstance(splits, datasets.DatasetDict) else splits
-    elif path.suffix == ".csv":
-        dataset = load_video_csv(path, decode=decode)
+    if path.is_dir() or path.suffix == ".csv":
+        loaded = load_video_folder(path, decode=decode) if path.is_dir() else load_video_csv(path, decode=decode)
+        splits = loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict(train=loaded)
+        if split not in splits:
+            raise ValueError(f"{source} has no split {split!r} (it has {', '.join(splits)}); a folder without split "
+                             "sub-folders and a CSV are one 'train' split")  # fmt: skip
+        dataset = splits[split]
     else:
         dataset = datasets.load_dataset(source, config_name, split=split, streaming=streaming)
         return dataset.cast_column(video_column, datasets.Video(decode=decode))

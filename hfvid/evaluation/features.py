@@ -1,0 +1,130 @@
+"""Frozen features of a video model over a `datasets` split: batched, multi-clip, cached.
+
+``extract_features(model, processor, dataset)`` takes ``num_clips`` uniformly spaced 1x clips of every
+video, runs the model without gradients, averages the clips' pooled features, and returns
+``(features, labels)``. With ``cache_dir`` the result is stored as safetensors under a key made of
+the model's weights, the data and the settings, so evaluating the same model again does not
+re-extract. Under ``accelerate launch`` each process extracts a share and all get the full result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import PartialState
+from accelerate.utils import gather_object
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.sampling import uniform_clips
+
+logger = logging.getLogger(__name__)
+
+
+def clip_indices(num_frames: int, clip_len: int, num_clips: int) -> np.ndarray:
+    """(num_clips, clip_len) frame indices of the evaluation clips of a ``num_frames``-frame video."""
+    return uniform_clips(num_frames, clip_len, num_clips=num_clips)
+
+
+def model_fingerprint(model: torch.nn.Module) -> str:
+    """A hash of the model's class and weights (and buffers): two models with equal weights share it."""
+    digest = hashlib.sha256(type(model).__name__.encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def dataset_fingerprint(dataset, video_column: str, label_column: str) -> str:
+    """A hash of the data: the split's `datasets` fingerprint, or else the videos' paths."""
+    fingerprint = getattr(dataset, "_fingerprint", None)
+    if fingerprint is None:
+        fingerprint = json.dumps([str(v.get("path")) if isinstance(v, dict) else str(v) for v in dataset[video_column]])
+    return hashlib.sha256(f"{fingerprint}|{video_column}|{label_column}".encode()).hexdigest()[:16]
+
+
+def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
+    """(num_clips, T, C, H, W) model input of one video."""
+    with VideoReader(video, backend=backend) as reader:
+        indices = clip_indices(reader.metadata.num_frames, processor.num_frames, num_clips)
+        frames = reader.get_frames(indices.reshape(-1))
+    clips = list(frames.view(num_clips, processor.num_frames, *frames.shape[1:]))
+    return processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+
+
+@torch.no_grad()
+def extract_features(
+    model,
+    processor,
+    dataset,
+    video_column: str = "video",
+    label_column: str = "label",
+    num_clips: int = 1,
+    batch_size: int = 8,
+    backend: str = "torchcodec",
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features (N, D) float32 and labels (N,) of the readable videos of ``dataset`` (a map-style
+    `datasets.Dataset` whose video column is undecoded, ``datasets.Video(decode=False)``, or decoded).
+
+    ``model`` maps ``pixel_values_videos`` (B, T, C, H, W) to an output with ``pooler_output`` (B, D)
+    (every hfvid ``...Model``). Unreadable videos are left out and logged.
+    """
+    cache_path = None
+    if cache_dir is not None:
+        settings = f"{num_clips}|{processor.num_frames}|{json.dumps(processor.to_dict(), sort_keys=True, default=str)}"
+        key = "-".join(
+            [
+                model_fingerprint(model),
+                dataset_fingerprint(dataset, video_column, label_column),
+                hashlib.sha256(settings.encode()).hexdigest()[:16],
+            ]
+        )
+        cache_path = Path(cache_dir) / f"features-{key}.safetensors"
+        if cache_path.is_file():
+            cached = load_file(cache_path)
+            return cached["features"], cached["labels"]
+
+    state = PartialState()
+    model.eval()
+    device = next(model.parameters()).device
+    features, labels, skipped = [], [], 0
+    with state.split_between_processes(list(range(len(dataset)))) as indices:
+        bar = tqdm(total=len(indices), desc="extracting features", disable=not (progress and state.is_main_process))
+        for start in range(0, len(indices), batch_size):
+            batch_clips, batch_labels = [], []
+            for index in indices[start : start + batch_size]:
+                example = dataset[index]
+                try:
+                    batch_clips.append(_clips_of(example[video_column], processor, num_clips, backend))
+                except (VideoDecodeError, IndexError) as error:
+                    skipped += 1
+                    logger.warning("leaving out unreadable video: %s", error)
+                    continue
+                batch_labels.append(int(example[label_column]))
+            bar.update(len(indices[start : start + batch_size]))
+            if not batch_clips:
+                continue
+            clips = torch.cat(batch_clips).to(device)
+            pooled = model(pixel_values_videos=clips).pooler_output.float().cpu()
+            features.append(pooled.view(len(batch_clips), num_clips, -1).mean(dim=1))
+            labels.extend(batch_labels)
+        bar.close()
+    shares = gather_object([(torch.cat(features) if features else None, labels, skipped)])
+    features = torch.cat([share[0] for share in shares if share[0] is not None])
+    labels = torch.tensor([label for share in shares for label in share[1]], dtype=torch.long)
+    num_skipped = sum(share[2] for share in shares)
+    if num_skipped:
+        logger.warning("%d unreadable videos left out of the features", num_skipped)
+    if cache_path is not None and state.is_main_process:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        save_file({"features": features.contiguous(), "labels": labels}, str(cache_path))
+    return features, labels

@@ -1,0 +1,251 @@
+"""One call from a model and a data set to every frozen-feature protocol, and the files that report it.
+
+``evaluate_model(model, processor, source)`` loads the train and test splits of ``source`` (see
+`hfvid.data.sources.load_video_dataset`), extracts each split's video features once (cached with
+``cache_dir``), and runs the chosen ``PROTOCOLS``:
+
+- "retrieval": R@k of test videos (queries) against train videos (gallery);
+- "knn": weighted kNN and 1-NN top-1; "linear": linear-probe top-1 and its confusion matrix;
+- "motion", "sync", "order": the temporal tasks of `hfvid.evaluation.temporal` (with chance levels).
+
+The result is a JSON-ready dict ``{"metrics": {name: value in [0, 1]}, "confusion", "class_names",
+"data", "settings"}``. ``write_results`` stores it as results.json, results.md, recall_at_k.png and
+confusion_matrix.png; ``compare_table`` / ``write_comparison`` put several models side by side (e.g.
+pre-trained vs random init); ``to_model_index`` gives the Hub model card's ``model-index`` entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import datasets
+
+from hfvid.data.sources import load_video_dataset
+from hfvid.evaluation.features import extract_features
+from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve
+from hfvid.evaluation.probes import knn_accuracy, linear_probe
+from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall
+from hfvid.evaluation.temporal import motion_accuracy, temporal_task_accuracy
+
+PROTOCOLS = ("retrieval", "knn", "linear", "motion", "sync", "order")
+FEATURE_PROTOCOLS = ("retrieval", "knn", "linear", "motion")  # the ones on per-video features
+
+# Every metric a protocol can produce, in report order, with its display name.
+METRIC_NAMES = {
+    **{f"R@{k}": f"Retrieval R@{k}" for k in RECALL_KS},
+    "knn_top1": "kNN top-1",
+    "nn_top1": "1-NN top-1",
+    "linear_top1": "Linear probe top-1",
+    "motion_top1": "Motion top-1",
+    "motion_chance": "Motion chance",
+    "sync_top1": "Sync top-1",
+    "sync_chance": "Sync chance",
+    "order_top1": "Order top-1",
+    "order_chance": "Order chance",
+}
+CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "motion_top1", "sync_top1", "order_top1")
+
+
+def evaluate_model(
+    model,
+    processor,
+    source: str = "synthmotion",
+    train_split: str = "train",
+    test_split: str = "test",
+    protocols=PROTOCOLS,
+    num_clips: int = 1,
+    batch_size: int = 8,
+    pairs_per_video: int = 4,
+    seed: int = 0,
+    video_column: str = "video",
+    label_column: str = "label",
+    backend: str = "torchcodec",
+    cache_dir: str | os.PathLike | None = None,
+    output_dir: str | os.PathLike | None = None,
+    model_name: str | None = None,
+    progress: bool = True,
+    **data_kwargs,
+) -> dict:
+    """Run ``protocols`` on the ``train_split`` / ``test_split`` of ``source`` ("synthmotion", a videofolder
+    directory, a CSV or a Hub name; ``data_kwargs`` go to ``load_video_dataset``, e.g. ``synthmotion_dir``).
+
+    With ``output_dir`` the results are also written there (`write_results`, under ``model_name``,
+    default the model's ``name_or_path``). See `evaluate_datasets` for the other arguments.
+    """
+    train_dataset, test_dataset = (
+        load_video_dataset(source, split=split, decode=False, video_column=video_column, **data_kwargs)
+        for split in (train_split, test_split)
+    )
+    results = evaluate_datasets(
+        model, processor, train_dataset, test_dataset, protocols=protocols, num_clips=num_clips,
+        batch_size=batch_size, pairs_per_video=pairs_per_video, seed=seed, video_column=video_column,
+        label_column=label_column, backend=backend, cache_dir=cache_dir, progress=progress,
+    )  # fmt: skip
+    results["data"] = {"source": str(source), "train_split": train_split, "test_split": test_split, **results["data"]}
+    if output_dir is not None:
+        write_results(results, output_dir, model_name or model.config.name_or_path or type(model).__name__)
+    return results
+
+
+def evaluate_datasets(
+    model,
+    processor,
+    train_dataset,
+    test_dataset,
+    protocols=PROTOCOLS,
+    num_clips: int = 1,
+    batch_size: int = 8,
+    pairs_per_video: int = 4,
+    seed: int = 0,
+    video_column: str = "video",
+    label_column: str = "label",
+    backend: str = "torchcodec",
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> dict:
+    """Run ``protocols`` on two loaded `datasets` splits (e.g. a UCF101 fold from `hfvid.data.datasets`).
+
+    Video features (``num_clips`` clips per video, averaged) are extracted once per split and shared by
+    retrieval, kNN, linear and motion; Sync and Order embed ``pairs_per_video`` clip pairs per video.
+    ``seed`` fixes the probes' initialisation and the pairs. ``batch_size`` is videos (pairs for Sync
+    and Order) per model call.
+    """
+    unknown = sorted(set(protocols) - set(PROTOCOLS))
+    if unknown or not protocols:
+        raise ValueError(f"unknown or no protocols {unknown or list(protocols)}; valid: {PROTOCOLS}")
+    results = {
+        "metrics": {},
+        "class_names": _class_names(test_dataset, label_column),
+        "data": {"num_train_videos": len(train_dataset), "num_test_videos": len(test_dataset)},
+        "settings": dict(
+            protocols=list(protocols), num_clips=num_clips, num_frames=processor.num_frames,
+            pairs_per_video=pairs_per_video, seed=seed,
+        ),  # fmt: skip
+    }
+    metrics = {}
+    if set(protocols) & set(FEATURE_PROTOCOLS):
+        extract = dict(
+            video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
+            backend=backend, cache_dir=cache_dir, progress=progress,
+        )  # fmt: skip
+        train_features, train_labels = extract_features(model, processor, train_dataset, **extract)
+        test_features, test_labels = extract_features(model, processor, test_dataset, **extract)
+        if "retrieval" in protocols:
+            metrics.update(retrieval_recall(test_features, test_labels, train_features, train_labels))
+        if "knn" in protocols:
+            metrics.update(knn_accuracy(train_features, train_labels, test_features, test_labels))
+        if "linear" in protocols:
+            class_names = results["class_names"]
+            probe = linear_probe(
+                train_features, train_labels, test_features, test_labels, seed=seed,
+                num_classes=len(class_names) if class_names else None,
+            )  # fmt: skip
+            metrics["linear_top1"] = probe["linear_top1"]
+            results["confusion"] = probe["confusion"].tolist()
+            results["class_names"] = class_names or [str(label) for label in range(len(results["confusion"]))]
+        if "motion" in protocols:
+            metrics.update(motion_accuracy(train_features, train_labels, test_features, test_labels, seed=seed))
+    for task in ("sync", "order"):
+        if task in protocols:
+            metrics.update(
+                temporal_task_accuracy(
+                    model, processor, train_dataset, test_dataset, task, pairs_per_video=pairs_per_video, seed=seed,
+                    video_column=video_column, batch_size=batch_size, backend=backend, progress=progress,
+                )  # fmt: skip
+            )
+    results["metrics"] = {name: metrics[name] for name in METRIC_NAMES if name in metrics}
+    return results
+
+
+def _class_names(dataset, label_column: str) -> list[str] | None:
+    """The names of the label column's ClassLabel, or None when it is a plain integer column."""
+    feature = dataset.features[label_column]
+    return list(feature.names) if isinstance(feature, datasets.ClassLabel) else None
+
+
+def compare_table(results_by_model: dict[str, dict]) -> str:
+    """Markdown table, one row per metric (values in %), one column per model; "-" where a model lacks it."""
+    if not results_by_model:
+        raise ValueError("results_by_model is empty: nothing to compare")
+    names = [name for name in METRIC_NAMES if any(name in r["metrics"] for r in results_by_model.values())]
+    lines = [
+        "| Metric (%) | " + " | ".join(results_by_model) + " |",
+        "|---|" + "---:|" * len(results_by_model),
+    ]
+    for name in names:
+        values = [r["metrics"].get(name) for r in results_by_model.values()]
+        cells = ["-" if value is None else f"{100 * value:.1f}" for value in values]
+        lines.append(f"| {METRIC_NAMES[name]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _recalls(results: dict) -> dict[str, float]:
+    return {name: value for name, value in results["metrics"].items() if name.startswith("R@")}
+
+
+def write_results(results: dict, output_dir: str | os.PathLike, model_name: str) -> dict[str, Path]:
+    """Write results.json, results.md (Markdown table), and, when the protocols produced them,
+    recall_at_k.png and confusion_matrix.png (linear probe, class names from the data set's ClassLabel).
+    Returns the written paths by file kind."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": output_dir / "results.json", "markdown": output_dir / "results.md"}
+    paths["json"].write_text(json.dumps({"model": model_name, **results}, indent=2) + "\n")
+    data = results["data"]
+    summary = ", ".join(f"{key}: {value}" for key, value in data.items())
+    paths["markdown"].write_text(f"# Evaluation of {model_name}\n\n{summary}\n\n{compare_table({model_name: results})}")
+    if _recalls(results):
+        paths["recall_plot"] = output_dir / "recall_at_k.png"
+        plot_recall_curve({model_name: _recalls(results)}, paths["recall_plot"])
+    if "confusion" in results:
+        title = f"{model_name}: linear probe on {data.get('test_split', 'test')}"
+        confusion_path = output_dir / "confusion_matrix.png"
+        plot_confusion_matrix(results["confusion"], results["class_names"], confusion_path, title)
+        paths["confusion_plot"] = confusion_path
+    return paths
+
+
+def write_comparison(results_by_model: dict[str, dict], output_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write comparison.md (`compare_table`) and, with retrieval results, recall_at_k_comparison.png
+    (one curve per model). Returns the written paths by file kind."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": output_dir / "comparison.md"}
+    paths["markdown"].write_text("# Comparison\n\n" + compare_table(results_by_model))
+    recalls = {name: _recalls(results) for name, results in results_by_model.items() if _recalls(results)}
+    if recalls:
+        paths["recall_plot"] = output_dir / "recall_at_k_comparison.png"
+        plot_recall_curve(recalls, paths["recall_plot"])
+    return paths
+
+
+def to_model_index(results: dict, model_name: str, dataset_name: str, dataset_type: str) -> list[dict]:
+    """The model card's ``model-index`` (Hub spec): a "video-retrieval" entry with R@k (metric type
+    "recall") and a "video-classification" entry with every top-1 accuracy (type "accuracy"), told apart
+    by metric name. Values are fractions in [0, 1]; chance levels are left out (they are baselines).
+    Round-trips through huggingface_hub's ``model_index_to_eval_results`` / ``eval_results_to_model_index``."""
+    dataset = {"name": dataset_name, "type": dataset_type, "split": results["data"].get("test_split", "test")}
+    metrics = results["metrics"]
+    entries = [
+        ("video-retrieval", "Video Retrieval", "recall", [name for name in metrics if name.startswith("R@")]),
+        (
+            "video-classification",
+            "Video Classification",
+            "accuracy",
+            [name for name in CLASSIFICATION_METRICS if name in metrics],
+        ),
+    ]
+    model_results = [
+        {
+            "task": {"type": task_type, "name": task_name},
+            "dataset": dict(dataset),
+            "metrics": [{"type": metric_type, "value": metrics[name], "name": METRIC_NAMES[name]} for name in names],
+        }
+        for task_type, task_name, metric_type, names in entries
+        if names
+    ]
+    if not model_results:
+        raise ValueError("results hold no retrieval or accuracy metric to report")
+    return [{"name": model_name, "results": model_results}]

@@ -1,0 +1,118 @@
+"""Evaluation report: every protocol on the tiny SynthMotion set, the written files, the comparison table,
+and a model-index that huggingface_hub reads back unchanged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
+
+import hfvid
+from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
+from hfvid.evaluation.report import (
+    METRIC_NAMES,
+    compare_table,
+    evaluate_datasets,
+    evaluate_model,
+    to_model_index,
+    write_comparison,
+    write_results,
+)
+from hfvid.models.transrank import TransRankModel, TransRankVideoProcessor
+
+ALL_METRICS = set(METRIC_NAMES)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny tensors: one thread avoids OpenMP oversubscription (seconds per probe) on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    config = hfvid.get_config("transrank-r3d18-tiny")
+    torch.manual_seed(0)
+    return TransRankModel(config), TransRankVideoProcessor.from_model_config(config)
+
+
+@pytest.fixture(scope="module")
+def results(tiny_model, synthmotion_dir, tmp_path_factory):
+    model, processor = tiny_model
+    cache_dir = tmp_path_factory.mktemp("feature_cache")
+    return evaluate_model(model, processor, synthmotion_dir, cache_dir=cache_dir, progress=False)
+
+
+def test_evaluate_model_runs_every_protocol(results):
+    assert set(results["metrics"]) == ALL_METRICS
+    assert all(isinstance(value, float) and 0 <= value <= 1 for value in results["metrics"].values())
+    assert results["class_names"] == list(SYNTHMOTION_CLASSES)
+    confusion = torch.tensor(results["confusion"])
+    assert confusion.shape == (8, 8) and confusion.sum(dim=1).tolist() == [1] * 8
+    assert results["data"]["num_train_videos"] == 16 and results["data"]["num_test_videos"] == 8
+    assert results["data"]["test_split"] == "test"
+    json.dumps(results)  # JSON-ready as it is
+
+
+def test_protocol_subsets_match_the_full_run(tiny_model, synthmotion_dir, results):
+    model, processor = tiny_model
+    train = load_synthmotion(synthmotion_dir, split="train", decode=False)
+    test = load_synthmotion(synthmotion_dir, split="test", decode=False)
+    subset = evaluate_datasets(model, processor, train, test, protocols=("knn", "order"), progress=False)
+    expected = ("knn_top1", "nn_top1", "order_top1", "order_chance")
+    assert subset["metrics"] == {name: results["metrics"][name] for name in expected}
+    assert "confusion" not in subset
+    with pytest.raises(ValueError, match="unknown or no protocols"):
+        evaluate_datasets(model, processor, train, test, protocols=("retrieval", "fine-tune"))
+
+
+def test_write_results_writes_json_markdown_and_plots(results, tmp_path):
+    paths = write_results(results, tmp_path, "tiny-transrank")
+    assert set(paths) == {"json", "markdown", "recall_plot", "confusion_plot"}
+    assert json.loads((tmp_path / "results.json").read_text()) == {"model": "tiny-transrank", **results}
+    markdown = (tmp_path / "results.md").read_text()
+    assert "| Metric (%) | tiny-transrank |" in markdown
+    assert f"| Sync chance | {100 * results['metrics']['sync_chance']:.1f} |" in markdown
+    for name in ("recall_at_k.png", "confusion_matrix.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_table_has_a_row_per_metric_and_a_column_per_model(results, tmp_path):
+    retrieval_only = {"metrics": {"R@1": 0.5, "R@5": 0.75}}
+    table = compare_table({"pre-trained": retrieval_only, "random init": results})
+    lines = table.strip().splitlines()
+    assert lines[0] == "| Metric (%) | pre-trained | random init |"
+    assert len(lines) == 2 + len(ALL_METRICS)
+    assert lines[2] == f"| Retrieval R@1 | 50.0 | {100 * results['metrics']['R@1']:.1f} |"
+    assert any(line.startswith("| Order top-1 | - |") for line in lines)
+    paths = write_comparison({"pre-trained": retrieval_only, "random init": results}, tmp_path)
+    assert paths["markdown"].read_text().endswith(table)
+    assert paths["recall_plot"].is_file()
+
+
+def test_model_index_round_trips_through_huggingface_hub(results):
+    model_index = to_model_index(results, "tiny-transrank", "SynthMotion", "synthmotion")
+    name, eval_results = model_index_to_eval_results(model_index)
+    assert name == "tiny-transrank"
+    assert len(eval_results) == len(ALL_METRICS) - 3  # chance levels are not results
+    assert eval_results_to_model_index(name, eval_results) == model_index
+    by_name = {result.metric_name: result for result in eval_results}
+    assert by_name["Retrieval R@5"].task_type == "video-retrieval" and by_name["Retrieval R@5"].metric_type == "recall"
+    assert by_name["Sync top-1"].metric_value == results["metrics"]["sync_top1"]
+    assert by_name["Linear probe top-1"].dataset_split == "test"
+    card_data = ModelCardData(model_name=name, eval_results=eval_results)
+    assert card_data.to_dict()["model-index"] == model_index
+    card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n# tiny-transrank\n")
+    assert len(card.data.eval_results) == len(eval_results)
+
+
+def test_model_index_needs_a_reportable_metric():
+    with pytest.raises(ValueError, match="no retrieval or accuracy"):
+        to_model_index({"metrics": {"order_chance": 0.5}, "data": {}}, "m", "d", "d")
+
