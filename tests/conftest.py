@@ -8,8 +8,19 @@ import os
 
 import numpy as np
 import pytest
+import torch
 
 from hfvid.data.encoding import write_mp4
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tests use tiny tensors: one thread avoids OpenMP oversubscription on a 2-core machine (a tiny probe
+    took seconds with two threads on a busy machine, 0.1 s with one)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def numbered_frames(num_frames: int, height: int = 64, width: int = 64) -> np.ndarray:
@@ -52,3 +63,18 @@ def synthmotion_dir(tmp_path_factory) -> str:
 
     out = tmp_path_factory.mktemp("synthmotion")
     return str(generate_synthmotion(out, SynthMotionConfig(**TINY_SYNTHMOTION), num_workers=1, progress=False))
+
+
+def save_tiny_transrank(folder, seed: int = 0, model_class=None, **config_overrides):
+    """Save a tiny random TransRank model (pre-training heads by default) and its video processor into
+    ``folder``; returns (model in eval mode, processor)."""
+    import hfvid
+    from hfvid.models.transrank import TransRankForPreTraining, TransRankVideoProcessor
+
+    config = hfvid.get_config("transrank-r3d18-tiny", **config_overrides)
+    torch.manual_seed(seed)
+    model = (model_class or TransRankForPreTraining)(config).eval()
+    processor = TransRankVideoProcessor.from_model_config(config)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return model, processor

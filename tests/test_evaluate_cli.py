@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import torch
 
-import hfvid
 from hfvid.evaluation.report import METRIC_NAMES
-from hfvid.models.transrank import TransRankForPreTraining, TransRankVideoProcessor
+from conftest import save_tiny_transrank
 
 SCRIPT = Path(__file__).resolve().parents[1] / "training" / "evaluate.py"
 
@@ -43,11 +41,8 @@ def test_help_documents_every_option():
 
 
 def test_evaluate_cli_writes_results_plots_and_comparison(synthmotion_dir, tmp_path):
-    config = hfvid.get_config("transrank-r3d18-tiny")
-    torch.manual_seed(1)  # not the CLI's random-init seed (0), so the two models differ
     model_dir = tmp_path / "tiny-transrank"
-    TransRankForPreTraining(config).save_pretrained(model_dir)
-    TransRankVideoProcessor.from_model_config(config).save_pretrained(model_dir)
+    save_tiny_transrank(model_dir, seed=1)  # not the CLI's random-init seed (0), so the two models differ
     output_dir = tmp_path / "eval"
 
     result = run_cli(

@@ -12,23 +12,15 @@ import hfvid
 from hfvid.data.collators import VideoClassificationCollator
 from hfvid.data.decoding import VideoDecodeError
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
-from hfvid.models.transrank import TransRankForPreTraining, TransRankVideoProcessor
+from conftest import save_tiny_transrank
+from hfvid.models.transrank import TransRankVideoProcessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 import finetune  # noqa: E402
 
 
-def save_pretrained_tiny(folder: Path) -> TransRankForPreTraining:
-    config = hfvid.get_config("transrank-r3d18-tiny")
-    torch.manual_seed(0)
-    model = TransRankForPreTraining(config)
-    model.save_pretrained(folder)
-    TransRankVideoProcessor.from_model_config(config).save_pretrained(folder)
-    return model
-
-
 def test_finetune_a_few_steps_from_a_pretrained_checkpoint(synthmotion_dir, tmp_path):
-    pretrained = save_pretrained_tiny(tmp_path / "pretrained")
+    pretrained, _ = save_tiny_transrank(tmp_path / "pretrained")
     out = tmp_path / "finetuned"
     metrics = finetune.finetune(
         finetune.build_parser().parse_args(

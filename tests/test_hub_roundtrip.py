@@ -5,9 +5,8 @@ import sys
 
 import torch
 
-import hfvid
+from conftest import save_tiny_transrank
 from hfvid.data.decoding import VideoReader
-from hfvid.models.transrank import TransRankForPreTraining, TransRankVideoProcessor
 from hub_server import hub_env, serve_local_hub
 
 REPO_ID = "hfvid/transrank-r3d18"
@@ -26,13 +25,8 @@ with torch.no_grad():
 
 
 def test_model_and_processor_load_by_hub_id_from_a_real_server(tmp_path, numbered_mp4):
-    config = hfvid.get_config("transrank-r3d18-tiny")
-    torch.manual_seed(0)
-    model = TransRankForPreTraining(config).eval()
-    processor = TransRankVideoProcessor.from_model_config(config)
     folder = tmp_path / "saved"
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    model, processor = save_tiny_transrank(folder)
     with VideoReader(numbered_mp4) as reader:
         video = reader.get_frames(range(reader.metadata.num_frames))
     torch.save(video, tmp_path / "video.pt")

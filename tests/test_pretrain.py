@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from accelerate.state import AcceleratorState, PartialState
+from accelerate.state import AcceleratorState
 from transformers import AutoModel
 
 REPO = Path(__file__).resolve().parents[1]

@@ -26,15 +26,6 @@ from hfvid.models.transrank import TransRankModel, TransRankVideoProcessor
 ALL_METRICS = set(METRIC_NAMES)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny tensors: one thread avoids OpenMP oversubscription (seconds per probe) on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tiny_model():
     config = hfvid.get_config("transrank-r3d18-tiny")

