@@ -34,10 +34,12 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 from transformers import AutoModel, get_cosine_schedule_with_warmup
 
 from hfvid.data.sources import load_video_dataset
+from hfvid.convert.torchvision import load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining
 from hfvid.evaluation.plots import plot_training_loss
 from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, to_model_index, write_comparison, write_results
 from hfvid.hub.model_card import write_model_card
+from hfvid.hub.push import push_model_folder
 from hfvid.presets import load_for_pretraining
 
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--config", help="YAML file whose keys are option names (without --); command-line options win")
     group = parser.add_argument_group("model")
     group.add_argument("--model", default="transrank-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
+    group.add_argument("--init_backbone", default=None, help="backbone checkpoint folder to start from (python -m hfvid.convert.torchvision)")
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", default="synthmotion", help="'synthmotion' (generated if missing), a videofolder directory, a CSV of path,label, or a Hub dataset name")
     group.add_argument("--dataset_config", default=None, help="config name of a Hub dataset")
@@ -82,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--checkpointing_steps", type=int, default=100)
     group.add_argument("--checkpoints_total_limit", type=int, default=2, help="checkpoints kept")
     group.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
-    group.add_argument("--push_to_hub", action="store_true")
-    group.add_argument("--hub_model_id", default=None)
-    group.add_argument("--private", action="store_true")
+    group.add_argument("--push_to_hub", action="store_true", help="upload model, processor, card and plots in one commit")
+    group.add_argument("--hub_model_id", default=None, help="repo id for --push_to_hub (default: the output folder's name)")
+    group.add_argument("--private", action="store_true", help="create the Hub repo private")
+    group.add_argument("--dry_run", action="store_true", help="with --push_to_hub: write what would be uploaded to <output_dir>-upload instead")
     return parser
 
 
@@ -203,6 +207,8 @@ def train(args: argparse.Namespace) -> dict:
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
     model, processor = load_for_pretraining(args.model)
+    if args.init_backbone:
+        load_backbone_checkpoint(model.base_model.backbone, args.init_backbone)
     clips, loader = make_loader(args, processor, accelerator)
     params = [p for p in model.parameters() if p.requires_grad]
     if args.optimizer == "adamw":
@@ -338,8 +344,11 @@ def report(args: argparse.Namespace, processor, summary: dict) -> None:
         _, eval_results = model_index_to_eval_results(model_index)
         plots = [p for p in ("recall_at_k_comparison.png", "confusion_matrix.png") if (output_dir / p).is_file()]
         card.update(eval_results=eval_results, results_table=table, result_plots=plots)
-    write_model_card(output_dir, summary, **card)
+    write_model_card(output_dir, summary, repo_id=args.hub_model_id, **card)
     print(f"model, processor, card and plots in {output_dir}")
+    if args.push_to_hub:
+        dry_run_dir = f"{output_dir}-upload" if args.dry_run else None
+        print("pushed:", push_model_folder(output_dir, args.hub_model_id or output_dir.name, private=args.private, dry_run_dir=dry_run_dir))
     if table:
         print(f"\n{output_dir.name} after {summary['steps']} steps, {dataset_name} {args.eval_split} split:\n\n{table}")
 

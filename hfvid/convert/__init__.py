@@ -1,0 +1,1 @@
+"""Converters from other libraries' weights to hfvid checkpoints."""

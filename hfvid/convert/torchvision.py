@@ -1,0 +1,60 @@
+"""Turn torchvision's video ResNet weights into an hfvid backbone checkpoint.
+
+    python -m hfvid.convert.torchvision --arch r3d_18 --weights r3d_18-b3b3357e.pth --out r3d18-kinetics
+
+writes ``backbone.safetensors`` and ``backbone_config.json``; ``training/pretrain.py --init_backbone DIR``
+starts any method from it (e.g. torchvision's Kinetics-400 weights, downloaded by the user).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from hfvid.backbones.resnet3d import BACKBONE_CONFIGS, VideoResNet, backbone_config, convert_torchvision_state_dict
+
+BACKBONE_WEIGHTS = "backbone.safetensors"
+BACKBONE_CONFIG = "backbone_config.json"
+TORCHVISION_ARCHS = ("r3d_18", "r2plus1d_18")
+
+
+def convert_checkpoint(arch: str, weights: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Convert a torchvision ``.pth`` state dict of ``arch`` into ``out/backbone.safetensors`` + config."""
+    if arch not in TORCHVISION_ARCHS:
+        raise ValueError(f"arch must be one of {TORCHVISION_ARCHS}, got {arch!r}")
+    state_dict = torch.load(weights, map_location="cpu", weights_only=True)
+    if not isinstance(state_dict, dict):
+        raise ValueError(f"{weights} does not hold a state dict")
+    converted = convert_torchvision_state_dict(state_dict, arch)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({name: tensor.contiguous() for name, tensor in converted.items()}, str(out / BACKBONE_WEIGHTS))
+    (out / BACKBONE_CONFIG).write_text(json.dumps(BACKBONE_CONFIGS[arch], indent=2) + "\n")
+    return out
+
+
+def load_backbone_checkpoint(backbone: VideoResNet, folder: str | os.PathLike) -> None:
+    """Load a converted checkpoint into ``backbone``; the architectures must match exactly."""
+    folder = Path(folder)
+    config = backbone_config(json.loads((folder / BACKBONE_CONFIG).read_text()))
+    if config != backbone.config:
+        raise ValueError(f"{folder} holds a {config} backbone, the model has {backbone.config}")
+    backbone.load_state_dict(load_file(str(folder / BACKBONE_WEIGHTS)), strict=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m hfvid.convert.torchvision", description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", required=True, choices=TORCHVISION_ARCHS)
+    parser.add_argument("--weights", required=True, help="torchvision state dict (.pth)")
+    parser.add_argument("--out", required=True, help="output folder")
+    args = parser.parse_args(argv)
+    print(f"hfvid backbone checkpoint in {convert_checkpoint(args.arch, args.weights, args.out)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Publishing a model folder to the Hub in one commit, or writing exactly what would be uploaded.
+
+``push_model_folder(folder, repo_id)`` uploads weights, processor, code, card and plots with one
+``HfApi.create_commit``; ``dry_run_dir=...`` copies the same files there instead, so what a push would
+publish can be inspected (and served by a local Hub in tests). Token and privacy come from the usual
+places: ``token`` or ``HF_TOKEN`` / the saved login, ``private``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from huggingface_hub import CommitOperationAdd, HfApi
+
+# Run by-products that are not part of a published model.
+LOCAL_ONLY = ("checkpoints", "eval_cache", "pretrain", "random_init", "metrics.jsonl")
+
+
+def files_to_upload(folder: str | os.PathLike) -> list[Path]:
+    """The files of ``folder`` a push publishes (relative paths, sorted): everything but the run's
+    checkpoints, caches and raw logs."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder} has no config.json: not a saved model folder")
+    return sorted(
+        path.relative_to(folder)
+        for path in folder.rglob("*")
+        if path.is_file() and path.relative_to(folder).parts[0] not in LOCAL_ONLY and "__pycache__" not in path.parts
+    )
+
+
+def push_model_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    token: str | None = None,
+    private: bool = False,
+    commit_message: str = "Upload hfvid model",
+    dry_run_dir: str | os.PathLike | None = None,
+) -> str:
+    """Upload the model folder to ``repo_id`` in a single commit; returns the commit URL, or, with
+    ``dry_run_dir``, the folder holding exactly the files that would have been uploaded."""
+    folder = Path(folder)
+    files = files_to_upload(folder)
+    if dry_run_dir is not None:
+        dry_run_dir = Path(dry_run_dir)
+        if dry_run_dir.exists():
+            shutil.rmtree(dry_run_dir)
+        for relative in files:
+            (dry_run_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(folder / relative, dry_run_dir / relative)
+        return str(dry_run_dir)
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    operations = [CommitOperationAdd(path_in_repo=relative.as_posix(), path_or_fileobj=folder / relative) for relative in files]
+    return api.create_commit(repo_id, operations=operations, commit_message=commit_message).commit_url
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m hfvid.hub.push FOLDER REPO_ID [--private] [--dry-run DIR]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m hfvid.hub.push", description=__doc__.splitlines()[0])
+    parser.add_argument("folder", help="a saved model folder (e.g. outputs/<run>)")
+    parser.add_argument("repo_id", help="the Hub repo to create or update, e.g. you/transrank-r3d18")
+    parser.add_argument("--private", action="store_true")
+    parser.add_argument("--token", default=None, help="defaults to HF_TOKEN or the saved login")
+    parser.add_argument("--dry-run", dest="dry_run_dir", default=None, metavar="DIR", help="write the files to DIR instead of uploading")
+    args = parser.parse_args(argv)
+    print(push_model_folder(args.folder, args.repo_id, token=args.token, private=args.private, dry_run_dir=args.dry_run_dir))
+
+
+if __name__ == "__main__":
+    main()
