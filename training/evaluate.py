@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--pairs_per_video", type=int, default=4, help="clip pairs per video for the sync and order tasks")
     group.add_argument("--seed", type=int, default=0, help="seeds the probes, the clip pairs and the random-init weights")
     group.add_argument("--cache_dir", default=None, help="cache extracted features here (default: no cache)")
+    group.add_argument("--finetune_steps", type=int, default=0, help="also fine-tune end to end for this many steps with training/finetune.py (Trainer) and report its test top-1; 0 = off")
     group = parser.add_argument_group("output")
     group.add_argument("--output_dir", default=None, help="defaults to outputs/eval-<model>-<dataset>")
     group.add_argument("--no_progress", dest="progress", action="store_false", help="hide progress bars")
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         set_seed(args.seed)
         random_model = AutoModel.from_config(model.config).to(state.device)
         results_by_model[RANDOM_INIT_NAME] = evaluate_model(random_model, processor, **evaluate)
+    if args.finetune_steps > 0:
+        add_finetune_results(args, model, processor, results_by_model)
     if state.is_main_process:
         output_dir = Path(args.output_dir)
         write_results(results_by_model[name], output_dir, name)
@@ -100,6 +103,28 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         print(compare_table(results_by_model))
         print(f"results written to {output_dir}")
     return results_by_model
+
+
+def add_finetune_results(args: argparse.Namespace, model, processor, results_by_model: dict[str, dict]) -> None:
+    """Fine-tune each evaluated model through training/finetune.py and add its test top-1 as ``finetune_top1``."""
+    import finetune  # training/finetune.py, next to this script
+
+    sources = {model_name(args.model): args.model}
+    if RANDOM_INIT_NAME in results_by_model:
+        set_seed(args.seed)
+        random_folder = Path(args.output_dir) / "random_init" / "weights"
+        AutoModel.from_config(model.config).save_pretrained(random_folder)
+        processor.save_pretrained(random_folder)
+        sources[RANDOM_INIT_NAME] = str(random_folder)
+    for name, source in sources.items():
+        options = [
+            "--model", source, "--dataset", args.dataset, "--data_dir", args.data_dir, "--train_split", args.train_split,
+            "--eval_split", args.test_split, "--video_column", args.video_column, "--label_column", args.label_column,
+            "--max_steps", str(args.finetune_steps), "--seed", str(args.seed),
+            "--output_dir", str(Path(args.output_dir) / "finetune" / name.replace(" ", "_")),
+        ]  # fmt: skip
+        metrics = finetune.finetune(finetune.build_parser().parse_args(options))
+        results_by_model[name]["metrics"]["finetune_top1"] = metrics["eval_accuracy"]
 
 
 if __name__ == "__main__":

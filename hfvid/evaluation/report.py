@@ -44,8 +44,9 @@ METRIC_NAMES = {
     "sync_chance": "Sync chance",
     "order_top1": "Order top-1",
     "order_chance": "Order chance",
+    "finetune_top1": "Fine-tune top-1",
 }
-CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "motion_top1", "sync_top1", "order_top1")
+CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "motion_top1", "sync_top1", "order_top1", "finetune_top1")
 
 
 def evaluate_model(
