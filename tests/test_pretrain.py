@@ -65,6 +65,7 @@ def test_resume_after_kill_reproduces_the_uninterrupted_run(synthmotion_dir, tmp
     process = subprocess.Popen(
         [sys.executable, str(REPO / "training" / "pretrain.py"), *common, "--output_dir", str(interrupted)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},  # the in-process runs use one thread (conftest): same numerics
     )
     deadline = time.time() + 240
     while not (interrupted / "checkpoints" / "checkpoint-2").exists():
