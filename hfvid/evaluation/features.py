@@ -119,6 +119,8 @@ def extract_features(
             labels.extend(batch_labels)
         bar.close()
     shares = gather_object([(torch.cat(features) if features else None, labels, skipped)])
+    if all(share[0] is None for share in shares):
+        raise VideoDecodeError("<dataset>", f"none of its {len(dataset)} videos could be read")
     features = torch.cat([share[0] for share in shares if share[0] is not None])
     labels = torch.tensor([label for share in shares for label in share[1]], dtype=torch.long)
     num_skipped = sum(share[2] for share in shares)
