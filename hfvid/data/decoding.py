@@ -8,9 +8,8 @@ Video values. Frames are uint8 RGB (T, 3, H, W); unreadable input raises ``Video
 from __future__ import annotations
 
 import bisect
-import functools
 import io
-import itertools
+import math
 import os
 import re
 from contextlib import contextmanager
@@ -19,9 +18,13 @@ from dataclasses import dataclass
 import av
 import numpy as np
 import torch
+from av.video.reformatter import VideoReformatter
 from torchcodec.decoders import VideoDecoder
 
 BACKENDS = ("torchcodec", "pyav")
+
+# PyAV >= 17 converts frames with several threads unless told otherwise (`reformat(threads=...)`).
+_REFORMAT_TAKES_THREADS = int(av.__version__.split(".")[0]) >= 17
 
 # Single-frame streams of these codecs are pictures (FFmpeg opens a .png as a 1-frame "video").
 _STILL_IMAGE_CODECS = frozenset({"png", "mjpeg", "bmp", "tiff", "webp", "gif", "jpeg2000", "qoi"})
@@ -140,6 +143,8 @@ class _TorchcodecDecoder:
         )
 
     def decode(self, indices: list[int]) -> torch.Tensor:
+        # torchcodec takes any order and repeats: it decodes each distinct frame once, in stream order, straight
+        # into its output slot, and copies repeats (no separate gather of the whole clip afterwards).
         frames = self._decoder.get_frames_at(indices).data
         if tuple(frames.shape[1:]) == (self.metadata.height, self.metadata.width, 3):
             frames = frames.permute(0, 3, 1, 2)  # a datasets Video(dimension_order="NHWC") decoder
@@ -151,10 +156,12 @@ class _TorchcodecDecoder:
 
 class _PyAVDecoder:
     """PyAV: scan the packets once for the presentation timestamps and keyframes (exact frame count, like
-    torchcodec's exact mode), then serve frames by seeking to the keyframe before the ones needed."""
+    torchcodec's exact mode), then serve frames by seeking to the keyframe before the ones needed, or by
+    decoding on from where the decoder stands when no keyframe lies in between (as torchcodec does)."""
 
     def __init__(self, source, name: str, num_threads: int):
         self._name = name
+        self._frames, self._position = None, None  # the live frame iterator and the pts of its last frame
         self._container = av.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         try:
             self._stream = self._container.streams.best("video")
@@ -165,6 +172,10 @@ class _PyAVDecoder:
                 raise VideoDecodeError(name, "no decoder for its video codec in this FFmpeg build")
             self._stream.codec_context.thread_count = num_threads
             self._stream.codec_context.thread_type = "AUTO"
+            # One reformatter for all frames keeps its swscale context (`frame.to_ndarray(format=...)` builds a
+            # new one per frame), with as many threads as the decoder; same pixels.
+            self._reformatter = VideoReformatter()
+            self._reformat_options = {"format": "rgb24", **({"threads": num_threads} if _REFORMAT_TAKES_THREADS else {})}
             self.metadata = self._scan()
         except BaseException:
             self._container.close()
@@ -183,7 +194,8 @@ class _PyAVDecoder:
         self._rotation, duration = 0, 0.0
         width, height = self._stream.width, self._stream.height
         if packets:
-            self._rotation = self._decode_pts(self._pts[:1])[0].rotation % 360
+            # The decoder stays just past frame 0: a first clip in the first GOP decodes on from there.
+            self._rotation = next(self._frames_at(self._pts[:1])).rotation % 360
             if self._rotation % 180:
                 width, height = height, width
             end = max(pts + length for pts, length, _ in packets)
@@ -192,37 +204,62 @@ class _PyAVDecoder:
         codec = self._stream.codec_context.codec.canonical_name
         return VideoMetadata(len(packets), fps, duration, width, height, codec, self._name)
 
-    def _decode_pts(self, wanted_pts: list[int]) -> list[av.VideoFrame]:
-        """Decode the frames with these sorted, distinct timestamps: seek to the keyframe before the first,
-        decode forward and stop at the last."""
-        self._container.seek(wanted_pts[0], stream=self._stream, backward=True)
-        wanted, found = set(wanted_pts), []
-        for frame in self._container.decode(self._stream):
-            if frame.pts is None or frame.pts < wanted_pts[0]:
-                continue
-            if not found and frame.pts > wanted_pts[0]:
-                raise VideoDecodeError(self._name, f"seeking skipped the frame at pts {wanted_pts[0]}")
-            if frame.pts in wanted:
-                found.append(frame)
-            if frame.pts >= wanted_pts[-1]:
-                break
-        if len(found) != len(wanted_pts):
-            reason = f"got {len(found)} of {len(wanted_pts)} requested frames (truncated or corrupt stream)"
-            raise VideoDecodeError(self._name, reason)
-        return found
+    def _frames_at(self, wanted_pts: list[int]):
+        """Yield the frames with these sorted, distinct timestamps. Before each, seek to the keyframe before it
+        unless the decoder already stands past that keyframe (and before the frame): then decoding on is the
+        shorter way, so a clip that crosses a keyframe, or several clips in one GOP, cost no seek."""
+        for count, target in enumerate(wanted_pts):
+            before = bisect.bisect_right(self._keyframe_pts, target)
+            keyframe = self._keyframe_pts[before - 1] if before else -math.inf
+            if self._frames is None or self._position is None or not keyframe <= self._position < target:
+                self._container.seek(target, stream=self._stream, backward=True)
+                self._frames, self._position = self._container.decode(self._stream), None
+                seeked = True
+            else:
+                seeked = False
+            for frame in self._frames:
+                if frame.pts is None:
+                    continue
+                self._position = frame.pts
+                if frame.pts == target:
+                    yield frame
+                    break
+                if frame.pts > target:
+                    reason = (
+                        f"seeking skipped the frame at pts {target}"
+                        if seeked
+                        else f"no frame at pts {target} (corrupt stream)"
+                    )
+                    raise VideoDecodeError(self._name, reason)
+            else:
+                self._frames = None
+                reason = f"got {count} of {len(wanted_pts)} requested frames (truncated or corrupt stream)"
+                raise VideoDecodeError(self._name, reason)
 
     def decode(self, indices: list[int]) -> torch.Tensor:
-        """Decode GOP by GOP (one seek per group of pictures), so sparse indices skip the GOPs between."""
-        wanted_pts = [self._pts[index] for index in indices]
-        gop_of = functools.partial(bisect.bisect_right, self._keyframe_pts)
-        decoded = []
-        for _, gop_pts in itertools.groupby(wanted_pts, key=gop_of):
-            decoded += self._decode_pts(list(gop_pts))
-        frames = torch.stack([torch.from_numpy(frame.to_ndarray(format="rgb24")) for frame in decoded])
-        frames = frames.permute(0, 3, 1, 2)
-        return torch.rot90(frames, k=self._rotation // 90, dims=(2, 3)).contiguous()
+        """Decode each distinct frame once, in stream order, converting it to RGB straight into its slot(s) of
+        one preallocated (T, H, W, 3) array; returned as a (T, 3, H, W) view of it, as torchcodec does."""
+        distinct, positions = np.unique(indices, return_inverse=True)
+        order = np.argsort(positions, kind="stable")  # output slots grouped by distinct frame
+        bounds = np.searchsorted(positions[order], np.arange(len(distinct) + 1))
+        out = None
+        try:
+            for k, frame in enumerate(self._frames_at([self._pts[index] for index in distinct.tolist()])):
+                rgb = self._reformatter.reformat(frame, **self._reformat_options).to_ndarray()
+                if out is None:
+                    out = np.empty((len(indices), *rgb.shape), dtype=np.uint8)
+                out[order[bounds[k] : bounds[k + 1]]] = rgb
+        except BaseException:
+            self._frames = None  # a half-consumed iterator: seek next time
+            raise
+        frames = torch.from_numpy(out).permute(0, 3, 1, 2)
+        if self._rotation:
+            frames = torch.rot90(frames, k=self._rotation // 90, dims=(2, 3))
+            frames = frames.contiguous(memory_format=torch.channels_last)
+        return frames
 
     def close(self):
+        self._frames = None
         self._container.close()
 
 
@@ -257,7 +294,9 @@ class VideoReader:
     def get_frames(self, indices) -> torch.Tensor:
         """Frames at ``indices`` (any order, repeats allowed) as uint8 (len(indices), 3, H, W) RGB.
 
-        Each distinct frame is decoded once, in stream order, then gathered into the requested order.
+        Each distinct frame is decoded once, in stream order, and converted to RGB straight into its place(s)
+        in the output. The result may be a non-contiguous view: channels-last strides, as torchcodec returns
+        frames (call ``.contiguous()`` where a contiguous tensor is needed).
         """
         indices = np.asarray(indices)
         if indices.size == 0:
@@ -271,10 +310,8 @@ class VideoReader:
                 f"Frame indices {out_of_range[:5].tolist()} out of range for video {self.metadata.source}: "
                 f"valid range is [0, {num_frames - 1}] ({num_frames} frames)"
             )
-        distinct, positions = np.unique(indices, return_inverse=True)
         with _decoder_errors(self.metadata.source):
-            frames = self._decoder.decode(distinct.tolist())
-        return frames[torch.from_numpy(positions.reshape(-1))]
+            return self._decoder.decode(indices.tolist())
 
     def close(self):
         """Release the decoder (a ``VideoDecoder`` passed in as the source is left open)."""

@@ -48,4 +48,5 @@ def load_video_dataset(
     else:
         dataset = datasets.load_dataset(source, config_name, split=split, streaming=streaming)
         return dataset.cast_column(video_column, datasets.Video(decode=decode))
-    return dataset.to_iterable_dataset() if streaming else dataset
+    # Several shards, so that several DataLoader workers (and processes) each get a share.
+    return dataset.to_iterable_dataset(num_shards=max(1, min(len(dataset), 64))) if streaming else dataset
