@@ -1,0 +1,175 @@
+"""The toy check of the TransRank write-up: does the learned speediness extend to unseen speeds?
+
+TransRank (margin ranking loss) and TransCls (cross-entropy) are pre-trained the same way (tiny R3D,
+same initial weights, same videos, clips and augmentations in the same order, same steps) on the
+SynthMotion train split with a single task, {1x, 2x}, and no spatial task. Each test video is then
+played at 0.5x, 1x, 2x and 4x, and every clip's speediness score[2x] - score[1x] is measured
+(`hfvid.evaluation.speediness`). The write-up reports that TransRank orders the means
+0.5x < 1x < 2x < 4x and TransCls does not. Pre-training runs ``training/pretrain.py`` on a saved
+freshly initialised model, so it is the library's own training loop.
+
+    python benchmarks/bench_speediness.py                           # full run, ~10 min on 2 CPU cores
+    python benchmarks/bench_speediness.py --quick                   # ~1-minute smoke run
+    python benchmarks/bench_speediness.py --max_steps 600 --learning_rate 5e-4
+
+Writes ``<output_dir>/{TransRank,TransCls}/`` (trained models), ``speediness.json`` and ``speediness.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
+from hfvid.evaluation.speediness import DEFAULT_SPEEDS, plot_speediness, speediness_scores, speediness_summary
+from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
+from hfvid.models.transrank.video_processing_transrank import TransRankVideoProcessor
+from hfvid.presets import get_config
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = {"TransRank": "transrank-r3d18-tiny", "TransCls": "transcls-r3d18-tiny"}
+SPEED_TASK = [{"name": "speed", "transformations": ["1x", "2x"]}]
+QUICK = {
+    "max_steps": 10,
+    "batch_size": 4,
+    "num_train_per_class": 2,
+    "num_test_per_class": 1,
+    "video_size": 32,
+    "video_frames": 32,
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    synthmotion = SynthMotionConfig()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = parser.add_argument
+    add("--quick", action="store_true", help=f"smoke run; sets defaults {QUICK}")
+    add("--output_dir", default=None, help="default outputs/bench_speediness (outputs/bench_speediness-quick with --quick)")
+    add("--data_dir", default=None, help="SynthMotion folder, generated if missing; default data/synthmotion for the default SynthMotion settings, else <output_dir>/synthmotion")
+    add("--num_train_per_class", type=int, default=synthmotion.num_train_per_class)
+    add("--num_test_per_class", type=int, default=synthmotion.num_test_per_class)
+    add("--video_size", type=int, default=synthmotion.size, help="SynthMotion frame side (pixels)")
+    add("--video_frames", type=int, default=synthmotion.num_frames, help="frames per SynthMotion video")
+    add("--max_steps", type=int, default=1000, help="pre-training steps of each model")
+    add("--batch_size", type=int, default=8, help="videos per step")
+    add("--learning_rate", type=float, default=1e-3)
+    add("--num_frames", type=int, default=8, help="frames per clip")
+    add("--image_size", type=int, default=32, help="clip height and width")
+    add("--clips_per_video", type=int, default=2, help="test clips per video and speed")
+    add("--seed", type=int, default=0)
+    add("--threads", type=int, default=1, help="torch CPU threads; on a busy shared CPU one thread is several times faster than two")
+    args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(**QUICK)
+        args = parser.parse_args(argv)
+    args.output_dir = Path(args.output_dir or ("outputs/bench_speediness-quick" if args.quick else "outputs/bench_speediness"))
+    return args
+
+
+def prepare_data(args) -> Path:
+    """Generate (or reuse) the SynthMotion set the arguments ask for."""
+    config = SynthMotionConfig(
+        num_train_per_class=args.num_train_per_class,
+        num_test_per_class=args.num_test_per_class,
+        size=args.video_size,
+        num_frames=args.video_frames,
+        seed=args.seed,
+    )
+    data_dir = args.data_dir or ("data/synthmotion" if config == SynthMotionConfig() else args.output_dir / "synthmotion")
+    return generate_synthmotion(data_dir, config, progress=False)
+
+
+def pretrain(name: str, args, data_dir: Path) -> Path:
+    """Pre-train ``MODELS[name]`` on the {1x, 2x} task with ``training/pretrain.py``; returns the model folder.
+
+    The model is initialised here under ``args.seed`` (so both models start from the same weights) and
+    saved, and pretrain.py continues from that folder.
+    """
+    run_dir = args.output_dir / name
+    shutil.rmtree(run_dir, ignore_errors=True)  # pretrain.py appends to metrics.jsonl: start clean
+    torch.manual_seed(args.seed)
+    config = get_config(MODELS[name], tasks=SPEED_TASK, num_frames=args.num_frames, image_size=args.image_size)
+    TransRankForPreTraining(config).save_pretrained(run_dir / "init")
+    TransRankVideoProcessor.from_model_config(config).save_pretrained(run_dir / "init")
+    command = [
+        sys.executable, str(REPO / "training" / "pretrain.py"),
+        "--model", str(run_dir / "init"),
+        "--dataset", str(data_dir),
+        "--output_dir", str(run_dir),
+        "--max_steps", str(args.max_steps),
+        "--batch_size", str(args.batch_size),
+        "--learning_rate", str(args.learning_rate),
+        "--seed", str(args.seed),
+        "--checkpointing_steps", str(args.max_steps),
+        "--checkpoints_total_limit", "1",
+        "--no_evaluate",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, env={**os.environ, "OMP_NUM_THREADS": str(args.threads)})
+    return run_dir
+
+
+def final_loss(model_dir: Path) -> float:
+    """Mean pre-training loss over the last tenth of the steps."""
+    losses = [json.loads(line)["loss"] for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    return sum(losses[-max(1, len(losses) // 10) :]) / max(1, len(losses) // 10)
+
+
+def print_table(summaries: dict[str, dict], losses: dict[str, float]) -> None:
+    """Mean ± std per speed, whether the means are ordered, and the share of same-video clip pairs in order."""
+    first = next(iter(summaries.values()))
+    speeds, pairs = list(first["mean"]), list(first["pair_order"])
+    header = (
+        f"{'model':<10} {'final loss':>10}  " + "  ".join(f"{f'{speed:g}x':^18}" for speed in speeds)
+        + "  ordered  " + "  ".join(f"{pair:>7}" for pair in pairs)
+    )
+    print(header)
+    print("-" * len(header))
+    for name, summary in summaries.items():
+        cells = "  ".join(f"{summary['mean'][speed]:+.3g} ± {summary['std'][speed]:.2g}".center(18) for speed in speeds)
+        in_order = "  ".join(f"{summary['pair_order'][pair]:>7.2f}" for pair in pairs)
+        print(f"{name:<10} {losses[name]:>10.4f}  {cells}  {'yes' if summary['ordered'] else 'no':<7}  {in_order}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    data_dir = prepare_data(args)
+    videos = load_synthmotion(data_dir, split="test", decode=False)["video"]
+    scores, summaries, losses = {}, {}, {}
+    for name in MODELS:
+        model_dir = pretrain(name, args, data_dir)
+        model = TransRankForPreTraining.from_pretrained(model_dir)
+        processor = TransRankVideoProcessor.from_pretrained(model_dir)
+        scores[name] = speediness_scores(
+            model, processor, videos, DEFAULT_SPEEDS, clips_per_video=args.clips_per_video, seed=args.seed, progress=False
+        )
+        summaries[name], losses[name] = speediness_summary(scores[name]), final_loss(model_dir)
+
+    print(
+        f"\nspeediness = score[2x] - score[1x], mean ± std over {len(videos)} SynthMotion test videos x "
+        f"{args.clips_per_video} clips per speed; models pre-trained on {{1x, 2x}} for {args.max_steps} steps "
+        f"of {args.batch_size} videos ({args.num_frames} frames, {args.image_size}px), seed {args.seed}"
+    )
+    print_table(summaries, losses)
+    print("(last columns: share of same-video clip pairs whose faster clip has the higher speediness; 0.5 = chance)")
+    plot_path = plot_speediness(scores, args.output_dir / "speediness.png")
+    results = {
+        "settings": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+        "final_loss": losses,
+        "summary": summaries,
+    }
+    (args.output_dir / "speediness.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nplot: {plot_path}\nresults: {args.output_dir / 'speediness.json'}\ntotal {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

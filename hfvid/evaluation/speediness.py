@@ -1,0 +1,188 @@
+"""Speediness of clips played at several speeds: the toy check of the TransRank write-up.
+
+A TransRank or TransCls model (`TransRankForPreTraining`) pre-trained on a task holding "1x" and "2x"
+scores every clip on both; the clip's speediness is ``score["2x"] - score["1x"]`` (larger: the clip
+looks faster). Played at speeds the model never saw (0.5x, 4x), a model that learned speed as an
+ordered quantity gives mean speediness 0.5x < 1x < 2x < 4x; the write-up reports that the ranking
+loss (TransRank) gives this order and cross-entropy (TransCls) does not.
+
+    scores = speediness_scores(model, processor, videos)     # {0.5: (V * clips,), 1.0: ..., 2.0: ..., 4.0: ...}
+    speediness_summary(scores)["ordered"]
+    plot_speediness({"TransRank": scores, "TransCls": cls_scores}, "speediness.png")
+
+Clips are sampled at a random start from a generator seeded by ``(seed, video position)``, so the
+scores depend neither on ``batch_size`` nor on the other videos.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.sampling import random_clip
+from hfvid.evaluation.plots import _save
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SPEEDS = (0.5, 1.0, 2.0, 4.0)
+SLOW_NAME, FAST_NAME = "1x", "2x"
+
+
+def speed_clip_indices(num_frames: int, clip_len: int, speed: float, rng: np.random.Generator) -> np.ndarray:
+    """Frame indices (clip_len,) of one clip played at ``speed`` (frame stride ``speed``, no speed
+    jitter, random start): 0.5 shows every frame twice, 2 every other frame. Videos too short for the
+    clip loop, as in pre-training."""
+    return random_clip(num_frames, clip_len, rng, stride=speed)
+
+
+def speediness_task(config, task: str | None = None) -> str:
+    """Name of the task of ``config`` whose transformations include "1x" and "2x": ``task`` after
+    checking it, else the only such task. Raises ValueError when there is none (or several)."""
+    candidates = [t["name"] for t in config.tasks if {SLOW_NAME, FAST_NAME} <= set(t["transformations"])]
+    if task is not None:
+        if task not in candidates:
+            raise ValueError(
+                f"task {task!r} has no {SLOW_NAME!r} and {FAST_NAME!r} transformations; tasks that do: {candidates}"
+            )
+        return task
+    if len(candidates) != 1:
+        found = "none" if not candidates else f"several, {candidates}: pass task="
+        raise ValueError(
+            f"speediness needs a task with {SLOW_NAME!r} and {FAST_NAME!r} transformations; found {found} "
+            f"(tasks: {[(t['name'], t['transformations']) for t in config.tasks]})"
+        )
+    return candidates[0]
+
+
+def _video_clips(video, processor, speeds: tuple[float, ...], clips_per_video: int, rng, backend: str) -> torch.Tensor:
+    """Model input (len(speeds) * clips_per_video, T, C, H, W) of one video, speed after speed,
+    processed like evaluation clips (resize, centre crop, normalise)."""
+    with VideoReader(video, backend=backend) as reader:
+        indices = [
+            speed_clip_indices(reader.metadata.num_frames, processor.num_frames, speed, rng)
+            for speed in speeds
+            for _ in range(clips_per_video)
+        ]
+        frames = reader.get_frames(np.concatenate(indices))
+    clips = list(frames.split(processor.num_frames))
+    return processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+
+
+def _clip_groups(videos, processor, speeds, clips_per_video: int, seed: int, backend: str, progress: bool):
+    """The model input of each readable video (see `_video_clips`); unreadable videos are logged and skipped."""
+    for position, video in enumerate(tqdm(videos, desc="speediness", disable=not progress)):
+        rng = np.random.default_rng([seed, position])
+        try:
+            yield _video_clips(video, processor, speeds, clips_per_video, rng, backend)
+        except (VideoDecodeError, IndexError) as error:
+            logger.warning("leaving out unreadable video: %s", error)
+
+
+def _rebatch(groups, batch_size: int):
+    """Re-cut a stream of (n_i, ...) tensors into (batch_size, ...) tensors, the last one possibly smaller."""
+    pending = []
+    for group in groups:
+        pending.append(group)
+        merged = torch.cat(pending)
+        while len(merged) >= batch_size:
+            yield merged[:batch_size]
+            merged = merged[batch_size:]
+        pending = [merged]
+    if pending and len(pending[0]):
+        yield pending[0]
+
+
+@torch.no_grad()
+def speediness_scores(
+    model,
+    processor,
+    videos,
+    speeds=DEFAULT_SPEEDS,
+    task: str | None = None,
+    clips_per_video: int = 2,
+    seed: int = 0,
+    backend: str = "torchcodec",
+    batch_size: int = 16,
+    progress: bool = True,
+) -> dict[float, torch.Tensor]:
+    """Speediness of ``clips_per_video`` clips of every video at every speed: ``{speed: (V * clips_per_video,)}``
+    float32, video after video (V = readable videos; unreadable ones are left out and logged).
+
+    ``videos`` are video sources (paths, bytes, ``datasets`` ``{"path", "bytes"}`` dicts, ...); ``processor``
+    gives the clip length and the evaluation preprocessing; ``task`` defaults to the model's task with
+    "1x" and "2x" (see `speediness_task`).
+    """
+    task = speediness_task(model.config, task)
+    transformations = next(t["transformations"] for t in model.config.tasks if t["name"] == task)
+    slow, fast = transformations.index(SLOW_NAME), transformations.index(FAST_NAME)
+    speeds = tuple(float(speed) for speed in speeds)
+    if not speeds or len(set(speeds)) != len(speeds) or min(speeds) <= 0:
+        raise ValueError(f"speeds must be distinct positive numbers, got {speeds}")
+    if clips_per_video < 1:
+        raise ValueError(f"clips_per_video must be >= 1, got {clips_per_video}")
+
+    model.eval()
+    device = next(model.parameters()).device
+    groups = _clip_groups(videos, processor, speeds, clips_per_video, seed, backend, progress)
+    speediness = []
+    for batch in _rebatch(groups, batch_size):
+        scores = model.score_clips(batch.to(device), task).float().cpu()
+        speediness.append(scores[:, fast] - scores[:, slow])
+    if not speediness:
+        raise ValueError("no readable video to score")
+    per_speed = torch.cat(speediness).view(-1, len(speeds), clips_per_video)
+    return {speed: per_speed[:, i].reshape(-1) for i, speed in enumerate(speeds)}
+
+
+def _speed_label(speed: float) -> str:
+    return f"{speed:g}x"
+
+
+def speediness_summary(scores: dict[float, torch.Tensor]) -> dict:
+    """Per speed the mean, std (without Bessel's correction) and count; "ordered": whether the means
+    strictly increase with the speed; "pair_order": for each pair of consecutive speeds, keyed
+    ``"<low>x<<high>x"``, the share of clips whose speediness at ``high`` exceeds that of the clip at the
+    same position at ``low`` (same video, as `speediness_scores` lays them out; pairs of unequal length
+    are left out): 0.5 is chance, and "1x<2x" is the model's 1x-vs-2x ranking accuracy."""
+    speeds = sorted(scores)
+    means = {speed: scores[speed].float().mean().item() for speed in speeds}
+    return {
+        "mean": means,
+        "std": {speed: scores[speed].float().std(correction=0).item() for speed in speeds},
+        "count": {speed: scores[speed].numel() for speed in speeds},
+        "ordered": all(means[low] < means[high] for low, high in zip(speeds, speeds[1:])),
+        "pair_order": {
+            f"{_speed_label(low)}<{_speed_label(high)}": (scores[high] > scores[low]).float().mean().item()
+            for low, high in zip(speeds, speeds[1:])
+            if scores[low].shape == scores[high].shape
+        },
+    }
+
+
+def plot_speediness(scores_by_model: dict[str, dict[float, torch.Tensor]], path: str | os.PathLike) -> str:
+    """One panel per model: box plots of the speediness per speed, the means joined by a line, so an
+    ordered model shows a rising line. Returns ``path``."""
+    if not scores_by_model:
+        raise ValueError("scores_by_model is empty: nothing to plot")
+    figure = Figure(figsize=(4 * len(scores_by_model), 3.5))
+    for column, (name, scores) in enumerate(scores_by_model.items(), start=1):
+        summary = speediness_summary(scores)
+        speeds = sorted(scores)
+        positions = range(1, len(speeds) + 1)
+        axes = figure.add_subplot(1, len(scores_by_model), column)
+        axes.boxplot([scores[speed].float().numpy() for speed in speeds], positions=positions, widths=0.6, showfliers=False)
+        axes.plot(positions, [summary["mean"][speed] for speed in speeds], marker="o", color="tab:red", label="mean")
+        axes.set_xticks(positions, labels=[_speed_label(speed) for speed in speeds])
+        axes.set_xlabel("playback speed")
+        axes.set_ylabel("speediness = score[2x] - score[1x]")
+        axes.set_title(f"{name} ({'ordered' if summary['ordered'] else 'not ordered'})")
+        axes.grid(axis="y", alpha=0.3)
+        axes.legend(loc="upper left")
+    figure.tight_layout()
+    return _save(figure, path)

@@ -1,0 +1,107 @@
+"""hfvid.evaluation.speediness: speed clip sampling, task lookup, scores, summary and plot."""
+
+import numpy as np
+import pytest
+import torch
+
+from hfvid.data.synthetic import load_synthmotion
+from hfvid.evaluation.speediness import (
+    DEFAULT_SPEEDS,
+    plot_speediness,
+    speed_clip_indices,
+    speediness_scores,
+    speediness_summary,
+    speediness_task,
+)
+from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
+from hfvid.models.transrank.video_processing_transrank import TransRankVideoProcessor
+from hfvid.presets import get_config
+
+SPEED_TASK = [{"name": "speed", "transformations": ["1x", "2x"]}]
+
+
+def tiny_model(tasks=SPEED_TASK) -> TransRankForPreTraining:
+    torch.manual_seed(0)
+    return TransRankForPreTraining(get_config("transrank-r3d18-tiny", tasks=tasks)).eval()
+
+
+@pytest.fixture(scope="module")
+def test_videos(synthmotion_dir):
+    return load_synthmotion(synthmotion_dir, split="test", decode=False)["video"]
+
+
+def test_speed_clips_have_the_exact_stride_and_half_speed_repeats_frames():
+    rng = np.random.default_rng(0)
+    half = speed_clip_indices(48, 8, 0.5, rng)
+    assert np.array_equal(half[0::2], half[1::2])
+    assert np.array_equal(np.diff(half[0::2]), np.ones(3))
+    for speed in (1, 2, 4):
+        assert np.array_equal(np.diff(speed_clip_indices(48, 8, speed, rng)), np.full(7, speed))
+
+
+def test_task_lookup():
+    config = get_config("transrank-r3d18-tiny")  # temporal 1x/2x/reverse + rotation
+    assert speediness_task(config) == "temporal"
+    assert speediness_task(config, "temporal") == "temporal"
+    with pytest.raises(ValueError, match="'1x' and '2x'"):
+        speediness_task(config, "spatial")
+    rotation_only = get_config("rotnet3d-r3d18-tiny")
+    with pytest.raises(ValueError, match="found none"):
+        speediness_task(rotation_only)
+    two_speed_tasks = get_config("transrank-r3d18-tiny", tasks=SPEED_TASK + [{"name": "more", "transformations": ["2x", "1x", "4x"]}])
+    with pytest.raises(ValueError, match="several"):
+        speediness_task(two_speed_tasks)
+
+
+def test_scores_per_speed_are_deterministic_for_a_seed(test_videos):
+    test_videos = test_videos[:4]
+    model = tiny_model()
+    processor = TransRankVideoProcessor.from_model_config(model.config)
+    scores = speediness_scores(model, processor, test_videos, progress=False, batch_size=5)
+    assert list(scores) == list(DEFAULT_SPEEDS)
+    assert all(s.shape == (len(test_videos) * 2,) and s.dtype == torch.float32 for s in scores.values())
+    assert all(torch.isfinite(s).all() for s in scores.values())
+    again = speediness_scores(model, processor, test_videos, progress=False, batch_size=16)  # batching changes nothing
+    assert all(torch.allclose(scores[speed], again[speed], atol=1e-5) for speed in scores)
+    other_seed = speediness_scores(model, processor, test_videos, seed=1, progress=False)
+    assert not all(torch.allclose(scores[speed], other_seed[speed]) for speed in scores)
+
+
+def test_speediness_is_the_2x_score_minus_the_1x_score(test_videos):
+    """With a head that outputs constants, the speediness is known, whatever the column order."""
+    model = tiny_model(tasks=[{"name": "pace", "transformations": ["2x", "reverse", "1x"]}])
+    last_layer = model.heads["pace"][-1]
+    torch.nn.init.zeros_(last_layer.weight)
+    last_layer.bias.data = torch.tensor([5.0, 9.0, 2.0])
+    processor = TransRankVideoProcessor.from_model_config(model.config)
+    scores = speediness_scores(model, processor, test_videos[:2], speeds=(1, 3), clips_per_video=1, progress=False)
+    assert list(scores) == [1.0, 3.0]
+    assert torch.equal(scores[3.0], torch.full((2,), 3.0))
+
+
+def test_scores_need_a_1x_2x_task(test_videos):
+    model = tiny_model(tasks=[{"name": "rotation", "transformations": ["rot0", "rot90"]}])
+    with pytest.raises(ValueError, match="'1x' and '2x'"):
+        speediness_scores(model, TransRankVideoProcessor.from_model_config(model.config), test_videos, progress=False)
+
+
+def test_summary_tells_whether_the_means_rise_with_speed():
+    ordered = {2.0: torch.tensor([1.0, 3.0]), 0.5: torch.tensor([-2.0, -2.0]), 1.0: torch.tensor([-3.0, 1.0])}
+    summary = speediness_summary(ordered)
+    assert summary["mean"] == {0.5: -2.0, 1.0: -1.0, 2.0: 2.0}
+    assert summary["std"] == {0.5: 0.0, 1.0: 2.0, 2.0: 1.0}
+    assert summary["count"] == {0.5: 2, 1.0: 2, 2.0: 2}
+    assert summary["ordered"]
+    assert summary["pair_order"] == {"0.5x<1x": 0.5, "1x<2x": 1.0}
+    assert not speediness_summary({**ordered, 4.0: torch.tensor([2.0])})["ordered"]  # ties are not ordered
+
+
+def test_plot_writes_a_png(tmp_path):
+    generator = torch.Generator().manual_seed(0)
+    scores = {speed: torch.randn(10, generator=generator) + speed for speed in DEFAULT_SPEEDS}
+    path = plot_speediness({"TransRank": scores, "TransCls": {s: -v for s, v in scores.items()}}, tmp_path / "fig" / "s.png")
+    assert path == str(tmp_path / "fig" / "s.png")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="empty"):
+        plot_speediness({}, tmp_path / "empty.png")
