@@ -412,12 +412,17 @@ def run_isolated(spec: dict, processor) -> dict:
         if done.returncode:
             raise RuntimeError(f"{spec} failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.splitlines()[-1])
+    return run_forked(measure, spec, processor)
+
+
+def run_forked(function, *args):
+    """``function(*args)`` in a forked child (imports shared, its own peak memory); its JSON-able result."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child
+    if pid == 0:
         os.close(read_end)
         try:
-            message = {"ok": measure(spec, processor)}
+            message = {"ok": function(*args)}
         except BaseException:  # noqa: BLE001 - reported by the parent
             import traceback
 
@@ -430,7 +435,7 @@ def run_isolated(spec: dict, processor) -> dict:
         message = json.loads(pipe.read() or '{"error": "the child died without a word"}')
     os.waitpid(pid, 0)
     if "error" in message:
-        raise RuntimeError(f"{spec} failed:\n{message['error']}")
+        raise RuntimeError(f"{function.__name__}{args} failed:\n{message['error']}")
     return message["ok"]
 
 

@@ -51,7 +51,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from bench_decode import cpu_seconds, machine_description, proc_status_kib
+from bench_decode import cpu_seconds, machine_description, proc_status_kib, run_forked
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hfvid" / "bench_loader"
 CLASSES = ("translate_left", "translate_right", "translate_up", "translate_down", "rotate_cw", "rotate_ccw", "zoom_in", "zoom_out")
@@ -61,30 +61,6 @@ BASE_VIDEOS = 200  # distinct small mp4 files behind the N names of the memory t
 def children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def run_forked(function, *args):
-    """``function(*args)`` in a forked child (imports shared, its own peak memory); its JSON-able result."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            message = {"ok": function(*args)}
-        except BaseException:  # noqa: BLE001 - reported by the parent
-            import traceback
-
-            message = {"error": traceback.format_exc()}
-        with os.fdopen(write_end, "w") as pipe:
-            pipe.write(json.dumps(message))
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        message = json.loads(pipe.read() or '{"error": "the child died without a word"}')
-    os.waitpid(pid, 0)
-    if "error" in message:
-        raise RuntimeError(f"{function.__name__}{args} failed:\n{message['error']}")
-    return message["ok"]
 
 
 # ----------------------------------------------------------------------------- data
