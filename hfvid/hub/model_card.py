@@ -1,4 +1,5 @@
-"""Model cards for hfvid models, rendered from `model_cards/<model_type>.md` with huggingface_hub.
+"""Model cards for hfvid models, rendered from `model_cards/<model_type>.md` (Jinja; each extends
+`model_cards/base.md` and fills its ``description``, ``limitations`` and ``citation`` blocks).
 
 ``write_model_card(model_dir, run_info, eval_results)`` reads what the run wrote (``config.json``,
 ``training_info.json``) so the card states measured facts, not typed ones, and writes ``README.md``.
@@ -10,10 +11,18 @@ import json
 import os
 from pathlib import Path
 
+import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
-METHOD_NAMES = {"transrank": "TransRank"}
+METHOD_NAMES = {
+    "transrank": "TransRank",
+    "moco": "MoCo",
+    "simclr": "SimCLR",
+    "byol": "BYOL",
+    "simsiam": "SimSiam",
+    "rince": "RINCE",
+}
 
 
 def _method_name(config: dict) -> str:
@@ -60,21 +69,29 @@ def write_model_card(
     )
     settings = {
         key: run_info[key]
-        for key in ("steps", "batch_size_per_process", "num_processes", "learning_rate", "optimizer", "mixed_precision", "seed", "num_skipped_videos")
+        for key in (
+            "steps",
+            "batch_size_per_process",
+            "num_processes",
+            "learning_rate",
+            "optimizer",
+            "mixed_precision",
+            "seed",
+            "num_skipped_videos",
+        )
         if key in run_info
     }
     settings["frames per clip"] = config.get("num_frames")
     settings["image size"] = config.get("image_size")
-    card = ModelCard.from_template(
-        card_data,
-        template_path=str(template),
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)
+    content = environment.get_template(template.name).render(
+        card_data=card_data.to_yaml(),
+        config=config,
         model_name=repo_id.split("/")[-1],
         repo_id=repo_id,
         method_name=_method_name(config),
         backbone_name=f"{config['backbone']['arch']} {config['backbone']['layers']}",
-        transformations=", ".join(f"`{t}`" for task in config["tasks"] for t in task["transformations"]),
         hidden_size=config["backbone"]["widths"][-1],
-        margin=config.get("margin"),
         provenance=provenance(run_info),
         training_settings=settings,
         loss_plot="training_loss.png" if (model_dir / "training_loss.png").is_file() else None,
@@ -82,5 +99,5 @@ def write_model_card(
         result_plots=list(result_plots),
     )
     path = model_dir / "README.md"
-    card.save(path)
+    ModelCard(content).save(path)
     return path

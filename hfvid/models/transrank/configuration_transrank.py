@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from transformers import PreTrainedConfig
-
-from hfvid.backbones.resnet3d import backbone_config
 from hfvid.data.transformations import parse_transformation
+from hfvid.models.configuration_utils import HfvidConfig
 
 DEFAULT_TASKS = [
     {"name": "temporal", "transformations": ["1x", "2x", "reverse"], "weight": 1.0},
@@ -17,7 +15,7 @@ LOSSES = ("rank", "cls")
 HEADS = ("mlp", "fc")
 
 
-class TransRankConfig(PreTrainedConfig):
+class TransRankConfig(HfvidConfig):
     r"""Configuration of a TransRank model (and of TransCls and the RecogTrans baselines, which differ only
     in their transformation tasks and loss).
 
@@ -25,8 +23,6 @@ class TransRankConfig(PreTrainedConfig):
     scores every clip on each of the task's transformations, giving an N x N score matrix per video.
 
     Args:
-        backbone (`str` or `dict`, defaults to `"r3d_18"`):
-            A backbone preset name (`r3d_18`, `r2plus1d_18`, `r3d_tiny`, `r2plus1d_tiny`) or a backbone config dict.
         tasks (`list[dict]`, *optional*):
             Transformation tasks, each `{"name": str, "transformations": [str, ...], "weight": float}`. A
             transformation is temporal (`1x`, `2x`, `4x`, `8x`, `0.5x`, `reverse`, `palindrome`, `shuffle`,
@@ -45,28 +41,19 @@ class TransRankConfig(PreTrainedConfig):
             Hidden width of the MLP head.
         speed_jitter (`tuple[float, float]` or `None`, defaults to `(0.8, 1.2)`):
             Each clip's playback speed is multiplied by a factor drawn from this range.
-        num_frames (`int`, defaults to 16):
-            Frames per clip.
-        image_size (`int`, defaults to 112):
-            Height and width of a clip after augmentation.
-        classifier_dropout (`float`, defaults to 0.5):
-            Dropout before the classifier of `TransRankForVideoClassification`.
+        kwargs: the fields of `HfvidConfig` (backbone, num_frames, image_size, classifier_dropout).
     """
 
     model_type = "transrank"
 
     def __init__(
         self,
-        backbone: str | dict = "r3d_18",
         tasks: list[dict] | None = None,
         loss: str = "rank",
         margin: float = 1.0,
         head: str = "mlp",
         head_hidden_dim: int = 512,
         speed_jitter: tuple[float, float] | list[float] | None = (0.8, 1.2),
-        num_frames: int = 16,
-        image_size: int = 112,
-        classifier_dropout: float = 0.5,
         **kwargs,
     ):
         if loss not in LOSSES:
@@ -80,16 +67,12 @@ class TransRankConfig(PreTrainedConfig):
             for name in task["transformations"]:
                 parse_transformation(name)
             task.setdefault("weight", 1.0)
-        self.backbone = backbone_config(backbone)
         self.tasks = tasks
         self.loss = loss
         self.margin = margin
         self.head = head
         self.head_hidden_dim = head_hidden_dim
         self.speed_jitter = list(speed_jitter) if speed_jitter is not None else None
-        self.num_frames = num_frames
-        self.image_size = image_size
-        self.classifier_dropout = classifier_dropout
         super().__init__(**kwargs)
 
     @property

@@ -11,15 +11,20 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
-from transformers import initialization as init
-from transformers.modeling_outputs import BaseModelOutputWithPooling, ImageClassifierOutput
 from transformers.utils import ModelOutput
 
 from hfvid.backbones.heads import MLPHead
-from hfvid.backbones.resnet3d import build_backbone
-from hfvid.hub.remote_code import write_remote_code
-from hfvid.losses.ranking import transformation_accuracy, transformation_cross_entropy, transformation_ranking_loss
+from hfvid.losses.ranking import (
+    transformation_accuracy,
+    transformation_cross_entropy,
+    transformation_ranking_loss,
+)
+from hfvid.models.modeling_utils import (
+    HfvidBackboneModel,
+    HfvidForVideoClassification,
+    HfvidPreTrainedModel,
+    check_video_input,
+)
 
 from .configuration_transrank import TransRankConfig
 
@@ -43,55 +48,16 @@ class TransRankForPreTrainingOutput(ModelOutput):
     pooler_output: torch.FloatTensor | None = None
 
 
-class TransRankPreTrainedModel(PreTrainedModel):
+class TransRankPreTrainedModel(HfvidPreTrainedModel):
     config: TransRankConfig
     config_class = TransRankConfig
     base_model_prefix = "transrank"
-    main_input_name = "pixel_values_videos"
-    input_modalities = "video"
     # Loading a pre-training checkpoint as a backbone or classifier leaves its transformation heads out.
     _keys_to_ignore_on_load_unexpected = [r"^heads\."]
 
-    def _init_weights(self, module):
-        """torchvision's video ResNet initialisation."""
-        if isinstance(module, nn.Conv3d):
-            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                init.zeros_(module.bias)
-        elif isinstance(module, (nn.BatchNorm3d, nn.BatchNorm1d)):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-        elif isinstance(module, nn.Linear):
-            init.normal_(module.weight, std=0.01)
-            if module.bias is not None:
-                init.zeros_(module.bias)
 
-    def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as transformers does, plus the model's code, so the folder loads with `trust_remote_code=True`
-        where hfvid is not installed."""
-        super().save_pretrained(save_directory, *args, **kwargs)
-        write_remote_code(save_directory, AUTO_CLASSES, "config.json")
-
-
-class TransRankModel(TransRankPreTrainedModel):
+class TransRankModel(TransRankPreTrainedModel, HfvidBackboneModel):
     """The backbone alone: video -> features. This is what `AutoModel` returns."""
-
-    def __init__(self, config: TransRankConfig):
-        super().__init__(config)
-        self.backbone = build_backbone(config.backbone)
-        self.post_init()
-
-    def forward(self, pixel_values_videos: torch.Tensor, return_dict: bool | None = None, **kwargs):
-        """pixel_values_videos (batch, frames, channels, height, width) -> `last_hidden_state`, the last
-        feature map (batch, hidden, t, h, w), and `pooler_output` (batch, hidden)."""
-        if pixel_values_videos.ndim != 5:
-            raise ValueError(
-                f"pixel_values_videos must be (batch, frames, channels, height, width), got {tuple(pixel_values_videos.shape)}"
-            )
-        pooled, feature_map = self.backbone(pixel_values_videos.transpose(1, 2))
-        if return_dict is False:
-            return feature_map, pooled
-        return BaseModelOutputWithPooling(last_hidden_state=feature_map, pooler_output=pooled)
 
 
 class TransRankForPreTraining(TransRankPreTrainedModel):
@@ -103,10 +69,7 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         hidden_dim = config.head_hidden_dim if config.head == "mlp" else None
         num_features = self.transrank.backbone.num_features
         self.heads = nn.ModuleDict(
-            {
-                task["name"]: MLPHead(num_features, len(task["transformations"]), hidden_dim)
-                for task in config.tasks
-            }
+            {task["name"]: MLPHead(num_features, len(task["transformations"]), hidden_dim) for task in config.tasks}
         )
         self.post_init()
 
@@ -118,12 +81,7 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
     def forward(self, pixel_values_videos: torch.Tensor, return_dict: bool | None = None, **kwargs):
         """pixel_values_videos: (batch, clips, frames, channels, height, width), clip i of a video carrying
         `config.transformations[i]`."""
-        expected = len(self.config.transformations)
-        if pixel_values_videos.ndim != 6 or pixel_values_videos.shape[1] != expected:
-            raise ValueError(
-                f"pixel_values_videos must be (batch, {expected} clips, frames, channels, height, width) for "
-                f"transformations {self.config.transformations}, got {tuple(pixel_values_videos.shape)}"
-            )
+        check_video_input(pixel_values_videos, clips_per_video=len(self.config.transformations))
         batch, num_clips = pixel_values_videos.shape[:2]
         pooled = self.transrank(pixel_values_videos.flatten(0, 1)).pooler_output.view(batch, num_clips, -1)
 
@@ -146,29 +104,10 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         return output.to_tuple() if return_dict is False else output
 
 
-class TransRankForVideoClassification(TransRankPreTrainedModel):
+class TransRankForVideoClassification(TransRankPreTrainedModel, HfvidForVideoClassification):
     """Backbone + dropout + linear classifier, for fine-tuning and `pipeline("video-classification")`."""
 
-    def __init__(self, config: TransRankConfig):
-        super().__init__(config)
-        self.transrank = TransRankModel(config)
-        self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(self.transrank.backbone.num_features, config.num_labels)
-        self.post_init()
-
-    def forward(
-        self,
-        pixel_values_videos: torch.Tensor,
-        labels: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ):
-        """pixel_values_videos (batch, frames, channels, height, width); `labels` (batch,) -> cross-entropy loss."""
-        features = self.transrank(pixel_values_videos)
-        logits = self.classifier(self.dropout(features.pooler_output))
-        loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
-        output = ImageClassifierOutput(loss=loss, logits=logits)
-        return output.to_tuple() if return_dict is False else output
+    backbone_model_class = TransRankModel
 
 
 AUTO_CLASSES = {

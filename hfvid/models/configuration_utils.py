@@ -1,0 +1,85 @@
+"""Config fields that hfvid models share: the backbone and clip geometry of every model, and the view
+layout and projection head of the multi-view (contrastive and predictive) methods."""
+
+from __future__ import annotations
+
+from transformers import PreTrainedConfig
+
+from hfvid.backbones.resnet3d import backbone_config
+from hfvid.data.sampling import GAP_DISTRIBUTIONS
+
+
+class HfvidConfig(PreTrainedConfig):
+    r"""Fields of every hfvid model.
+
+    Args:
+        backbone (`str` or `dict`, defaults to `"r3d_18"`):
+            A backbone preset name (`r3d_18`, `r2plus1d_18`, `r3d_tiny`, `r2plus1d_tiny`) or a backbone config dict.
+        num_frames (`int`, defaults to 16):
+            Frames per clip.
+        image_size (`int`, defaults to 112):
+            Height and width of a clip after augmentation.
+        classifier_dropout (`float`, defaults to 0.5):
+            Dropout before the classifier of the `...ForVideoClassification` model.
+    """
+
+    def __init__(
+        self,
+        backbone: str | dict = "r3d_18",
+        num_frames: int = 16,
+        image_size: int = 112,
+        classifier_dropout: float = 0.5,
+        **kwargs,
+    ):
+        self.backbone = backbone_config(backbone)
+        self.num_frames = num_frames
+        self.image_size = image_size
+        self.classifier_dropout = classifier_dropout
+        super().__init__(**kwargs)
+
+
+class MultiViewConfig(HfvidConfig):
+    r"""Fields of the methods that compare several views of a video (MoCo, SimCLR, BYOL, SimSiam, RINCE).
+
+    Args:
+        clips_per_video (`int`, defaults to 2):
+            Clips taken from different times of each video.
+        views_per_clip (`int`, defaults to 1):
+            Independent augmentations of each clip.
+        gap_distribution (`str`, defaults to `"decreasing"`):
+            How far apart a video's clips start: `"decreasing"` (CVRL's temporally consistent sampling, nearby
+            clips likelier) or `"uniform"`.
+        projection_dim (`int`, defaults to 128):
+            Size of the embedding the loss compares.
+        projection_hidden_dim (`int`, defaults to 2048):
+            Hidden width of the projection MLP (Linear-BN-ReLU-Linear).
+        kwargs: the fields of `HfvidConfig`.
+    """
+
+    def __init__(
+        self,
+        clips_per_video: int = 2,
+        views_per_clip: int = 1,
+        gap_distribution: str = "decreasing",
+        projection_dim: int = 128,
+        projection_hidden_dim: int = 2048,
+        **kwargs,
+    ):
+        if gap_distribution not in GAP_DISTRIBUTIONS:
+            raise ValueError(f"gap_distribution must be one of {GAP_DISTRIBUTIONS}, got {gap_distribution!r}")
+        if clips_per_video < 1 or views_per_clip < 1 or clips_per_video * views_per_clip < 2:
+            raise ValueError(
+                f"need at least two views per video, got clips_per_video={clips_per_video}, "
+                f"views_per_clip={views_per_clip}"
+            )
+        self.clips_per_video = clips_per_video
+        self.views_per_clip = views_per_clip
+        self.gap_distribution = gap_distribution
+        self.projection_dim = projection_dim
+        self.projection_hidden_dim = projection_hidden_dim
+        super().__init__(**kwargs)
+
+    @property
+    def views_per_video(self) -> int:
+        """Model inputs per video: clips_per_video x views_per_clip, laid out clip after clip."""
+        return self.clips_per_video * self.views_per_clip
