@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import json
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from accelerate.state import AcceleratorState
 
 from hfvid.data.encoding import write_mp4
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # training/pretrain.py
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +84,20 @@ def save_tiny_transrank(folder, seed: int = 0, model_class=None, **config_overri
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return model, processor
+
+
+def run_in_process(argv: list[str]) -> dict:
+    """Run training/pretrain.py's ``train`` in this process (Accelerate's global state reset around it)."""
+    import pretrain
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    try:
+        return pretrain.train(pretrain.parse_args(argv))
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)
+
+
+def losses(output_dir) -> dict[int, float]:
+    """Loss per step from a run's metrics.jsonl (a resumed run rewrites the steps after its checkpoint)."""
+    rows = [json.loads(line) for line in (Path(output_dir) / "metrics.jsonl").read_text().splitlines()]
+    return {row["step"]: row["loss"] for row in rows}

@@ -11,28 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from accelerate.state import AcceleratorState
 from transformers import AutoModel
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "training"))
 import pretrain  # noqa: E402
+from conftest import losses, run_in_process  # noqa: E402
 
 TINY_RUN = ["--model", "transrank-r3d18-tiny", "--batch_size", "2", "--logging_steps", "1", "--warmup_steps", "1", "--no_evaluate"]
-
-
-def run_in_process(argv: list[str]) -> dict:
-    AcceleratorState._reset_state(reset_partial_state=True)
-    try:
-        return pretrain.train(pretrain.parse_args(argv))
-    finally:
-        AcceleratorState._reset_state(reset_partial_state=True)
-
-
-def losses(output_dir: Path) -> dict[int, float]:
-    """Loss per step from metrics.jsonl (a resumed run rewrites the steps after its checkpoint)."""
-    rows = [json.loads(line) for line in (output_dir / "metrics.jsonl").read_text().splitlines()]
-    return {row["step"]: row["loss"] for row in rows}
 
 
 def test_pretraining_run_writes_a_loadable_model(synthmotion_dir, tmp_path):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -28,16 +29,23 @@ import yaml
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from datasets.distributed import split_dataset_by_node
+from huggingface_hub.repocard_data import model_index_to_eval_results
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from huggingface_hub.repocard_data import model_index_to_eval_results
 from transformers import AutoModel, get_cosine_schedule_with_warmup
 
-from hfvid.data.sources import load_video_dataset
 from hfvid.convert.torchvision import load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining
+from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.plots import plot_training_loss
-from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, to_model_index, write_comparison, write_results
+from hfvid.evaluation.report import (
+    PROTOCOLS,
+    compare_table,
+    evaluate_model,
+    to_model_index,
+    write_comparison,
+    write_results,
+)
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import push_model_folder
 from hfvid.presets import load_for_pretraining
@@ -51,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--config", help="YAML file whose keys are option names (without --); command-line options win")
     group = parser.add_argument_group("model")
     group.add_argument("--model", default="transrank-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
+    group.add_argument("--config_overrides", default=None, help="comma-separated config fields for a preset, e.g. 'queue_size=1024,loss_temperature=0.1' (values parsed as YAML)")
     group.add_argument("--init_backbone", default=None, help="backbone checkpoint folder to start from (python -m hfvid.convert.torchvision)")
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", default="synthmotion", help="'synthmotion' (generated if missing), a videofolder directory, a CSV of path,label, or a Hub dataset name")
@@ -106,6 +115,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         dataset_name = Path(args.dataset.rstrip("/")).name.replace(".csv", "")
         args.output_dir = os.path.join("outputs", f"{Path(args.model.rstrip('/')).name}-{dataset_name}")
     return args
+
+
+def parse_config_overrides(text: str | None) -> dict:
+    """'a=1,b=0.5,c=[1, 2]' -> {"a": 1, "b": 0.5, "c": [1, 2]}; values are YAML, so numbers and lists keep their type."""
+    overrides = {}
+    for item in filter(None, re.split(r",(?![^\[]*\])", text or "")):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--config_overrides: expected key=value, got {item!r}")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
 
 
 class RunState:
@@ -206,7 +226,8 @@ def train(args: argparse.Namespace) -> dict:
     set_seed(args.seed)
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
-    model, processor = load_for_pretraining(args.model)
+    model, processor = load_for_pretraining(args.model, **parse_config_overrides(args.config_overrides))
+    model.train()  # from_pretrained returns a model in eval mode
     if args.init_backbone:
         load_backbone_checkpoint(model.base_model.backbone, args.init_backbone)
     clips, loader = make_loader(args, processor, accelerator)
@@ -244,7 +265,7 @@ def train(args: argparse.Namespace) -> dict:
             clips_per_video = pixel_values.shape[1]
             clips_seen += pixel_values.shape[0] * clips_per_video
             with accelerator.accumulate(model):
-                output = model(pixel_values_videos=pixel_values)
+                output = model(pixel_values_videos=pixel_values, video_ids=batch["video_ids"].to(accelerator.device))
                 accelerator.backward(output.loss)
                 if accelerator.sync_gradients and args.max_grad_norm > 0:
                     accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)

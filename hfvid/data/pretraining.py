@@ -10,6 +10,7 @@ same samples as an uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import numpy as np
@@ -22,7 +23,10 @@ logger = logging.getLogger(__name__)
 
 
 class PretrainingClips(IterableDataset):
-    """Iterates a (streamed) `datasets` source and yields ``{"pixel_values_videos", "num_skipped"}``.
+    """Iterates a (streamed) `datasets` source and yields ``{"pixel_values_videos", "video_id", "num_skipped"}``.
+
+    ``video_id`` identifies the video across epochs and processes (see `video_id`), for methods that must
+    know which clips show the same video (RINCE's ranked positives).
 
     ``num_skipped`` counts the unreadable videos passed over since the previous sample of this worker;
     an unreadable video at the end of a worker's share is reported in a sample with
@@ -71,17 +75,31 @@ class PretrainingClips(IterableDataset):
                 skipped += 1
                 logger.warning("skipping unreadable video: %s", error)
                 continue
-            yield {"pixel_values_videos": clips, "num_skipped": skipped}
+            yield {
+                "pixel_values_videos": clips,
+                "video_id": video_id(example[self.video_column]),
+                "num_skipped": skipped,
+            }
             skipped = 0
         if skipped:
-            yield {"pixel_values_videos": None, "num_skipped": skipped}
+            yield {"pixel_values_videos": None, "video_id": None, "num_skipped": skipped}
+
+
+def video_id(video) -> int:
+    """A stable 63-bit id of a `datasets` video value (undecoded ``{"path", "bytes"}`` dict, path or bytes):
+    a hash of its path, or of its bytes when it has no path."""
+    if isinstance(video, dict):
+        video = video.get("path") or video.get("bytes")
+    data = video if isinstance(video, bytes) else str(video).encode()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
 def collate_pretraining(samples: list[dict]) -> dict:
-    """Stack the clips of a batch and sum the skipped-video counts; ``pixel_values_videos`` is None
-    when every video of the batch was unreadable."""
-    clips = [sample["pixel_values_videos"] for sample in samples if sample["pixel_values_videos"] is not None]
+    """Stack the clips and video ids of a batch and sum the skipped-video counts; ``pixel_values_videos``
+    and ``video_ids`` are None when every video of the batch was unreadable."""
+    readable = [sample for sample in samples if sample["pixel_values_videos"] is not None]
     return {
-        "pixel_values_videos": torch.stack(clips) if clips else None,
+        "pixel_values_videos": torch.stack([s["pixel_values_videos"] for s in readable]) if readable else None,
+        "video_ids": torch.tensor([s["video_id"] for s in readable], dtype=torch.long) if readable else None,
         "num_skipped": sum(sample["num_skipped"] for sample in samples),
     }

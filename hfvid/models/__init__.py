@@ -9,9 +9,9 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import transrank
+from hfvid.models import moco, transrank
 
-METHODS = (transrank,)
+METHODS = (transrank, moco)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,

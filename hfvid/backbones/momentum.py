@@ -1,0 +1,77 @@
+"""The momentum (EMA) encoder and the key queue of MoCo-style methods (MoCo, RINCE; BYOL's target)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class MomentumEncoder(nn.Module):
+    """Exponential-moving-average copies of some online modules, without gradients.
+
+    ``MomentumEncoder(backbone=b, projector=p)`` holds copies reachable as ``encoder["backbone"]``. The first
+    `update` copies the online weights (so fresh models start equal, whatever initialisation ran after
+    construction); later ones move each copy towards its online module:
+    ``copy = momentum * copy + (1 - momentum) * online``, parameters only (BatchNorm statistics of the
+    copies follow their own forward passes, as in MoCo).
+    """
+
+    def __init__(self, **online: nn.Module):
+        super().__init__()
+        self.copies = nn.ModuleDict(
+            {name: copy.deepcopy(module).requires_grad_(False) for name, module in online.items()}
+        )
+        self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
+
+    def __getitem__(self, name: str) -> nn.Module:
+        return self.copies[name]
+
+    @torch.no_grad()
+    def update(self, momentum: float, **online: nn.Module) -> None:
+        """Move the copies towards ``online`` (the same names as at construction)."""
+        if sorted(online) != sorted(self.copies):
+            raise ValueError(f"update needs the modules {sorted(self.copies)}, got {sorted(online)}")
+        first = int(self.num_updates) == 0
+        for name, module in online.items():
+            target = self.copies[name]
+            for online_param, target_param in zip(module.parameters(), target.parameters()):
+                target_param.lerp_(online_param.detach(), 1.0 if first else 1.0 - momentum)
+            if first:
+                for online_buffer, target_buffer in zip(module.buffers(), target.buffers()):
+                    target_buffer.copy_(online_buffer)
+        self.num_updates += 1
+
+
+class KeyQueue(nn.Module):
+    """First-in-first-out memory of the latest ``size`` keys and the video id of each (RINCE needs the ids to
+    know which stored keys show the same video). Only filled slots are returned. The buffers are part of
+    the state dict, so a resumed run continues with the same queue."""
+
+    def __init__(self, size: int, dim: int):
+        super().__init__()
+        if size < 0:
+            raise ValueError(f"queue size must be >= 0, got {size}")
+        self.register_buffer("keys", torch.zeros(size, dim))
+        self.register_buffer("video_ids", torch.full((size,), -1, dtype=torch.long))
+        self.register_buffer("pointer", torch.zeros((), dtype=torch.long))
+        self.register_buffer("length", torch.zeros((), dtype=torch.long))
+
+    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(keys (length, dim), video ids (length,)) of the filled slots."""
+        length = int(self.length)
+        return self.keys[:length], self.video_ids[:length]
+
+    @torch.no_grad()
+    def push(self, keys: torch.Tensor, video_ids: torch.Tensor) -> None:
+        """Store ``keys`` (n, dim) and their ``video_ids`` (n,), overwriting the oldest when full."""
+        size = len(self.keys)
+        if size == 0:
+            return
+        keys, video_ids = keys[-size:], video_ids[-size:]
+        slots = (int(self.pointer) + torch.arange(len(keys), device=keys.device)) % size
+        self.keys[slots] = keys.to(self.keys.dtype)
+        self.video_ids[slots] = video_ids.to(self.video_ids.device)
+        self.pointer.copy_((self.pointer + len(keys)) % size)
+        self.length.copy_(torch.clamp(self.length + len(keys), max=size))
