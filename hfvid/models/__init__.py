@@ -9,9 +9,9 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import moco, transrank
+from hfvid.models import moco, rince, transrank
 
-METHODS = (transrank, moco)
+METHODS = (transrank, moco, rince)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,

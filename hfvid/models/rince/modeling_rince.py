@@ -1,0 +1,149 @@
+"""RINCE video models: MoCo's momentum key encoder and queue, with ranked positives.
+
+Pre-training takes (batch, clips x 2, frames, channels, height, width), laid out
+[clip0-query, clip0-key, clip1-query, ...]. For each query clip the candidates are every key of the
+global batch (gathered across processes) and every queued key, ranked: 1 = the same clip's key,
+2 = any other key of the same video (same video id), 0 = negative (another video).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers.utils import ModelOutput
+
+from hfvid.backbones.heads import MLPHead
+from hfvid.backbones.momentum import KeyQueue, MomentumEncoder
+from hfvid.losses.contrastive import rank_temperatures, rince_loss
+from hfvid.models.modeling_utils import (
+    HfvidBackboneModel,
+    HfvidForVideoClassification,
+    HfvidPreTrainedModel,
+    check_video_input,
+)
+from hfvid.utils.distributed import gather_rows_with_grad
+
+from .configuration_rince import RINCEConfig
+
+SAME_CLIP, SAME_VIDEO, OTHER_VIDEO = 1, 2, 0
+
+
+@dataclass
+class RINCEForPreTrainingOutput(ModelOutput):
+    """Output of `RINCEForPreTraining`.
+
+    Args:
+        loss: RINCE over the ranked candidates.
+        accuracy: `{"instance": (clips,), "video": (clips,)}` whether each query's own key (instance) / its
+            best same-video key (video) out-scored every key of another video.
+        similarities: (batch * clips, candidates) cosine similarities of the queries to the batch keys and queue.
+        ranks: (batch * clips, candidates) the rank of each candidate (1 same clip, 2 same video, 0 negative).
+        pooler_output: (batch * clips, hidden) backbone features of the query views.
+    """
+
+    loss: torch.FloatTensor | None = None
+    accuracy: dict[str, torch.Tensor] | None = None
+    similarities: torch.FloatTensor | None = None
+    ranks: torch.LongTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+
+
+class RINCEPreTrainedModel(HfvidPreTrainedModel):
+    config: RINCEConfig
+    config_class = RINCEConfig
+    base_model_prefix = "rince"
+    # Loading a pre-training checkpoint as a backbone or classifier leaves the contrastive parts out.
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|key_encoder|queue)\."]
+
+
+class RINCEModel(RINCEPreTrainedModel, HfvidBackboneModel):
+    """The backbone alone: video -> features. This is what `AutoModel` returns."""
+
+
+class RINCEForPreTraining(RINCEPreTrainedModel):
+    """Query backbone + projector, their momentum copies for the keys, and a queue of keys with video ids."""
+
+    def __init__(self, config: RINCEConfig):
+        super().__init__(config)
+        self.rince = RINCEModel(config)
+        self.projector = MLPHead(self.rince.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
+        self.key_encoder = MomentumEncoder(backbone=self.rince.backbone, projector=self.projector)
+        self.queue = KeyQueue(config.queue_size, config.projection_dim)
+        self.post_init()
+
+    @torch.no_grad()
+    def encode_keys(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
+        """L2-normalised keys (n, projection_dim) of clips (n, frames, C, H, W) by the momentum encoder."""
+        pooled = self.key_encoder["backbone"](pixel_values_videos.transpose(1, 2))[0]
+        return F.normalize(self.key_encoder["projector"](pooled), dim=1)
+
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        video_ids: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ):
+        """pixel_values_videos: (batch, clips x 2, frames, channels, height, width). ``video_ids`` (batch,)
+        identify videos across batches, so that queued keys of the same video rank 2 (without them, the queue
+        holds only negatives). In training mode the momentum encoder is updated first and the keys queued
+        after the loss."""
+        check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
+        batch, clips = len(pixel_values_videos), self.config.clips_per_video
+        views = pixel_values_videos.unflatten(1, (clips, 2))
+        pooled = self.rince(views[:, :, 0].flatten(0, 1)).pooler_output
+        queries = F.normalize(self.projector(pooled), dim=1)
+        if self.training:
+            self.key_encoder.update(self.config.momentum, backbone=self.rince.backbone, projector=self.projector)
+        keys = self.encode_keys(views[:, :, 1].flatten(0, 1))
+
+        batch_keys, offset = gather_rows_with_grad(keys)
+        known_ids = video_ids is not None
+        if not known_ids:  # the global batch position stands in for the id
+            video_ids = offset // clips + torch.arange(batch, device=keys.device)
+        clip_video_ids = video_ids.to(keys.device).repeat_interleave(clips)
+        batch_key_ids, _ = gather_rows_with_grad(clip_video_ids)
+        queue_keys, queue_ids = self.queue()
+
+        ranks = torch.full((len(queries), len(batch_keys) + len(queue_keys)), OTHER_VIDEO, device=keys.device)
+        same_video = clip_video_ids[:, None] == batch_key_ids[None, :]
+        if known_ids:
+            same_video = torch.cat([same_video, clip_video_ids[:, None] == queue_ids[None, :]], dim=1)
+        ranks[:, : same_video.shape[1]][same_video] = SAME_VIDEO
+        own_key = offset + torch.arange(len(queries), device=keys.device)
+        ranks[torch.arange(len(queries)), own_key] = SAME_CLIP
+
+        similarities = queries @ torch.cat([batch_keys, queue_keys]).T
+        temperatures = rank_temperatures(
+            self.config.rank_similarities, self.config.temperature_min, self.config.temperature_max
+        )
+        loss = rince_loss(similarities, ranks, temperatures.to(similarities.device), self.config.variant)
+        with torch.no_grad():
+            hardest_negative = similarities.masked_fill(ranks != OTHER_VIDEO, -2).amax(dim=1)
+            best_same_video = similarities.masked_fill(ranks != SAME_VIDEO, -2).amax(dim=1)
+            accuracy = {
+                "instance": (similarities[torch.arange(len(queries)), own_key] > hardest_negative).float(),
+                "video": (best_same_video > hardest_negative).float(),
+            }
+        if self.training:
+            self.queue.push(batch_keys, batch_key_ids if known_ids else torch.full_like(batch_key_ids, -1))
+        output = RINCEForPreTrainingOutput(
+            loss=loss, accuracy=accuracy, similarities=similarities, ranks=ranks, pooler_output=pooled
+        )
+        return output.to_tuple() if return_dict is False else output
+
+
+class RINCEForVideoClassification(RINCEPreTrainedModel, HfvidForVideoClassification):
+    """Backbone + dropout + linear classifier, for fine-tuning and `pipeline("video-classification")`."""
+
+    backbone_model_class = RINCEModel
+
+
+AUTO_CLASSES = {
+    "AutoConfig": RINCEConfig,
+    "AutoModel": RINCEModel,
+    "AutoModelForPreTraining": RINCEForPreTraining,
+    "AutoModelForVideoClassification": RINCEForVideoClassification,
+}
