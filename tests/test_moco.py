@@ -33,6 +33,8 @@ def test_config_validates_and_avoids_generation_field_names():
         hfvid.get_config(TINY, momentum=1.0)
     with pytest.raises(ValueError, match="two views"):
         hfvid.get_config(TINY, clips_per_video=1)
+    with pytest.raises(ValueError, match="two views per video"):
+        hfvid.get_config(TINY, clips_per_video=3)
 
 
 def test_key_encoder_starts_equal_then_follows_by_momentum():

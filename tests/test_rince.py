@@ -61,7 +61,7 @@ def test_loss_is_rince_on_query_key_similarities_with_per_rank_temperatures():
     output = model(pixel_values, video_ids=torch.tensor([2, 3]))
     split = pixel_values.unflatten(1, (2, 2))
     queries = F.normalize(model.projector(model.rince(split[:, :, 0].flatten(0, 1)).pooler_output), dim=1)
-    keys = torch.cat([model.encode_keys(split[:, :, 1].flatten(0, 1)), model.queue()[0]])
+    keys = torch.cat([model.key_encoder(split[:, :, 1].flatten(0, 1)), model.queue()[0]])
     torch.testing.assert_close(output.similarities, queries @ keys.T)
     temperatures = rank_temperatures([1.0, 0.5], 0.1, 0.6)
     assert temperatures.tolist() == pytest.approx([0.1, 0.35])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -42,6 +43,20 @@ class MomentumEncoder(nn.Module):
                 for online_buffer, target_buffer in zip(module.buffers(), target.buffers()):
                     target_buffer.copy_(online_buffer)
         self.num_updates += 1
+
+
+class MomentumClipEncoder(MomentumEncoder):
+    """Momentum copy of a video backbone and its projector: clips -> L2-normalised embeddings, without
+    gradients (MoCo's and RINCE's keys, BYOL's targets)."""
+
+    def __init__(self, backbone: nn.Module, projector: nn.Module):
+        super().__init__(backbone=backbone, projector=projector)
+
+    @torch.no_grad()
+    def forward(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
+        """(n, frames, C, H, W) -> (n, projection_dim)."""
+        pooled = self.copies["backbone"](pixel_values_videos.transpose(1, 2))[0]
+        return F.normalize(self.copies["projector"](pooled), dim=1)
 
 
 class KeyQueue(nn.Module):

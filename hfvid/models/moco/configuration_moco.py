@@ -34,6 +34,11 @@ class MoCoConfig(MultiViewConfig):
         self.momentum = momentum
         self.queue_size = queue_size
         super().__init__(**kwargs)
+        if self.views_per_video != 2:
+            raise ValueError(
+                f"MoCo compares two views per video (query, key), got clips_per_video={self.clips_per_video} x "
+                f"views_per_clip={self.views_per_clip}"
+            )
 
 
 MOCO_PRESETS = {

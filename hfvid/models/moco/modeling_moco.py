@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from transformers.utils import ModelOutput
 
 from hfvid.backbones.heads import MLPHead
-from hfvid.backbones.momentum import KeyQueue, MomentumEncoder
+from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder
 from hfvid.losses.contrastive import info_nce_loss
 from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
@@ -66,15 +66,9 @@ class MoCoForPreTraining(MoCoPreTrainedModel):
         super().__init__(config)
         self.moco = MoCoModel(config)
         self.projector = MLPHead(self.moco.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
-        self.key_encoder = MomentumEncoder(backbone=self.moco.backbone, projector=self.projector)
+        self.key_encoder = MomentumClipEncoder(self.moco.backbone, self.projector)
         self.queue = KeyQueue(config.queue_size, config.projection_dim)
         self.post_init()
-
-    @torch.no_grad()
-    def encode_keys(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
-        """L2-normalised keys (batch, projection_dim) of clips (batch, frames, C, H, W) by the momentum encoder."""
-        pooled = self.key_encoder["backbone"](pixel_values_videos.transpose(1, 2))[0]
-        return F.normalize(self.key_encoder["projector"](pooled), dim=1)
 
     def forward(
         self,
@@ -91,7 +85,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel):
         queries = F.normalize(self.projector(pooled), dim=1)
         if self.training:
             self.key_encoder.update(self.config.momentum, backbone=self.moco.backbone, projector=self.projector)
-        keys = self.encode_keys(pixel_values_videos[:, 1])
+        keys = self.key_encoder(pixel_values_videos[:, 1])
         negatives, _ = self.queue()
         loss = info_nce_loss(queries, keys, negatives, self.config.loss_temperature)
         with torch.no_grad():

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from transformers.utils import ModelOutput
 
 from hfvid.backbones.heads import MLPHead
-from hfvid.backbones.momentum import KeyQueue, MomentumEncoder
+from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder
 from hfvid.losses.contrastive import rank_temperatures, rince_loss
 from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
@@ -69,15 +69,9 @@ class RINCEForPreTraining(RINCEPreTrainedModel):
         super().__init__(config)
         self.rince = RINCEModel(config)
         self.projector = MLPHead(self.rince.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
-        self.key_encoder = MomentumEncoder(backbone=self.rince.backbone, projector=self.projector)
+        self.key_encoder = MomentumClipEncoder(self.rince.backbone, self.projector)
         self.queue = KeyQueue(config.queue_size, config.projection_dim)
         self.post_init()
-
-    @torch.no_grad()
-    def encode_keys(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
-        """L2-normalised keys (n, projection_dim) of clips (n, frames, C, H, W) by the momentum encoder."""
-        pooled = self.key_encoder["backbone"](pixel_values_videos.transpose(1, 2))[0]
-        return F.normalize(self.key_encoder["projector"](pooled), dim=1)
 
     def forward(
         self,
@@ -97,7 +91,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel):
         queries = F.normalize(self.projector(pooled), dim=1)
         if self.training:
             self.key_encoder.update(self.config.momentum, backbone=self.rince.backbone, projector=self.projector)
-        keys = self.encode_keys(views[:, :, 1].flatten(0, 1))
+        keys = self.key_encoder(views[:, :, 1].flatten(0, 1))
 
         batch_keys, offset = gather_rows_with_grad(keys)
         known_ids = video_ids is not None
