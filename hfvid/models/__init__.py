@@ -9,9 +9,9 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import moco, rince, transrank
+from hfvid.models import byol, moco, rince, simclr, simsiam, transrank
 
-METHODS = (transrank, moco, rince)
+METHODS = (transrank, moco, rince, simclr, byol, simsiam)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,

@@ -1,0 +1,117 @@
+"""BYOL video models: an online backbone, projector and predictor, and a momentum target encoder.
+
+Pre-training takes (batch, 2 views, frames, channels, height, width). The online network's prediction for
+each view is pulled towards the target encoder's projection of the other view (BYOL's ``2 - 2 cos``, both
+directions averaged). The target is an EMA of the online backbone and projector, updated at the start of
+every training-mode forward, and gets no gradient. The loss compares each sample with itself only, so under
+DDP no gathering is needed (BatchNorm statistics are per process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers.utils import ModelOutput
+
+from hfvid.backbones.heads import MLPHead
+from hfvid.backbones.momentum import MomentumClipEncoder
+from hfvid.losses.contrastive import negative_cosine_similarity
+from hfvid.models.modeling_utils import (
+    HfvidBackboneModel,
+    HfvidForVideoClassification,
+    HfvidPreTrainedModel,
+    check_video_input,
+)
+
+from .configuration_byol import BYOLConfig
+
+
+@dataclass
+class BYOLForPreTrainingOutput(ModelOutput):
+    """Output of `BYOLForPreTraining`.
+
+    Args:
+        loss: ``2 - 2 cos(prediction of one view, target projection of the other)``, averaged over the
+            batch and both directions; 0 (perfect) to 4.
+        predictions: (batch, 2, projection_dim) L2-normalised online predictions of the two views.
+        target_embeddings: (batch, 2, projection_dim) L2-normalised target projections of the two views.
+        pooler_output: (batch, 2, hidden) online backbone features of the two views.
+    """
+
+    loss: torch.FloatTensor | None = None
+    predictions: torch.FloatTensor | None = None
+    target_embeddings: torch.FloatTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+
+
+class BYOLPreTrainedModel(HfvidPreTrainedModel):
+    config: BYOLConfig
+    config_class = BYOLConfig
+    base_model_prefix = "byol"
+    # Loading a pre-training checkpoint as a backbone or classifier leaves the heads and the target out.
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|predictor|target_encoder)\."]
+
+
+class BYOLModel(BYOLPreTrainedModel, HfvidBackboneModel):
+    """The backbone alone: video -> features. This is what `AutoModel` returns."""
+
+
+class BYOLForPreTraining(BYOLPreTrainedModel):
+    """Online backbone + projector + predictor, and the momentum copies of backbone and projector (the target)."""
+
+    def __init__(self, config: BYOLConfig):
+        super().__init__(config)
+        self.byol = BYOLModel(config)
+        self.projector = MLPHead(self.byol.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
+        self.predictor = MLPHead(config.projection_dim, config.projection_dim, config.predictor_hidden_dim)
+        self.target_encoder = MomentumClipEncoder(self.byol.backbone, self.projector)
+        self.post_init()
+
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        video_ids: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ):
+        """pixel_values_videos: (batch, 2, frames, channels, height, width); ``video_ids`` are not used. In
+        training mode the target encoder is first moved towards the online one (on the first call: copied)."""
+        check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
+        batch = len(pixel_values_videos)
+        if self.training:
+            self.target_encoder.update(self.config.momentum, backbone=self.byol.backbone, projector=self.projector)
+        # Both views in one pass (view 0 of every video, then view 1), so BatchNorm sees all 2 x batch clips.
+        views = torch.cat([pixel_values_videos[:, 0], pixel_values_videos[:, 1]])
+        pooled = self.byol(views).pooler_output
+        predictions = self.predictor(self.projector(pooled))
+        targets = self.target_encoder(views)
+        prediction_a, prediction_b = predictions.split(batch)
+        target_a, target_b = targets.split(batch)
+        # BYOL's ||p/|p| - z/|z|||^2 = 2 - 2 cos = 2 + 2 D(p, z) for each direction, the two averaged.
+        loss = 0.5 * (
+            (2 + 2 * negative_cosine_similarity(prediction_a, target_b))
+            + (2 + 2 * negative_cosine_similarity(prediction_b, target_a))
+        )
+        output = BYOLForPreTrainingOutput(
+            loss=loss,
+            predictions=torch.stack(F.normalize(predictions, dim=1).split(batch), dim=1),
+            target_embeddings=torch.stack(targets.split(batch), dim=1),
+            pooler_output=torch.stack(pooled.split(batch), dim=1),
+        )
+        return output.to_tuple() if return_dict is False else output
+
+
+class BYOLForVideoClassification(BYOLPreTrainedModel, HfvidForVideoClassification):
+    """Backbone + dropout + linear classifier, for fine-tuning and `pipeline("video-classification")`."""
+
+    backbone_model_class = BYOLModel
+
+
+AUTO_CLASSES = {
+    "AutoConfig": BYOLConfig,
+    "AutoModel": BYOLModel,
+    "AutoModelForPreTraining": BYOLForPreTraining,
+    "AutoModelForVideoClassification": BYOLForVideoClassification,
+}

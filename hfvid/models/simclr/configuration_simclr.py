@@ -1,0 +1,47 @@
+"""SimCLR model configuration."""
+
+from __future__ import annotations
+
+from hfvid.models.configuration_utils import MultiViewConfig
+
+
+class SimCLRConfig(MultiViewConfig):
+    r"""Configuration of a SimCLR / CVRL-style video model: two views of each video through one encoder,
+    contrasted with NT-Xent against the other videos of the (global) batch. By default the two views are two
+    clips of a video drawn with CVRL's decreasing-gap sampling, each with its own augmentation.
+
+    Args:
+        loss_temperature (`float`, defaults to 0.1):
+            NT-Xent temperature (CVRL's value; not named `temperature`, which transformers reserves for
+            generation).
+        kwargs: the fields of `MultiViewConfig` (view layout, projection head) and `HfvidConfig` (backbone,
+            num_frames, image_size, classifier_dropout). The view layout must give exactly two views per
+            video. The projector is Linear-BN-ReLU-Linear (SimCLR v1's 2-layer head; no deeper
+            SimCLR v2-style head, our choice for small video runs).
+    """
+
+    model_type = "simclr"
+
+    def __init__(self, loss_temperature: float = 0.1, **kwargs):
+        if loss_temperature <= 0:
+            raise ValueError(f"loss_temperature must be > 0, got {loss_temperature}")
+        self.loss_temperature = loss_temperature
+        super().__init__(**kwargs)
+        if self.views_per_video != 2:
+            raise ValueError(
+                f"SimCLR contrasts two views per video, got clips_per_video={self.clips_per_video} x "
+                f"views_per_clip={self.views_per_clip}"
+            )
+
+
+SIMCLR_PRESETS = {
+    "simclr-r3d18": {"backbone": "r3d_18"},
+    "simclr-r2plus1d18": {"backbone": "r2plus1d_18"},
+    "simclr-r3d18-tiny": {
+        "backbone": "r3d_tiny",
+        "num_frames": 8,
+        "image_size": 32,
+        "projection_hidden_dim": 128,
+        "projection_dim": 64,
+    },
+}

@@ -1,0 +1,57 @@
+"""SimSiam model configuration."""
+
+from __future__ import annotations
+
+from hfvid.models.configuration_utils import MultiViewConfig
+
+
+class SimSiamConfig(MultiViewConfig):
+    r"""Configuration of a SimSiam video model: one encoder (backbone + projector) and a predictor; each view's
+    prediction is pulled towards the other view's projection, whose gradient is stopped. No negatives and no
+    momentum encoder; the stop-gradient alone keeps the embeddings from collapsing.
+
+    Args:
+        predictor_hidden_dim (`int`, *optional*):
+            Hidden width of the predictor MLP (Linear-BN-ReLU-Linear, projection_dim -> projection_dim).
+            Defaults to projection_dim // 4, SimSiam's bottleneck (512 for 2048).
+        projection_dim (`int`, defaults to 2048):
+            Size of the projections and predictions (SimSiam's value).
+        kwargs: the fields of `MultiViewConfig` (view layout, projector hidden width: 2048, SimSiam's value) and
+            `HfvidConfig` (backbone, num_frames, image_size, classifier_dropout). The view layout must give
+            exactly two views per video. The projector is Linear-BN-ReLU-Linear-BN (the last BatchNorm
+            without affine parameters, as in SimSiam); SimSiam's projector has one more hidden layer, the
+            2-layer one is our choice for small video runs.
+    """
+
+    model_type = "simsiam"
+
+    def __init__(
+        self,
+        predictor_hidden_dim: int | None = None,
+        projection_dim: int = 2048,
+        projection_hidden_dim: int = 2048,
+        **kwargs,
+    ):
+        self.predictor_hidden_dim = predictor_hidden_dim if predictor_hidden_dim is not None else projection_dim // 4
+        if self.predictor_hidden_dim < 1:
+            raise ValueError(f"predictor_hidden_dim must be >= 1, got {self.predictor_hidden_dim}")
+        super().__init__(projection_dim=projection_dim, projection_hidden_dim=projection_hidden_dim, **kwargs)
+        if self.views_per_video != 2:
+            raise ValueError(
+                f"SimSiam compares two views per video, got clips_per_video={self.clips_per_video} x "
+                f"views_per_clip={self.views_per_clip}"
+            )
+
+
+SIMSIAM_PRESETS = {
+    "simsiam-r3d18": {"backbone": "r3d_18"},
+    "simsiam-r2plus1d18": {"backbone": "r2plus1d_18"},
+    "simsiam-r3d18-tiny": {
+        "backbone": "r3d_tiny",
+        "num_frames": 8,
+        "image_size": 32,
+        "projection_hidden_dim": 128,
+        "projection_dim": 64,
+        "predictor_hidden_dim": 16,
+    },
+}

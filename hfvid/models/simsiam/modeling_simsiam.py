@@ -1,0 +1,116 @@
+"""SimSiam video models: one backbone + projector for both views, a predictor, and a stop-gradient.
+
+Pre-training takes (batch, 2 views, frames, channels, height, width). Each view's prediction is pulled
+towards the projection of the other view, detached: ``0.5 * (D(p1, z2) + D(p2, z1))`` with D the negative
+cosine similarity (-1 is perfect). The loss compares each sample with itself only, so under DDP no gathering
+is needed (BatchNorm statistics are per process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers.utils import ModelOutput
+
+from hfvid.backbones.heads import MLPHead
+from hfvid.losses.contrastive import negative_cosine_similarity
+from hfvid.models.modeling_utils import (
+    HfvidBackboneModel,
+    HfvidForVideoClassification,
+    HfvidPreTrainedModel,
+    check_video_input,
+)
+
+from .configuration_simsiam import SimSiamConfig
+
+
+@dataclass
+class SimSiamForPreTrainingOutput(ModelOutput):
+    """Output of `SimSiamForPreTraining`.
+
+    Args:
+        loss: ``0.5 * (D(p1, z2) + D(p2, z1))``, D the negative cosine similarity with the target detached;
+            -1 (perfect) to 1.
+        predictions: (batch, 2, projection_dim) L2-normalised predictions p of the two views.
+        embeddings: (batch, 2, projection_dim) L2-normalised projections z of the two views (the targets).
+        pooler_output: (batch, 2, hidden) backbone features of the two views.
+    """
+
+    loss: torch.FloatTensor | None = None
+    predictions: torch.FloatTensor | None = None
+    embeddings: torch.FloatTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+
+
+class SimSiamPreTrainedModel(HfvidPreTrainedModel):
+    config: SimSiamConfig
+    config_class = SimSiamConfig
+    base_model_prefix = "simsiam"
+    # Loading a pre-training checkpoint as a backbone or classifier leaves the projector and predictor out.
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|predictor)\."]
+
+
+class SimSiamModel(SimSiamPreTrainedModel, HfvidBackboneModel):
+    """The backbone alone: video -> features. This is what `AutoModel` returns."""
+
+
+class SimSiamForPreTraining(SimSiamPreTrainedModel):
+    """Backbone + projector (ending in an affine-free BatchNorm) + bottleneck predictor, shared by both views."""
+
+    def __init__(self, config: SimSiamConfig):
+        super().__init__(config)
+        self.simsiam = SimSiamModel(config)
+        self.projector = MLPHead(
+            self.simsiam.backbone.num_features,
+            config.projection_dim,
+            config.projection_hidden_dim,
+            output_batch_norm=True,
+        )
+        self.predictor = MLPHead(config.projection_dim, config.projection_dim, config.predictor_hidden_dim)
+        self.post_init()
+
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        video_ids: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ):
+        """pixel_values_videos: (batch, 2, frames, channels, height, width); ``video_ids`` are not used."""
+        check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
+        batch = len(pixel_values_videos)
+        # Both views in one pass (view 0 of every video, then view 1), so BatchNorm sees all 2 x batch clips.
+        views = torch.cat([pixel_values_videos[:, 0], pixel_values_videos[:, 1]])
+        pooled = self.simsiam(views).pooler_output
+        projections = self.projector(pooled)
+        predictions = self.predictor(projections)
+        projection_a, projection_b = projections.split(batch)
+        prediction_a, prediction_b = predictions.split(batch)
+        # negative_cosine_similarity detaches its target: the stop-gradient of SimSiam.
+        loss = 0.5 * (
+            negative_cosine_similarity(prediction_a, projection_b)
+            + negative_cosine_similarity(prediction_b, projection_a)
+        )
+        output = SimSiamForPreTrainingOutput(
+            loss=loss,
+            predictions=torch.stack(F.normalize(predictions, dim=1).split(batch), dim=1),
+            embeddings=torch.stack(F.normalize(projections, dim=1).split(batch), dim=1),
+            pooler_output=torch.stack(pooled.split(batch), dim=1),
+        )
+        return output.to_tuple() if return_dict is False else output
+
+
+class SimSiamForVideoClassification(SimSiamPreTrainedModel, HfvidForVideoClassification):
+    """Backbone + dropout + linear classifier, for fine-tuning and `pipeline("video-classification")`."""
+
+    backbone_model_class = SimSiamModel
+
+
+AUTO_CLASSES = {
+    "AutoConfig": SimSiamConfig,
+    "AutoModel": SimSiamModel,
+    "AutoModelForPreTraining": SimSiamForPreTraining,
+    "AutoModelForVideoClassification": SimSiamForVideoClassification,
+}

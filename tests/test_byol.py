@@ -1,0 +1,170 @@
+"""BYOL: config, loss, momentum target, learning, Auto classes, video processor and model card."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForPreTraining,
+    AutoModelForVideoClassification,
+    AutoVideoProcessor,
+)
+
+import hfvid
+from hfvid.data.decoding import VideoReader
+from hfvid.hub.model_card import write_model_card
+from hfvid.models.byol import BYOLConfig, BYOLForPreTraining, BYOLForVideoClassification, BYOLModel, BYOLVideoProcessor
+from hfvid.presets import processor_for_config
+
+TINY = "byol-r3d18-tiny"
+
+
+def two_views(config, batch=4, seed=0, noise=1.0):
+    """(batch, 2, T, C, H, W): two noisy copies of one random clip per video."""
+    generator = torch.Generator().manual_seed(seed)
+    shape = (batch, 1, config.num_frames, 3, config.image_size, config.image_size)
+    clips = torch.randn(shape, generator=generator)
+    return clips + noise * torch.randn((batch, 2, *shape[2:]), generator=generator)
+
+
+def online_and_target(model: BYOLForPreTraining) -> tuple[dict, dict]:
+    """{name: parameter copy} of the online backbone + projector and of their target copies, same names."""
+    online = {f"backbone.{n}": p.detach().clone() for n, p in model.byol.backbone.named_parameters()}
+    online |= {f"projector.{n}": p.detach().clone() for n, p in model.projector.named_parameters()}
+    target = {n.removeprefix("copies."): p.detach().clone() for n, p in model.target_encoder.named_parameters()}
+    assert online.keys() == target.keys()
+    return online, target
+
+
+def test_presets_and_config_validation():
+    assert {"byol-r3d18", "byol-r2plus1d18", TINY} <= set(hfvid.list_configs())
+    config = hfvid.get_config("byol-r3d18")
+    assert (config.momentum, config.projection_dim, config.projection_hidden_dim, config.predictor_hidden_dim) == (
+        0.99,
+        256,
+        2048,
+        2048,
+    )
+    tiny = hfvid.get_config(TINY)
+    assert (tiny.projection_hidden_dim, tiny.projection_dim, tiny.predictor_hidden_dim) == (128, 64, 128)
+    with pytest.raises(ValueError, match="momentum must be in"):
+        BYOLConfig(momentum=1.0)
+    with pytest.raises(ValueError, match="two views per video"):
+        BYOLConfig(clips_per_video=3)
+
+
+def test_loss_is_two_minus_two_cosine_against_the_target_of_the_other_view():
+    config = hfvid.get_config(TINY)
+    torch.manual_seed(0)
+    model = BYOLForPreTraining(config)
+    videos = two_views(config, batch=3)
+    output = model(pixel_values_videos=videos)
+    p, z = output.predictions, output.target_embeddings
+    assert p.shape == z.shape == (3, 2, 64) and output.pooler_output.shape == (3, 2, 64)
+    expected = ((2 - 2 * (p[:, 0] * z[:, 1]).sum(1)).mean() + (2 - 2 * (p[:, 1] * z[:, 0]).sum(1)).mean()) / 2
+    assert output.loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    # The first training forward copies the online weights into the target, so the target projections are the
+    # online projections (same BatchNorm batch statistics: view 0 of every video, then view 1).
+    with torch.no_grad():
+        online = model.projector(model.byol(torch.cat([videos[:, 0], videos[:, 1]])).pooler_output)
+    torch.testing.assert_close(z, torch.stack(F.normalize(online, dim=1).split(3), dim=1))
+    output.loss.backward()
+    for name, parameter in model.named_parameters():
+        if name.startswith("target_encoder."):
+            assert not parameter.requires_grad and parameter.grad is None, name
+        else:
+            assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def test_target_copies_then_follows_the_online_weights_by_one_minus_momentum():
+    config = hfvid.get_config(TINY, momentum=0.9)
+    torch.manual_seed(0)
+    model = BYOLForPreTraining(config)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    videos = two_views(config)
+    model(pixel_values_videos=videos).loss.backward()
+    online, target = online_and_target(model)
+    for name in online:
+        assert torch.equal(target[name], online[name]), name
+    optimizer.step()
+    optimizer.zero_grad()
+    online_after_step, target_before = online_and_target(model)
+    assert any(not torch.equal(online_after_step[n], online[n]) for n in online), "the step changed nothing"
+
+    model(pixel_values_videos=videos)
+    _, target_after = online_and_target(model)
+    for name in online:
+        expected = target_before[name] + 0.1 * (online_after_step[name] - target_before[name])
+        torch.testing.assert_close(target_after[name], expected, rtol=1e-6, atol=1e-7, msg=name)
+    assert int(model.target_encoder.num_updates) == 2
+    model.eval()(pixel_values_videos=videos)  # evaluation leaves the target alone
+    assert int(model.target_encoder.num_updates) == 2
+    assert all(torch.equal(p, target_after[n]) for n, p in online_and_target(model)[1].items())
+
+
+def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
+    config = hfvid.get_config(TINY)
+    torch.manual_seed(0)
+    model = BYOLForPreTraining(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    videos = two_views(config)
+    losses = []
+    for _ in range(6):
+        output = model(pixel_values_videos=videos)
+        optimizer.zero_grad()
+        output.loss.backward()
+        optimizer.step()
+        losses.append(output.loss.item())
+    assert losses[-1] < losses[0] / 2, losses
+
+
+def test_save_and_auto_classes_round_trip(tmp_path):
+    config = hfvid.get_config(TINY)
+    torch.manual_seed(0)
+    model = BYOLForPreTraining(config)
+    videos = two_views(config, batch=2)
+    model(pixel_values_videos=videos)  # one training forward: the target is initialised
+    model.eval().save_pretrained(tmp_path)
+    processor_for_config(config).save_pretrained(tmp_path)
+    assert isinstance(AutoConfig.from_pretrained(tmp_path), BYOLConfig)
+    assert json.loads((tmp_path / "config.json").read_text())["momentum"] == 0.99
+
+    reloaded = AutoModelForPreTraining.from_pretrained(tmp_path).eval()
+    assert isinstance(reloaded, BYOLForPreTraining)
+    assert int(reloaded.target_encoder.num_updates) == 1  # continuing pre-training keeps the target
+    assert torch.equal(reloaded(pixel_values_videos=videos).loss, model(pixel_values_videos=videos).loss)
+
+    backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
+    assert isinstance(backbone, BYOLModel)
+    assert not info["missing_keys"] and not info["unexpected_keys"]  # heads and target are ignored quietly
+    features = backbone.eval()(pixel_values_videos=videos[:, 0]).pooler_output
+    assert torch.equal(features, model.byol(pixel_values_videos=videos[:, 0]).pooler_output)
+
+    classifier, info = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
+    assert isinstance(classifier, BYOLForVideoClassification) and classifier.config.num_labels == 3
+    assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"] and not info["unexpected_keys"]
+
+    processor = AutoVideoProcessor.from_pretrained(tmp_path)
+    assert isinstance(processor, BYOLVideoProcessor)
+    assert (processor.num_frames, processor.crop_size.height, processor.clips_per_video) == (8, 32, 2)
+
+
+def test_processor_gives_two_augmented_clips_of_a_real_mp4(numbered_mp4):
+    processor = processor_for_config(hfvid.get_config(TINY))
+    with VideoReader(numbered_mp4) as reader:
+        clips = processor.preprocess_pretraining([reader], rng=np.random.default_rng(0))["pixel_values_videos"]
+    assert clips.shape == (1, 2, 8, 3, 32, 32) and torch.isfinite(clips).all()
+    assert not torch.equal(clips[0, 0], clips[0, 1])
+
+
+def test_model_card_describes_the_method(tmp_path):
+    """The template renders from the saved config (full pretrain.py runs: test_contrastive_pretraining.py)."""
+    BYOLForPreTraining(hfvid.get_config(TINY)).save_pretrained(tmp_path)
+    run_info = {"dataset": "synthmotion", "steps": 4, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}
+    card = write_model_card(tmp_path, run_info).read_text()
+    assert "BYOL pre-trained with hfvid" in card and "m = 0.99" in card and "grill2020byol" in card
+    assert "hfvid's choices" in card and "{%" not in card and "{{" not in card
