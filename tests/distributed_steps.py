@@ -1,0 +1,79 @@
+"""A few training steps of contrastive methods on a fixed global batch, as one process or as one of the
+processes of `accelerate launch` (DDP over gloo on CPU). `test_contrastive_ddp.py` runs it both ways and
+compares: losses and weights must not depend on how the batch is split across processes.
+
+    python tests/distributed_steps.py OUT_DIR PRESET [PRESET ...]
+    accelerate launch --multi_gpu --num_processes 2 tests/distributed_steps.py OUT_DIR PRESET [PRESET ...]
+
+BatchNorm layers run on their running statistics (eval mode) so that per-process batch statistics, which
+DDP does not synchronise, do not enter the comparison; everything else (momentum updates, queues, the
+gathered negatives and their gradients) runs as in training.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from safetensors.torch import save_file
+from transformers import AutoModelForPreTraining
+
+import hfvid
+from hfvid.utils.distributed import gather_rows
+
+GLOBAL_BATCH = 4
+STEPS = 3
+
+
+def global_batch(config, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(step)
+    shape = (GLOBAL_BATCH, config.views_per_video, config.num_frames, 3, config.image_size, config.image_size)
+    # Video ids repeat across steps, so queued keys of the same video exist (RINCE ranks them 2).
+    return torch.randn(shape, generator=generator), torch.arange(GLOBAL_BATCH)
+
+
+def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
+    torch.manual_seed(0)
+    config = hfvid.get_config(preset)
+    model = AutoModelForPreTraining.from_config(config)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.eval()
+    rows = GLOBAL_BATCH // accelerator.num_processes
+    mine = slice(accelerator.process_index * rows, (accelerator.process_index + 1) * rows)
+    losses = []
+    for step in range(STEPS):
+        pixel_values, video_ids = global_batch(config, step)
+        output = model(pixel_values_videos=pixel_values[mine], video_ids=video_ids[mine])
+        accelerator.backward(output.loss)
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(accelerator.reduce(output.loss.detach(), reduction="mean").item())
+    if accelerator.is_main_process:
+        state = {k: v.contiguous() for k, v in accelerator.unwrap_model(model).state_dict().items()}
+        save_file(state, out_dir / f"{preset}.safetensors")
+        (out_dir / f"{preset}.json").write_text(json.dumps({"losses": losses}))
+
+
+def main(out_dir: str, *presets: str) -> None:
+    out_dir = Path(out_dir)
+    accelerator = Accelerator(cpu=True)
+    # Unequal row counts (process i holds i + 1 rows) gather into the full tensor in process order.
+    rank = accelerator.process_index
+    gathered = gather_rows(torch.full((rank + 1, 2), float(rank)))
+    expected = torch.cat([torch.full((r + 1, 2), float(r)) for r in range(accelerator.num_processes)])
+    if accelerator.is_main_process:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "gather.json").write_text(json.dumps({"equal": torch.equal(gathered, expected)}))
+    for preset in presets:
+        run(preset, accelerator, out_dir)
+    accelerator.end_training()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
