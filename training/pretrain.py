@@ -2,6 +2,7 @@
 
     accelerate launch training/pretrain.py                      # the main job: tiny TransRank on SynthMotion
     accelerate launch --multi_gpu --num_processes 2 training/pretrain.py   # 2 processes (GPUs, or CPU/gloo)
+    accelerate launch training/pretrain.py --model moco-r3d18-tiny --config_overrides queue_size=1024
     accelerate launch training/pretrain.py --model transrank-r3d18 --dataset /data/ucf101_videofolder \\
         --batch_size 16 --max_steps 20000 --mixed_precision bf16
     python training/pretrain.py --config my_run.yaml --max_steps 100   # YAML keys = option names
