@@ -10,10 +10,10 @@ import datasets
 import numpy as np
 import pytest
 import torch
+from conftest import frame_index_of, numbered_frames
 from PIL import Image
 from torchcodec.decoders import VideoDecoder
 
-from conftest import frame_index_of, numbered_frames
 from hfvid.data.decoding import (
     BACKENDS,
     VideoDecodeError,

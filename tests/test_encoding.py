@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from conftest import frame_index_of, numbered_frames
 from torchcodec.decoders import VideoDecoder
 
-from conftest import frame_index_of, numbered_frames
 from hfvid.data.encoding import write_mp4
 
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import save_tiny_transrank
 
 from hfvid.evaluation.report import METRIC_NAMES
-from conftest import save_tiny_transrank
 
 SCRIPT = Path(__file__).resolve().parents[1] / "training" / "evaluate.py"
 

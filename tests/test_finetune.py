@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import save_tiny_transrank
 from transformers import AutoModelForVideoClassification
 
 import hfvid
 from hfvid.data.collators import VideoClassificationCollator
 from hfvid.data.decoding import VideoDecodeError
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
-from conftest import save_tiny_transrank
 from hfvid.models.transrank import TransRankVideoProcessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))

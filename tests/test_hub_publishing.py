@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from conftest import save_tiny_transrank
+from hub_server import hub_env, serve_local_hub
 from huggingface_hub import ModelCard, ModelCardData
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from conftest import save_tiny_transrank
 from hfvid.backbones.resnet3d import build_backbone
 from hfvid.convert.torchvision import convert_checkpoint, load_backbone_checkpoint
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import files_to_upload, push_model_folder
-from hub_server import hub_env, serve_local_hub
 
 RUN_INFO = {
     "model": "transrank-r3d18-tiny", "dataset": "synthmotion", "split": "train", "steps": 7, "batch_size_per_process": 2,

@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 import torch
-
 from conftest import save_tiny_transrank
-from hfvid.data.decoding import VideoReader
 from hub_server import hub_env, serve_local_hub
+
+from hfvid.data.decoding import VideoReader
 
 REPO_ID = "hfvid/transrank-r3d18"
 

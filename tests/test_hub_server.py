@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hub_server import hub_env, serve_local_hub, use_local_hub
 
 REPO_ID = "hfvid/test-model"

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import save_tiny_transrank
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import save_tiny_transrank
 from hfvid.data.decoding import VideoReader
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES
 from hfvid.data.transformations import parse_transformation

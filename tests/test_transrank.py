@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from conftest import frame_index_of, save_tiny_transrank
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -19,7 +20,6 @@ from transformers import (
 )
 
 import hfvid
-from conftest import frame_index_of, save_tiny_transrank
 from hfvid.data.decoding import VideoReader
 from hfvid.models.transrank import (
     TRANSRANK_PRESETS,

@@ -1,7 +1,7 @@
 """Evaluation protocols: feature extraction, retrieval recall, kNN and linear probes, temporal tasks, plots."""
 
-from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve, plot_training_loss
 from hfvid.evaluation.features import extract_features
+from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve, plot_training_loss
 from hfvid.evaluation.probes import knn_accuracy, knn_classify, linear_probe
 from hfvid.evaluation.report import compare_table, evaluate_datasets, evaluate_model, to_model_index, write_results
 from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall, topk_cosine_neighbours
