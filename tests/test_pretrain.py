@@ -131,3 +131,27 @@ def test_main_job_end_to_end_on_a_reduced_size(synthmotion_dir, tmp_path, capsys
     assert "for 3 optimiser steps" in card.text and "![training loss](training_loss.png)" in card.text
     results = json.loads((out / "results.json").read_text())
     assert 0.0 <= results["metrics"]["R@1"] <= 1.0
+
+
+def test_config_overrides_are_parsed_as_yaml_values():
+    parsed = pretrain.parse_config_overrides("queue_size=16, rank_similarities=[1.0, 0.5],variant=out-in")
+    assert parsed == {"queue_size": 16, "rank_similarities": [1.0, 0.5], "variant": "out-in"}
+    assert pretrain.parse_config_overrides(None) == {}
+    with pytest.raises(ValueError, match="key=value"):
+        pretrain.parse_config_overrides("queue_size")
+
+
+def test_batches_carry_a_stable_id_per_video(synthmotion_dir):
+    from hfvid.data.pretraining import collate_pretraining, video_id
+
+    path = next(Path(synthmotion_dir).glob("train/*/*.mp4"))
+    assert video_id({"path": str(path), "bytes": None}) == video_id(str(path)) == video_id(path)
+    assert video_id({"path": None, "bytes": b"abc"}) == video_id(b"abc") != video_id(b"abd")
+    assert 0 <= video_id(b"abc") < 2**63
+    batch = collate_pretraining(
+        [
+            {"pixel_values_videos": torch.zeros(2, 1), "video_id": 5, "num_skipped": 0},
+            {"pixel_values_videos": None, "video_id": None, "num_skipped": 2},
+        ]
+    )
+    assert batch["video_ids"].tolist() == [5] and batch["num_skipped"] == 2

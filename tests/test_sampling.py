@@ -5,6 +5,7 @@ from hfvid.data.sampling import (
     SHORT_VIDEO_POLICIES,
     TEMPORAL_TRANSFORMATIONS,
     fit_to_video,
+    nearby_clips,
     random_clip,
     random_clips,
     temporal_transformation_clip,
@@ -204,3 +205,29 @@ def test_invalid_arguments_raise():
         random_clip(100, 8, rng(), stride=0)
     with pytest.raises(ValueError, match="speed_jitter"):
         temporal_transformation_clip("1x", 100, 8, rng(), speed_jitter=(1.2, 0.8))
+
+
+def test_nearby_clips_follow_cvrls_decreasing_gap_distribution():
+    rng = np.random.default_rng(0)
+    clips = [nearby_clips(100, 16, 2, rng) for _ in range(4000)]
+    assert all(c.shape == (2, 16) and c.min() >= 0 and c.max() < 100 for c in clips)
+    assert all((np.diff(c, axis=1) == 1).all() for c in clips)  # consecutive frames, never wrapped
+    gaps = np.array([abs(c[1, 0] - c[0, 0]) for c in clips])
+    # P(gap) proportional to (84 - gap) on [0, 84]: mean 28, and each third of the range less likely than the one before.
+    assert 26 < gaps.mean() < 30
+    thirds = np.histogram(gaps, bins=3, range=(0, 84))[0]
+    assert thirds[0] > thirds[1] > thirds[2] > 0
+    first_is_earlier = np.mean([c[0, 0] < c[1, 0] for c in clips])
+    assert 0.4 < first_is_earlier < 0.6  # the clips come out in random order
+
+
+def test_nearby_clips_uniform_gaps_short_videos_and_bad_input():
+    rng = np.random.default_rng(1)
+    gaps = np.array([abs(np.diff(nearby_clips(100, 16, 2, rng, "uniform")[:, 0])[0]) for _ in range(4000)])
+    assert 40 < gaps.mean() < 44  # every gap in [0, 84] equally likely: mean 42
+    thirds = np.histogram(gaps, bins=3, range=(0, 84))[0]
+    assert thirds.min() > 0.85 * thirds.max()
+    short = nearby_clips(10, 16, 3, rng)
+    assert short.shape == (3, 16) and short.max() < 10  # looped, as every sampler does for short videos
+    with pytest.raises(ValueError, match="gap_distribution"):
+        nearby_clips(100, 16, 2, rng, "increasing")

@@ -9,7 +9,7 @@ they are testable without a video. Randomness only comes from an explicit
 - ``uniform_clips(num_frames, clip_len, num_clips, stride)``: evaluation clips, starts evenly spread.
 - ``random_clip`` / ``random_clips``: training clips at a random start (one / several per video).
 - ``nearby_clips(num_frames, clip_len, num_clips, rng, gap_distribution)``: contrastive views of one
-  video whose start gaps are drawn from CVRL's decreasing distribution (or uniformly).
+  video whose start gaps are drawn from CVRL's decreasing distribution (or a uniform one).
 - ``temporal_transformation_clip(name, num_frames, clip_len, rng)``: a clip carrying one of
   ``TEMPORAL_TRANSFORMATIONS`` or any "<speed>x" (TransRank, RTT, SpeedNet, Pace);
   ``transformation_speed(name)``, ``is_temporal_transformation(name)``.
@@ -128,20 +128,21 @@ def nearby_clips(
 ) -> np.ndarray:
     """Several clips of one video, shape ``(num_clips, clip_len)``, for contrastive views.
 
-    "decreasing" follows CVRL's temporally consistent sampling: the gap between consecutive clip starts
-    is drawn from P(gap) proportional to (L - gap) on [0, L], so nearby clips are likelier than distant
-    ones; L is the largest gap that keeps every clip inside the video. "uniform" draws every start
-    independently (as `random_clips`). The clips come out in random order.
+    The gap between consecutive clip starts is drawn on [0, L], L the largest gap that keeps every clip
+    inside the video, from CVRL's distributions: "decreasing", P(gap) proportional to (L - gap), so nearby
+    clips are likelier than distant ones (the one CVRL found best; for two clips it is the gap of two
+    independent uniform starts), or "uniform", every gap equally likely. The clips come out in random order.
     """
     if gap_distribution not in GAP_DISTRIBUTIONS:
         raise ValueError(f"unknown gap_distribution {gap_distribution!r}; valid: {GAP_DISTRIBUTIONS}")
-    if gap_distribution == "uniform":
-        return random_clips(num_frames, clip_len, num_clips, rng, stride, policy=policy)
     _check_positive_int("num_clips", num_clips)
     offsets = _clip_offsets(clip_len, stride)
     max_start = _max_start(num_frames, offsets)
     max_gap = max_start / max(num_clips - 1, 1)
-    gaps = rng.triangular(0, 0, max_gap, size=num_clips - 1) if max_gap > 0 else np.zeros(num_clips - 1)
+    if gap_distribution == "decreasing" and max_gap > 0:
+        gaps = rng.triangular(0, 0, max_gap, size=num_clips - 1)
+    else:
+        gaps = rng.uniform(0, max_gap, size=num_clips - 1)
     relative = np.concatenate([[0], np.cumsum(np.floor(gaps))]).astype(np.int64)
     starts = rng.permutation(relative + rng.integers(0, max_start - relative[-1], endpoint=True))
     return fit_to_video(starts[:, None] + offsets[None, :], num_frames, policy)

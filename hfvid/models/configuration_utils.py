@@ -48,7 +48,7 @@ class MultiViewConfig(HfvidConfig):
             Independent augmentations of each clip.
         gap_distribution (`str`, defaults to `"decreasing"`):
             How far apart a video's clips start: `"decreasing"` (CVRL's temporally consistent sampling, nearby
-            clips likelier) or `"uniform"`.
+            clips likelier) or `"uniform"` (every gap equally likely); see `hfvid.data.sampling.nearby_clips`.
         projection_dim (`int`, defaults to 128):
             Size of the embedding the loss compares.
         projection_hidden_dim (`int`, defaults to 2048):
