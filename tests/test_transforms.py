@@ -185,7 +185,122 @@ def test_normalize_uses_per_channel_statistics():
     clip[:, 1] = 0
     out = normalize(clip)
     assert out.dtype == torch.float32
-    expected = [(1 - KINETICS_MEAN[0]) / KINETICS_STD[0], -KINETICS_MEAN[1] / KINETICS_STD[1], (1 - KINETICS_MEAN[2]) / KINETICS_STD[2]]
+    expected = [
+        (1 - KINETICS_MEAN[0]) / KINETICS_STD[0],
+        -KINETICS_MEAN[1] / KINETICS_STD[1],
+        (1 - KINETICS_MEAN[2]) / KINETICS_STD[2],
+    ]
     assert torch.allclose(out[0, :, 0, 0], torch.tensor(expected))
     assert torch.allclose(normalize(clip.float() / 255), out)
-    assert torch.allclose(normalize(clip, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))[0, :, 0, 0], torch.tensor([1.0, -1.0, 1.0]))
+    assert torch.allclose(
+        normalize(clip, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))[0, :, 0, 0], torch.tensor([1.0, -1.0, 1.0])
+    )
+
+
+# ----------------------------------------------------------------------------- ClipColorJitter vs torchvision
+
+
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "colorwheel")
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """scikit-image's bundled RGB photos as 1 x 3 x H x W uint8 tensors."""
+    data = pytest.importorskip("skimage.data")
+    return {name: torch.from_numpy(getattr(data, name)()[..., :3].copy()).permute(2, 0, 1)[None] for name in PHOTOS}
+
+
+def torchvision_jitter(clip, params, **factors):
+    """torchvision's own ColorJitter kernels with the given draws."""
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2
+
+    jitter = v2.ColorJitter(**factors)
+    return jitter.transform(tv_tensors.Video(clip), params).as_subclass(torch.Tensor)
+
+
+def test_hue_matches_torchvision_on_photos(photos):
+    from torchvision.transforms.v2 import functional as F
+
+    from hfvid.data.transforms import jitter_colors
+
+    for name, photo in photos.items():
+        for hue in (-0.5, -0.1, -0.037, 0.0, 0.01, 0.05, 0.1, 0.25, 0.5):
+            ours = jitter_colors(photo, [3], hue=hue)
+            reference = F.adjust_hue(photo, hue)
+            difference = (ours.int() - reference.int()).abs()
+            assert ours.dtype == torch.uint8 and ours.shape == photo.shape
+            assert difference.max() <= 1, (name, hue)  # float rounding only
+            assert difference.float().mean() < 1e-3, (name, hue)  # in uint8 levels; measured <= 3e-4
+            if hue in (0.0, 0.5, -0.5):
+                assert ours.equal(reference)
+        assert jitter_colors(photo, [3], hue=0.0).equal(photo)  # hue 0 is the identity
+        as_float = photo.float() / 255
+        assert torch.allclose(jitter_colors(as_float, [3], hue=0.1), F.adjust_hue(as_float, 0.1), atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_brightness_contrast_saturation_are_bit_identical_to_torchvision(photos, dtype):
+    from torchvision.transforms import v2
+
+    from hfvid.data.transforms import ClipColorJitter
+
+    jitter = ClipColorJitter(0.4, 0.4, 0.4)
+    for seed, photo in enumerate(photos.values()):
+        clip = torch.cat([photo[..., :96, :128], photo[..., -96:, -128:].flip(-1)])  # 2 frames, different means
+        clip = clip if dtype == torch.uint8 else clip.float() / 255
+        for draw in range(8):
+            torch.manual_seed(100 * seed + draw)
+            params = jitter.make_params([clip])
+            expected = torchvision_jitter(clip, params, brightness=0.4, contrast=0.4, saturation=0.4)
+            assert jitter.transform(clip, params).equal(expected)
+        torch.manual_seed(seed)
+        drawn = jitter(clip)
+        torch.manual_seed(seed)
+        assert drawn.equal(v2.ColorJitter(0.4, 0.4, 0.4)(clip))  # same random draws as torchvision
+
+
+def test_colour_jitter_draws_as_torchvision_and_stays_within_rounding(photos):
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2
+
+    from hfvid.data.transforms import ClipColorJitter
+
+    ours, reference = ClipColorJitter(0.4, 0.4, 0.4, 0.1), v2.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    for seed, photo in enumerate(photos.values()):
+        clip = tv_tensors.Video(photo.expand(3, -1, -1, -1)[..., :128, :160])
+        for draw in range(6):
+            torch.manual_seed(10 * seed + draw)
+            out = ours(clip)
+            state = torch.get_rng_state()
+            torch.manual_seed(10 * seed + draw)
+            expected = reference(clip)
+            assert torch.get_rng_state().equal(state)  # the same draws, nothing more
+            assert isinstance(out, tv_tensors.Video) and out.dtype == torch.uint8
+            difference = (out.as_subclass(torch.Tensor).int() - expected.as_subclass(torch.Tensor).int()).abs()
+            # hue's 1-level rounding differences, amplified by a later contrast / saturation step at most
+            assert difference.max() <= 4 and difference.float().mean() < 1e-3
+
+
+def test_clip_augmentation_is_torchvisions_recipe(photos):
+    """ClipAugmentation = RandomResizedCrop, flip, RandomApply(ColorJitter), grayscale of torchvision
+    (the grayscale with a Video kernel): same draws, same output up to hue rounding."""
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2
+
+    from hfvid.data.transforms import RandomClipGrayscale
+
+    reference = v2.Compose([
+        v2.RandomResizedCrop(64, scale=(0.2, 1.0), antialias=True),
+        v2.RandomHorizontalFlip(0.5),
+        v2.RandomApply([v2.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
+        RandomClipGrayscale(0.2),
+    ])  # fmt: skip
+    augment = ClipAugmentation(size=64)
+    clip = photos["coffee"].expand(4, -1, -1, -1)
+    for seed in range(20):
+        torch.manual_seed(seed)
+        out = augment(clip)
+        torch.manual_seed(seed)
+        expected = reference(tv_tensors.Video(clip)).as_subclass(torch.Tensor)
+        assert (out.int() - expected.int()).abs().max() <= 4
