@@ -246,3 +246,69 @@ def test_load_video_dataset_resolves_every_kind_of_source(synthmotion_dir, tmp_p
         load_video_dataset(str(flat), split="test")
     streamed = load_video_dataset(str(flat), split="train", streaming=True)
     assert len(list(streamed)) == 4
+
+
+def test_streamed_synthmotion_is_load_synthmotion_row_by_row(synthmotion_dir):
+    from hfvid.data.sources import load_video_dataset
+    from hfvid.data.synthetic import load_synthmotion
+
+    for split in ("train", "test"):
+        ours = load_video_dataset(synthmotion_dir, split=split, streaming=True)
+        reference = load_synthmotion(synthmotion_dir, split=split, streaming=True, decode=False)
+        assert ours.features == reference.features and ours.num_shards == reference.num_shards == 1
+        assert list(ours) == list(reference)  # same rows, same order, same paths
+    decoded = next(iter(load_video_dataset(synthmotion_dir, split="train", streaming=True, decode=True)))["video"]
+    assert decoded.get_frames_in_range(0, 2).data.shape[:2] == (2, 3)
+    with pytest.raises(ValueError, match="has no split 'validation'"):
+        load_video_dataset(synthmotion_dir, split="validation", streaming=True)
+
+
+def fake_synthmotion(root: Path, num_videos: int, file_name: str | None = None) -> Path:
+    """A SynthMotion-layout folder whose metadata.jsonl lists ``num_videos`` rows (no video files)."""
+    import json
+
+    from hfvid.data.synthetic import SYNTHMOTION_CLASSES
+
+    (root / "train").mkdir(parents=True)
+    row = {"seed": 1, "speed": 1.0, "object": "disc", "background": "coffee", "object_size": 0.3, "shift_x_px_per_frame": 0.5,
+           "shift_y_px_per_frame": 0.0, "rotation_deg_per_frame": 0.0, "scale_per_frame": 1.0, "pan_x_px_per_frame": 0.1,
+           "pan_y_px_per_frame": 0.0}  # fmt: skip
+    with open(root / "train" / "metadata.jsonl", "w") as metadata:
+        for i in range(num_videos):
+            label = SYNTHMOTION_CLASSES[i % 8]
+            metadata.write(json.dumps({"file_name": file_name or f"{label}/{i:06d}.mp4", "label": label, **row}) + "\n")
+    (root / "synthmotion.json").write_text(json.dumps({"complete": True}))
+    return root
+
+
+def test_streamed_synthmotion_memory_does_not_grow_with_the_number_of_videos(tmp_path):
+    import gc
+    import tracemalloc
+
+    from hfvid.data.sources import load_video_dataset
+
+    retained = {}
+    for num_videos in (1_000, 20_000):
+        dataset = load_video_dataset(str(fake_synthmotion(tmp_path / str(num_videos), num_videos)), streaming=True)
+        tracemalloc.start()
+        rows = iter(dataset)
+        first = next(rows)
+        gc.collect()
+        retained[num_videos] = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert first["label"] == 0 and first["video"]["path"].endswith("translate_left/000000.mp4")
+        assert sum(1 for _ in rows) == num_videos - 1
+    # datasets' videofolder holds ~1.4 KiB per video here: +26 MiB for the 19k extra videos
+    assert retained[20_000] - retained[1_000] < 64 * 1024, retained
+
+
+def test_streamed_synthmotion_checks_its_input(tmp_path):
+    from hfvid.data.sources import load_video_dataset
+
+    escaping = fake_synthmotion(tmp_path / "escaping", 2, file_name="../../secret.mp4")
+    with pytest.raises(ValueError, match="must be a path inside its folder"):
+        list(load_video_dataset(str(escaping), streaming=True))
+    incomplete = fake_synthmotion(tmp_path / "incomplete", 2)
+    (incomplete / "synthmotion.json").write_text('{"complete": false}')
+    with pytest.raises(FileNotFoundError, match="no complete SynthMotion set"):
+        load_video_dataset(str(incomplete), streaming=True)
