@@ -35,7 +35,7 @@ Ratios use CPU time (wall time in brackets):
     speed-up = naive time / hfvid time      (targets: >= 3x on 60-s videos, >= 1.5x on 10-s videos)
     vs floor = hfvid time / floor time      (target: <= 1.5; hfvid includes the augmentation, the floor does not)
 
-    python benchmarks/bench_decode.py                    # 10 s + 60 s, GOP 25 + 250, 8 draws x 3 rounds
+    python benchmarks/bench_decode.py                    # 10 s + 60 s, GOP 25 + 250, 6 draws x 2 rounds, naive 1 draw
     python benchmarks/bench_decode.py --quick            # 10-s videos, 4 draws x 2 rounds
     python benchmarks/bench_decode.py --profile hfvid/torchcodec --durations 60 --keyframe-intervals 250
 """
@@ -283,7 +283,9 @@ def floor_sample(path, processor, rng, index, convert, stages):
             container.seek(all_pts[run[0]], stream=stream, backward=True)
             for frame in container.decode(stream):
                 if frame.pts in wanted:
-                    kept.append(reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray() if convert else frame)
+                    kept.append(
+                        reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray() if convert else frame
+                    )
                 if frame.pts >= last:
                     break
     assert len(kept) == len(needed), (len(kept), len(needed))
@@ -441,16 +443,45 @@ def run_forked(function, *args):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"where the test videos live (default {DEFAULT_CACHE})")
-    parser.add_argument("--durations", type=int, nargs="+", default=[10, 60], help="video lengths in seconds (default 10 60)")
-    parser.add_argument("--keyframe-intervals", type=int, nargs="+", default=[25, 250], help="GOP sizes; 250 = x264's default (default 25 250)")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, metavar="METHOD", help=f"any of {', '.join(METHODS)} (default all)")
-    parser.add_argument("--samples", type=int, default=8, help="draws per video, the same for every method (default 8)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each draw, fastest kept; not for the naive methods (default 3)")
-    parser.add_argument("--naive-samples", type=int, default=2, help="draws of the naive methods, once each: their cost does not depend on the draw (default 2)")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"where the test videos live (default {DEFAULT_CACHE})"
+    )
+    parser.add_argument(
+        "--durations", type=int, nargs="+", default=[10, 60], help="video lengths in seconds (default 10 60)"
+    )
+    parser.add_argument(
+        "--keyframe-intervals",
+        type=int,
+        nargs="+",
+        default=[25, 250],
+        help="GOP sizes; 250 = x264's default (default 25 250)",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=list(METHODS),
+        choices=METHODS,
+        metavar="METHOD",
+        help=f"any of {', '.join(METHODS)} (default all)",
+    )
+    parser.add_argument("--samples", type=int, default=6, help="draws per video, the same for every method (default 6)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs of each draw, fastest kept; not for the naive methods (default 2)"
+    )
+    parser.add_argument(
+        "--naive-samples",
+        type=int,
+        default=1,
+        help="draws of the naive methods, once each: their cost does not depend on the draw (default 1)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="10-s videos only, 4 draws x 2 rounds, 1 naive draw")
-    parser.add_argument("--profile", metavar="METHOD", choices=METHODS, help="also print a cProfile (cumulative) of METHOD (not naive) on each video")
+    parser.add_argument(
+        "--profile",
+        metavar="METHOD",
+        choices=METHODS,
+        help="also print a cProfile (cumulative) of METHOD (not naive) on each video",
+    )
     parser.add_argument("--configuration", help=argparse.SUPPRESS)  # JSON spec: measure it here, print JSON
     args = parser.parse_args(argv)
     if args.configuration:
@@ -469,29 +500,64 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     videos = [(s, g, str(ensure_video(args.cache_dir, s, g))) for s in args.durations for g in args.keyframe_intervals]
-    warm_up = {"mode": "memory", "method": "hfvid/torchcodec", "path": videos[0][2], "seed": args.seed + 1, "samples": 1}
+    warm_up = {
+        "mode": "memory",
+        "method": "hfvid/torchcodec",
+        "path": videos[0][2],
+        "seed": args.seed + 1,
+        "samples": 1,
+    }
     measure(warm_up, processor)  # lazy initialisation (torchvision kernels, codecs) before forking
     print(f"parent process after imports and warm-up: {proc_status_kib('VmRSS') / 1024:.0f} MiB resident")
 
     header = "{:>5} {:>5} {:17} {:>8} {:>7} {:>8} {:>8} {:>8} {:>7}  {}"
     row = "{:>5} {:>5} {:17} {:>8.2f} {:>7.2f} {:>8.1f} {:>8.1f} {:>8.0f} {:>7.0f}  {}"
     print()
-    print(header.format("video", "GOP", "method", "sample/s", "(wall)", "cpu ms", "wall ms", "peak MiB", "+MiB", "cpu ms per stage"))
+    print(
+        header.format(
+            "video", "GOP", "method", "sample/s", "(wall)", "cpu ms", "wall ms", "peak MiB", "+MiB", "cpu ms per stage"
+        )
+    )
     results = {}
     for seconds, gop, path in videos:
         common = {"path": path, "seed": args.seed}
         interleaved = [m for m in args.methods if not m.startswith("naive")]
-        timing = run_isolated({**common, "mode": "timing", "methods": interleaved, "samples": args.samples,
-                               "rounds": args.rounds, "profile": args.profile}, processor) if interleaved else {}
+        timing = (
+            run_isolated(
+                {
+                    **common,
+                    "mode": "timing",
+                    "methods": interleaved,
+                    "samples": args.samples,
+                    "rounds": args.rounds,
+                    "profile": args.profile,
+                },
+                processor,
+            )
+            if interleaved
+            else {}
+        )
         for method in args.methods:
             naive = method.startswith("naive")
-            memory = run_isolated({**common, "mode": "memory", "method": method, "samples": args.naive_samples if naive else 1}, processor)
-            result = results[seconds, gop, method] = memory if naive else {**timing[method], **{k: memory[k] for k in ("peak_mib", "start_mib")}}
+            memory = run_isolated(
+                {**common, "mode": "memory", "method": method, "samples": args.naive_samples if naive else 1}, processor
+            )
+            result = results[seconds, gop, method] = (
+                memory if naive else {**timing[method], **{k: memory[k] for k in ("peak_mib", "start_mib")}}
+            )
             stages = " ".join(f"{k} {1000 * v:.0f}" for k, v in result["stages_s"].items())
             print(
                 row.format(
-                    f"{seconds}s", gop, method, 1 / result["cpu_s"], 1 / result["wall_s"], 1000 * result["cpu_s"],
-                    1000 * result["wall_s"], result["peak_mib"], result["peak_mib"] - result["start_mib"], stages,
+                    f"{seconds}s",
+                    gop,
+                    method,
+                    1 / result["cpu_s"],
+                    1 / result["wall_s"],
+                    1000 * result["cpu_s"],
+                    1000 * result["wall_s"],
+                    result["peak_mib"],
+                    result["peak_mib"] - result["start_mib"],
+                    stages,
                 ),
                 flush=True,
             )
@@ -503,14 +569,20 @@ def main(argv: list[str] | None = None) -> None:
         ">= 1.5 on 10-s);\nvs floor = hfvid / floor/pyav (target <= 1.5); decode/floor = hfvid's open + decode "
         "stages (no augmentation) / floor/pyav, and the same / floor+rgb/pyav (means over all rounds)"
     )
-    print("{:>5} {:>5} {:11} {:>13} {:>13} {:>7} {:>9}  {}".format("video", "GOP", "hfvid", "speed-up", "vs floor", "decode/", "decode/", "targets"))
+    print(
+        "{:>5} {:>5} {:11} {:>13} {:>13} {:>7} {:>9}  {}".format(
+            "video", "GOP", "hfvid", "speed-up", "vs floor", "decode/", "decode/", "targets"
+        )
+    )
     print("{:>5} {:>5} {:11} {:>13} {:>13} {:>7} {:>9}".format("", "", "", "", "", "floor", "floor+rgb"))
     for seconds, gop, _ in videos:
         for backend in ("torchcodec", "pyav"):
             ours = results.get((seconds, gop, f"hfvid/{backend}"))
             if ours is None:
                 continue
-            naive, floor, floor_rgb = (results.get((seconds, gop, key)) for key in (f"naive/{backend}", "floor/pyav", "floor+rgb/pyav"))
+            naive, floor, floor_rgb = (
+                results.get((seconds, gop, key)) for key in (f"naive/{backend}", "floor/pyav", "floor+rgb/pyav")
+            )
             cells, verdicts = [], []
             if naive:
                 speedup = naive["cpu_s"] / ours["cpu_s"]
@@ -527,7 +599,11 @@ def main(argv: list[str] | None = None) -> None:
                 cells.append("-")
             decode = ours["stages_s"]["open"] + ours["stages_s"]["decode"]
             cells += [f"{decode / other['stages_s']['decode']:.2f}" if other else "-" for other in (floor, floor_rgb)]
-            print("{:>5} {:>5} {:11} {:>13} {:>13} {:>7} {:>9}  {}".format(f"{seconds}s", gop, backend, *cells, ", ".join(verdicts)))
+            print(
+                "{:>5} {:>5} {:11} {:>13} {:>13} {:>7} {:>9}  {}".format(
+                    f"{seconds}s", gop, backend, *cells, ", ".join(verdicts)
+                )
+            )
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_total = cpu_seconds() - cpu_started + children.ru_utime + children.ru_stime

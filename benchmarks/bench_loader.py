@@ -21,17 +21,20 @@ many workers actually ran: `datasets` stops the workers beyond the IterableDatas
 Memory: a streamed videofolder of N videos (N in ``--memory-sizes``; 32 x 32, 16 frames: a few hundred
 real mp4 files hard-linked under N names), in two layouts: "folder" (``<root>/train/<class>/*.mp4``:
 `load_video_folder`, an in-memory table of the paths) and "synthmotion" (the same plus metadata.jsonl and
-a synthmotion.json manifest: `load_synthmotion`, `datasets`' streaming videofolder builder). Each runs
-in a fresh interpreter through ``make_loader`` (num_workers 0, one thread) for ``--memory-samples``
-samples: "setup s" is ``make_loader``'s time; "peak MiB" the process's VmHWM (imports included), "+MiB"
-its growth over the resident memory after the imports; "retained MiB" what the loader holds once the
+a synthmotion.json manifest, streamed by `hfvid.data.sources.stream_synthmotion`, which reads the
+metadata row by row: `datasets`' own streaming videofolder held ~1.4 KiB per video there). Each runs in
+a child forked from this process after its imports (where fork and /proc/self/clear_refs exist; else a
+fresh interpreter) through ``make_loader`` (num_workers 0, one thread) for ``--memory-samples``
+samples: "setup s" is ``make_loader``'s time; "peak MiB" the child's VmHWM (reset at its start; the
+imports' resident memory included), "+MiB" its growth over the resident memory at the child's start;
+"retained MiB" what the loader holds once the
 first batch is out (shuffle buffer full, metadata read): Arrow buffers since before the setup + Python
 objects allocated by the first batch (tracemalloc, after a gc.collect(); not during the setup, which it
 slows down 2-3 times) - exact, where RSS moves by +-10 MiB from run to run; "2nd half MiB" how resident
 memory moved over the second half of the samples (a leak would show there). The loader must not grow
 with N: the last lines compare the two sizes.
 
-    python benchmarks/bench_loader.py              # workers 0 1 2, 8 steady batches of 8; 1k vs 10k videos
+    python benchmarks/bench_loader.py              # workers 0 1 2, 4 steady batches of 8; 1k vs 10k videos
     python benchmarks/bench_loader.py --quick      # 3 batches; 500 vs 5000 videos, 48 samples
 """
 
@@ -51,10 +54,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from bench_decode import cpu_seconds, machine_description, proc_status_kib, run_forked
+from bench_decode import cpu_seconds, machine_description, proc_status_kib, reset_peak_memory, run_forked
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hfvid" / "bench_loader"
-CLASSES = ("translate_left", "translate_right", "translate_up", "translate_down", "rotate_cw", "rotate_ccw", "zoom_in", "zoom_out")
+CLASSES = (
+    "translate_left",
+    "translate_right",
+    "translate_up",
+    "translate_down",
+    "rotate_cw",
+    "rotate_ccw",
+    "zoom_in",
+    "zoom_out",
+)
 BASE_VIDEOS = 200  # distinct small mp4 files behind the N names of the memory test
 
 
@@ -119,7 +131,12 @@ def ensure_memory_sets(cache_dir: Path, sizes: list[int]) -> dict[tuple[str, int
             if layout == "synthmotion":  # what load_synthmotion reads: the manifest and the metadata rows
                 with open(root / "train" / "metadata.jsonl", "w") as metadata:
                     metadata.writelines(json.dumps(row) + "\n" for row in rows)
-                manifest = {"format_version": 1, "classes": list(CLASSES), "config": {"size": 32, "num_frames": 16}, "complete": True}
+                manifest = {
+                    "format_version": 1,
+                    "classes": list(CLASSES),
+                    "config": {"size": 32, "num_frames": 16},
+                    "complete": True,
+                }
                 (root / "synthmotion.json").write_text(json.dumps(manifest))
             (root / ".complete").write_text("")
     return sets
@@ -160,7 +177,11 @@ def measure_throughput(dataset: str, options: dict) -> dict:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3) if options["step"] else None
     model.train()
     if options["loader"] is False:  # the step alone, on one batch drawn once
-        _, loader = pretrain.make_loader(loader_args(Path(dataset), {**options, "workers": 0}), processor, types.SimpleNamespace(process_index=0, num_processes=1))
+        _, loader = pretrain.make_loader(
+            loader_args(Path(dataset), {**options, "workers": 0}),
+            processor,
+            types.SimpleNamespace(process_index=0, num_processes=1),
+        )
         batch = next(iter(loader))["pixel_values_videos"]
         training_step(model, optimizer, batch)  # warm-up
         start, cpu_start, steps = time.perf_counter(), cpu_seconds(), 0
@@ -172,7 +193,9 @@ def measure_throughput(dataset: str, options: dict) -> dict:
         return {"videos_per_s": videos / seconds, "first_batch_s": None, "cpu_ms_per_video": 1000 * (cpu_seconds() - cpu_start) / videos,
                 "workers": 0, "threads": torch.get_num_threads(), "videos": videos}  # fmt: skip
 
-    clips, loader = pretrain.make_loader(loader_args(Path(dataset), options), processor, types.SimpleNamespace(process_index=0, num_processes=1))
+    clips, loader = pretrain.make_loader(
+        loader_args(Path(dataset), options), processor, types.SimpleNamespace(process_index=0, num_processes=1)
+    )
     start, cpu_start, children_start = time.perf_counter(), cpu_seconds(), children_cpu_seconds()
     batches, epoch = iter(loader), 0
 
@@ -215,7 +238,7 @@ def measure_throughput(dataset: str, options: dict) -> dict:
 
 
 def measure_memory(dataset: str, options: dict) -> dict:
-    """Run in a fresh interpreter (``--memory-run``): its VmHWM is the whole process's peak."""
+    """Run in a forked child (``run_isolated``) or a fresh interpreter (``--memory-run``); VmHWM is reset first."""
     import gc
     import tracemalloc
 
@@ -231,9 +254,14 @@ def measure_memory(dataset: str, options: dict) -> dict:
     torch.set_num_threads(1)
     _, processor = load_for_pretraining(options["model"])
     start_kib = proc_status_kib("VmRSS")
+    reset_peak_memory()
     arrow_start = pyarrow.total_allocated_bytes()
     started = time.perf_counter()
-    clips, loader = pretrain.make_loader(loader_args(Path(dataset), {**options, "workers": 0}), processor, types.SimpleNamespace(process_index=0, num_processes=1))
+    clips, loader = pretrain.make_loader(
+        loader_args(Path(dataset), {**options, "workers": 0}),
+        processor,
+        types.SimpleNamespace(process_index=0, num_processes=1),
+    )
     setup_s = time.perf_counter() - started
     tracemalloc.start()  # not during the setup, which it would slow down 2-3 times
     batches = iter(loader)
@@ -265,9 +293,17 @@ def measure_memory(dataset: str, options: dict) -> dict:
     }
 
 
-def run_fresh(dataset: str, options: dict) -> dict:
-    """``measure_memory`` in a new interpreter: no memory shared with (or copied from) this process."""
-    command = [sys.executable, os.path.abspath(__file__), "--memory-run", json.dumps({"dataset": dataset, "options": options})]
+def run_isolated(dataset: str, options: dict) -> dict:
+    """``measure_memory`` in a child forked from this process (its imports shared: no 9 s of ``import torch``
+    per run), or in a new interpreter where fork or /proc/self/clear_refs are missing."""
+    if hasattr(os, "fork") and reset_peak_memory():
+        return run_forked(measure_memory, dataset, options)
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--memory-run",
+        json.dumps({"dataset": dataset, "options": options}),
+    ]
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"memory run on {dataset} failed:\n{done.stderr[-3000:]}")
@@ -279,16 +315,43 @@ def run_fresh(dataset: str, options: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--synthmotion-dir", type=Path, default=DEFAULT_CACHE / "synthmotion", help=f"SynthMotion set for the throughput runs (generated if missing; default {DEFAULT_CACHE / 'synthmotion'})")
-    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"where the memory-test sets live (default {DEFAULT_CACHE})")
-    parser.add_argument("--model", default="transrank-r3d18-tiny", help="preset whose processor (and model, for the step) is used")
-    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2], help="DataLoader num_workers values (default 0 1 2)")
+    parser.add_argument(
+        "--synthmotion-dir",
+        type=Path,
+        default=DEFAULT_CACHE / "synthmotion",
+        help=f"SynthMotion set for the throughput runs (generated if missing; default {DEFAULT_CACHE / 'synthmotion'})",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help=f"where the memory-test sets live (default {DEFAULT_CACHE})",
+    )
+    parser.add_argument(
+        "--model", default="transrank-r3d18-tiny", help="preset whose processor (and model, for the step) is used"
+    )
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[0, 1, 2], help="DataLoader num_workers values (default 0 1 2)"
+    )
     parser.add_argument("--batch-size", type=int, default=8, help="videos per batch (default 8, pretrain.py's)")
-    parser.add_argument("--batches", type=int, default=8, help="steady batches timed after the first one (default 8)")
-    parser.add_argument("--max-seconds", type=float, default=15.0, help="stop a configuration's steady phase after this long, at >= 2 batches (default 15)")
+    parser.add_argument("--batches", type=int, default=4, help="steady batches timed after the first one (default 4)")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=6.0,
+        help="stop a configuration's steady phase after this long, at >= 2 batches (default 6)",
+    )
     parser.add_argument("--backend", default="torchcodec", choices=["torchcodec", "pyav"])
-    parser.add_argument("--memory-sizes", type=int, nargs="+", default=[1000, 10000], help="videos in the memory-test sets (default 1000 10000)")
-    parser.add_argument("--memory-samples", type=int, default=400, help="samples drawn in each memory run (default 400)")
+    parser.add_argument(
+        "--memory-sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 10000],
+        help="videos in the memory-test sets (default 1000 10000)",
+    )
+    parser.add_argument(
+        "--memory-samples", type=int, default=400, help="samples drawn in each memory run (default 400)"
+    )
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--quick", action="store_true", help="3 batches, 5 s cap; 500 vs 5000 videos, 48 samples")
@@ -318,23 +381,39 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.skip_throughput:
         dataset = str(ensure_synthmotion(args.synthmotion_dir))
-        common = {"model": args.model, "batch_size": args.batch_size, "backend": args.backend, "batches": args.batches, "max_seconds": args.max_seconds}
+        common = {
+            "model": args.model,
+            "batch_size": args.batch_size,
+            "backend": args.backend,
+            "batches": args.batches,
+            "max_seconds": args.max_seconds,
+        }
         rows = []
         for workers in args.workers:
             rows.append(("loader", {"workers": workers, "threads": None, "step": False, "loader": True}))
         if 0 in args.workers:
             rows.append(("loader, 1 thread", {"workers": 0, "threads": 1, "step": False, "loader": True}))
-        rows.append(("loader, map-style", {"workers": max(args.workers), "threads": None, "step": False, "loader": True, "streaming": False}))
+        rows.append(
+            (
+                "loader, map-style",
+                {"workers": max(args.workers), "threads": None, "step": False, "loader": True, "streaming": False},
+            )
+        )
         for workers in args.workers:
             rows.append(("loader + step", {"workers": workers, "threads": None, "step": True, "loader": True}))
         if 0 in args.workers:
             rows.append(("loader + step, 1 thread", {"workers": 0, "threads": 1, "step": True, "loader": True}))
         rows.append(("step only", {"workers": 0, "threads": None, "step": True, "loader": False}))
         rows.append(("step only, 1 thread", {"workers": 0, "threads": 1, "step": True, "loader": False}))
-        print(f"\nthroughput: SynthMotion train split ({dataset}), 1 + up to {args.batches} batches per row "
-              f"(steady phase capped at {args.max_seconds:g} s); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(
+            f"\nthroughput: SynthMotion train split ({dataset}), 1 + up to {args.batches} batches per row "
+            f"(steady phase capped at {args.max_seconds:g} s); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         header = "{:24} {:>11} {:>8} {:>8} {:>10} {:>8} {:>13}"
-        print(header.format("configuration", "num_workers", "workers", "threads", "videos/s", "clips/s", "first batch s") + "  CPU ms/video")
+        print(
+            header.format("configuration", "num_workers", "workers", "threads", "videos/s", "clips/s", "first batch s")
+            + "  CPU ms/video"
+        )
         for name, options in rows:
             result = run_forked(measure_throughput, dataset, {**common, **options})
             first = "-" if result["first_batch_s"] is None else f"{result['first_batch_s']:.2f}"
@@ -348,18 +427,27 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_memory:
         sets = ensure_memory_sets(args.cache_dir, args.memory_sizes)
         print(f"\nmemory: streamed videofolder, 32 x 32 x 16-frame videos, num_workers 0, 1 thread, {args.memory_samples} samples "
-              f"per run, shuffle buffer 1000, a fresh process per run; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+              f"per run, shuffle buffer 1000, a child process per run; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
         header = "{:12} {:>7} {:>8} {:>9} {:>9} {:>7} {:>13} {:>12}"
-        print(header.format("layout", "videos", "setup s", "samples/s", "peak MiB", "+MiB", "retained MiB", "2nd half MiB"))
+        print(
+            header.format(
+                "layout", "videos", "setup s", "samples/s", "peak MiB", "+MiB", "retained MiB", "2nd half MiB"
+            )
+        )
         results = {}
         for (layout, n), root in sets.items():
-            options = {"model": args.model, "batch_size": args.batch_size, "backend": args.backend, "samples": args.memory_samples}
-            result = results[layout, n] = run_fresh(str(root), options)
+            options = {
+                "model": args.model,
+                "batch_size": args.batch_size,
+                "backend": args.backend,
+                "samples": args.memory_samples,
+            }
+            result = results[layout, n] = run_isolated(str(root), options)
             print(header.format(layout, n, f"{result['setup_s']:.1f}", f"{result['samples_per_s']:.0f}", f"{result['peak_mib']:.0f}",
                                 f"{result['peak_mib'] - result['start_mib']:.0f}", f"{result['retained_mib']:.1f}",
                                 f"{result['second_half_mib']:+.1f}"), flush=True)  # fmt: skip
         small, large = min(args.memory_sizes), max(args.memory_sizes)
-        for layout in ("folder", "synthmotion"):
+        for layout in ("folder", "synthmotion") if large > small else ():
             peak = results[layout, large]["peak_mib"] - results[layout, small]["peak_mib"]
             retained = results[layout, large]["retained_mib"] - results[layout, small]["retained_mib"]
             per_video = 1024 * retained / (large - small)

@@ -1,18 +1,32 @@
 """Training-step speed and peak memory of hfvid's video ResNets against torchvision's.
 
 For R3D-18 and R(2+1)D-18, times forward + backward (clips/s) of torchvision's model (``fc`` =
-Identity), ours, and ours in ``torch.channels_last_3d``, in float32 and under bfloat16 autocast,
-on CPU and on CUDA when available. Each configuration runs in its own subprocess, so its peak
-memory is its own: resident memory on CPU ("peak": the whole process, torch and the model
-included; "train": its growth over the warmup and timed steps), ``torch.cuda.max_memory_allocated``
-on CUDA ("peak": all tensors; "train": above the model and input). Step times are medians ("best":
-the fastest step); "cpu ms" is the process CPU time per step, which tells a busy machine (wall
-time well above cpu ms / threads) from a slow model.
+Identity) and ours (with ``--channels-last``, ours in ``torch.channels_last_3d`` too), in float32 and
+under bfloat16 autocast, on CPU and on CUDA when available.
 
-Before timing, checks that channels_last_3d keeps our pooled features (eval mode, float32) within
-1e-4 of torchvision's contiguous ones; if not, channels_last_3d is left out of the table.
+Each (device, dtype, arch) runs in one child process (on CPU forked from this one after its imports,
+no 9 s of ``import torch`` per child; on CUDA a fresh interpreter) that holds every model of the
+comparison and interleaves their steps (A B, then B A, ...), so that a change in this shared
+machine's load hits them alike. "clips/s" and "vs tv" come from each model's fastest step ("best"),
+which shrugs off steps slowed by other processes; "median" is the median step; "cpu ms" the process
+CPU time of the median step, which tells a busy machine (wall time well above cpu ms / threads) from
+a slow model. Memory is per step: on CPU "train" is the resident memory a step adds above what was
+resident before it (VmHWM reset to VmRSS first; the other models' weights are resident but not their
+activations or gradients), "peak" the process's resident memory at that step's peak (torch and all
+the models included); on CUDA ``torch.cuda.max_memory_allocated`` ("peak": all tensors; "train":
+above what was allocated before the step).
 
-    python benchmarks/bench_model.py                          # batch 8, 16 x 112 x 112, 5 steps
+With ``--channels-last``, checks first that channels_last_3d keeps our pooled features (eval mode,
+float32) within 1e-4 of torchvision's contiguous ones; if not, channels_last_3d is left out.
+
+Default: one timed step per model, no warm-up step (measured here: the first step of torchvision's
+R3D-18, float32 or bf16, is within the +-10% step-to-step noise of the next three on this shared
+machine), so that the four benchmarks fit in 10 minutes: 8 steps of 8 x 16 x 112 x 112 clips, ~1.5 min
+on 2 idle cores, ~3 min on one. Ratios within ~10% of 1.0 are noise then; ``--steps 3`` for more.
+Which model runs first alternates from one (dtype, arch) to the next.
+
+    python benchmarks/bench_model.py                          # batch 8, 16 x 112 x 112, 1 step each
+    python benchmarks/bench_model.py --steps 3 --warmup 1 --channels-last
     python benchmarks/bench_model.py --batch 1 --frames 8 --size 56 --steps 2
 """
 
@@ -21,16 +35,20 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torchvision
 
 from hfvid.backbones import build_backbone, convert_torchvision_state_dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_decode import proc_status_kib, reset_peak_memory, run_forked
 
 ARCHS = ("r3d_18", "r2plus1d_18")
 TOLERANCE = 1e-4
@@ -64,66 +82,78 @@ def channels_last_max_diff(arch: str, frames: int, size: int) -> float:
     return (pooled - expected).abs().max().item()
 
 
-def peak_rss_bytes() -> int:
-    """This process's peak resident memory. Linux's VmHWM rather than ru_maxrss, which Linux
-    carries over fork + exec, so a subprocess's ru_maxrss starts at its parent's peak."""
-    try:
-        with open("/proc/self/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) * 1024
-    except FileNotFoundError:  # no /proc (macOS), where ru_maxrss is in bytes
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def channels_last_diffs(frames: int, size: int) -> dict[str, float]:
+    return {arch: channels_last_max_diff(arch, frames, size) for arch in ARCHS}
 
 
-def run_configuration(spec: dict) -> dict:
-    """Time ``spec["steps"]`` forward + backward steps, one by one, after ``spec["warmup"]`` untimed
-    ones; clips/s comes from the median step, which shrugs off steps slowed by other processes."""
+def measure_group(spec: dict) -> list[dict]:
+    """Every model of ``spec["impls"]`` ([impl, channels_last] pairs) on one (device, dtype, arch), same
+    input, ``spec["warmup"]`` untimed then ``spec["steps"]`` timed forward + backward steps each,
+    interleaved: round r runs the models in order, or in reverse order when r + ``spec["order"]`` is odd."""
     torch.manual_seed(0)
     device = torch.device(spec["device"])
-    memory_format = torch.channels_last_3d if spec["channels_last"] else torch.contiguous_format
-    model = torchvision_backbone(spec["arch"]) if spec["impl"] == "torchvision" else build_backbone(spec["arch"])
-    model = model.to(device, memory_format=memory_format).train()
-    pixel_values = torch.randn(spec["batch"], 3, spec["frames"], spec["size"], spec["size"], device=device)
-    pixel_values = pixel_values.contiguous(memory_format=memory_format)
-
-    def step() -> None:
-        model.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=spec["dtype"] == "bfloat16"):
-            output = model(pixel_values)
-        pooled = output if spec["impl"] == "torchvision" else output[0]
-        pooled.float().square().mean().backward()
+    pixel_values = torch.randn(spec["batch"], 3, spec["frames"], spec["size"], spec["size"])
+    runs = []
+    for impl, channels_last in spec["impls"]:
+        memory_format = torch.channels_last_3d if channels_last else torch.contiguous_format
+        model = torchvision_backbone(spec["arch"]) if impl == "torchvision" else build_backbone(spec["arch"])
+        runs.append({
+            "impl": impl,
+            "model": model.to(device, memory_format=memory_format).train(),
+            "input": pixel_values.to(device).contiguous(memory_format=memory_format),
+            "seconds": [], "cpu_seconds": [], "peak": [], "train": [],
+        })  # fmt: skip
 
     def synchronize() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-    else:
-        before = peak_rss_bytes()
-    for _ in range(spec["warmup"]):
-        step()
-    step_seconds, step_cpu_seconds = [], []
-    for _ in range(spec["steps"]):
-        synchronize()
-        start, cpu_start = time.perf_counter(), time.process_time()
-        step()
-        synchronize()
-        step_seconds.append(time.perf_counter() - start)
-        step_cpu_seconds.append(time.process_time() - cpu_start)
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated()
-    else:
-        peak = peak_rss_bytes()
-    return {
-        "clips_per_s": spec["batch"] / statistics.median(step_seconds),
-        "median_ms": 1000 * statistics.median(step_seconds),
-        "best_ms": 1000 * min(step_seconds),
-        "cpu_ms": 1000 * statistics.median(step_cpu_seconds),
-        "peak_mib": peak / 2**20,
-        "training_mib": (peak - before) / 2**20,
-    }
+    def step(run: dict) -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=spec["dtype"] == "bfloat16"):
+            output = run["model"](run["input"])
+        pooled = output if run["impl"] == "torchvision" else output[0]
+        pooled.float().square().mean().backward()
+
+    for round_index in range(spec["warmup"] + spec["steps"]):
+        for run in runs if (round_index + spec.get("order", 0)) % 2 == 0 else runs[::-1]:
+            run["model"].zero_grad(set_to_none=True)  # no gradients of any model resident before a step
+            synchronize()
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+                before = torch.cuda.memory_allocated()
+            else:
+                before = proc_status_kib("VmRSS") * 1024
+                reset_peak_memory()
+            start, cpu_start = time.perf_counter(), time.process_time()
+            step(run)
+            synchronize()
+            seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+            peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else proc_status_kib("VmHWM") * 1024
+            run["model"].zero_grad(set_to_none=True)
+            if round_index >= spec["warmup"]:
+                run["seconds"].append(seconds)
+                run["cpu_seconds"].append(cpu_seconds)
+                run["peak"].append(peak)
+                run["train"].append(peak - before)
+    return [
+        {
+            "clips_per_s": spec["batch"] / min(run["seconds"]),
+            "median_ms": 1000 * statistics.median(run["seconds"]),
+            "best_ms": 1000 * min(run["seconds"]),
+            "cpu_ms": 1000 * statistics.median(run["cpu_seconds"]),
+            "peak_mib": max(run["peak"]) / 2**20,
+            "training_mib": max(run["train"]) / 2**20,
+        }
+        for run in runs
+    ]
+
+
+def run_group(spec: dict) -> list[dict]:
+    """``measure_group`` in a child: forked on CPU, a fresh interpreter on CUDA (no CUDA after fork)."""
+    if spec["device"] == "cpu" and hasattr(os, "fork") and reset_peak_memory():
+        return run_forked(measure_group, spec)
+    command = [sys.executable, os.path.abspath(__file__), "--configuration", json.dumps(spec)]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
 
 
 def main() -> None:
@@ -131,38 +161,44 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", type=int, default=112)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (oneDNN bf16 settles after 2)")
-    parser.add_argument("--configuration", help=argparse.SUPPRESS)  # JSON spec: run one, print JSON
+    parser.add_argument("--steps", type=int, default=1, help="timed steps per model; the fastest counts (default 1)")
+    parser.add_argument("--warmup", type=int, default=0, help="untimed steps per model first (default 0)")
+    parser.add_argument("--channels-last", action="store_true", help="also time hfvid's models in channels_last_3d")
+    parser.add_argument("--configuration", help=argparse.SUPPRESS)  # JSON spec: measure one group, print JSON
     args = parser.parse_args()
     if args.configuration:
-        print(json.dumps(run_configuration(json.loads(args.configuration))))
+        print(json.dumps(measure_group(json.loads(args.configuration))))
         return
 
+    started = time.perf_counter()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, {torch.get_num_threads()} CPU threads")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"torch {torch.__version__}, torchvision {torchvision.__version__}, {torch.get_num_threads()} CPU threads; load average {load}"
+    )
     shape = f"{args.batch} x 3 x {args.frames} x {args.size} x {args.size}"
-    print(f"input {shape}, {args.warmup} warmup + {args.steps} timed steps per configuration")
+    print(f"input {shape}, {args.warmup} warmup + {args.steps} timed steps per model, interleaved")
     impls = [("torchvision", False), ("hfvid", False)]
-    diffs = {arch: channels_last_max_diff(arch, args.frames, args.size) for arch in ARCHS}
-    for arch, diff in diffs.items():
-        print(f"{arch}: hfvid channels_last_3d vs torchvision, pooled max abs diff {diff:.2e}")
-    if max(diffs.values()) < TOLERANCE:
-        impls.append(("hfvid", True))
-    else:
-        print(f"channels_last_3d left out: outputs differ by more than {TOLERANCE:g}")
+    if args.channels_last:
+        # In a child, like every measurement: this process starts no OpenMP thread pool, which a forked child
+        # could not use (it would wait forever on the parent's threads).
+        diffs = run_forked(channels_last_diffs, args.frames, args.size)
+        for arch, diff in diffs.items():
+            print(f"{arch}: hfvid channels_last_3d vs torchvision, pooled max abs diff {diff:.2e}")
+        if max(diffs.values()) < TOLERANCE:
+            impls.append(("hfvid", True))
+        else:
+            print(f"channels_last_3d left out: outputs differ by more than {TOLERANCE:g}")
 
     columns = ["device", "dtype", "arch", "model", "clips/s", "median ms", "best ms", "cpu ms", "peak MiB", "train MiB"]
     row = "{:6} {:8} {:11} {:24} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6}"
     print(row.format(*columns, "vs tv"))
-    for device, dtype, arch in itertools.product(devices, ("float32", "bfloat16"), ARCHS):
-        reference = None
-        for impl, channels_last in impls:
-            spec = {key: getattr(args, key) for key in ("batch", "frames", "size", "steps", "warmup")}
-            spec.update(device=device, dtype=dtype, arch=arch, impl=impl, channels_last=channels_last)
-            command = [sys.executable, __file__, "--configuration", json.dumps(spec)]
-            result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-            reference = reference or result["clips_per_s"]
+    for group, (device, dtype, arch) in enumerate(itertools.product(devices, ("float32", "bfloat16"), ARCHS)):
+        spec = {key: getattr(args, key) for key in ("batch", "frames", "size", "steps", "warmup")}
+        spec.update(device=device, dtype=dtype, arch=arch, impls=impls, order=group % 2)
+        results = run_group(spec)
+        reference = results[0]["clips_per_s"]
+        for (impl, channels_last), result in zip(impls, results):
             numbers = ["clips_per_s", "median_ms", "best_ms", "cpu_ms", "peak_mib", "training_mib"]
             print(
                 row.format(
@@ -175,6 +211,9 @@ def main() -> None:
                 ),
                 flush=True,
             )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\ntotal {time.perf_counter() - started:.0f} s wall; load average at the end {load}")
+
 
 if __name__ == "__main__":
     main()
