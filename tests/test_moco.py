@@ -1,10 +1,10 @@
-"""MoCo: momentum key encoder, key queue, InfoNCE against the queue, views from a real mp4, Auto classes."""
+"""MoCo: momentum key encoder, key queue, InfoNCE against the queue, nearby 1x clips from a real mp4 (saving,
+Auto classes, processor output and model card: test_multiview_methods.py)."""
 
 import numpy as np
 import pytest
 import torch
-from conftest import frame_index_of
-from transformers import AutoModel, AutoModelForPreTraining, AutoModelForVideoClassification, AutoVideoProcessor
+from conftest import frame_index_of, multi_view_clips
 
 import hfvid
 from hfvid.data.decoding import VideoReader
@@ -12,12 +12,6 @@ from hfvid.losses.contrastive import info_nce_loss
 from hfvid.models.moco import MoCoForPreTraining, MoCoVideoProcessor
 
 TINY = "moco-r3d18-tiny"
-
-
-def views(config, batch=4, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    size = config.image_size
-    return torch.randn(batch, 2, config.num_frames, 3, size, size, generator=generator)
 
 
 def tiny_model(**overrides) -> MoCoForPreTraining:
@@ -39,15 +33,15 @@ def test_config_validates_and_avoids_generation_field_names():
 
 def test_key_encoder_starts_equal_then_follows_by_momentum():
     model = tiny_model(momentum=0.9)
-    model(views(model.config))  # first training forward copies the online weights
+    model(multi_view_clips(model.config))  # first training forward copies the online weights
     online, key = dict(model.moco.backbone.named_parameters()), dict(model.key_encoder["backbone"].named_parameters())
     assert all(torch.equal(online[name], key[name]) for name in online)
     before = {name: p.detach().clone() for name, p in key.items()}
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-    model(views(model.config, seed=1)).loss.backward()
+    model(multi_view_clips(model.config, seed=1)).loss.backward()
     optimizer.step()
     assert all(not p.requires_grad for p in model.key_encoder.parameters())
-    model(views(model.config, seed=2))
+    model(multi_view_clips(model.config, seed=2))
     for name, value in key.items():
         torch.testing.assert_close(value, 0.9 * before[name] + 0.1 * online[name].detach())
     assert any(not torch.equal(before[name], key[name]) for name in key)
@@ -55,13 +49,13 @@ def test_key_encoder_starts_equal_then_follows_by_momentum():
 
 def test_loss_is_info_nce_against_the_queue_and_keys_are_queued():
     model = tiny_model(queue_size=6)
-    first = model(views(model.config), video_ids=torch.tensor([10, 11, 12, 13]))
+    first = model(multi_view_clips(model.config), video_ids=torch.tensor([10, 11, 12, 13]))
     assert first.loss.item() == pytest.approx(0.0, abs=1e-6)  # an empty queue holds no negatives
     keys, ids = (t.clone() for t in model.queue())
     torch.testing.assert_close(keys, first.key_embeddings)
     assert ids.tolist() == [10, 11, 12, 13]
 
-    second = model(views(model.config, seed=1), video_ids=torch.tensor([20, 21, 22, 23]))
+    second = model(multi_view_clips(model.config, seed=1), video_ids=torch.tensor([20, 21, 22, 23]))
     expected = info_nce_loss(second.query_embeddings, second.key_embeddings, keys, model.config.loss_temperature)
     torch.testing.assert_close(second.loss, expected)
     # The queue holds 6: the two oldest keys were overwritten in place, first in first out.
@@ -70,17 +64,17 @@ def test_loss_is_info_nce_against_the_queue_and_keys_are_queued():
 
 def test_evaluation_mode_neither_updates_nor_queues():
     model = tiny_model()
-    model(views(model.config))
+    model(multi_view_clips(model.config))
     model.eval()
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    model(views(model.config, seed=1))
+    model(multi_view_clips(model.config, seed=1))
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
 
 
 def test_a_few_steps_on_a_fixed_batch_learn_instance_discrimination():
     model = tiny_model(queue_size=8)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    batch, ids = views(model.config, batch=8), torch.arange(8)
+    batch, ids = multi_view_clips(model.config, batch=8), torch.arange(8)
     for _ in range(3):  # fill the queue
         model(batch, video_ids=ids)
     first = model(batch, video_ids=ids).loss.item()
@@ -102,24 +96,3 @@ def test_processor_takes_two_nearby_1x_clips_of_a_real_mp4(numbered_mp4):
     assert frame_index_of(frames).tolist() == np.concatenate(indices).tolist()
     clips = processor.pretraining_clips(frames, indices)
     assert clips.shape == (2, 8, 3, 32, 32) and clips.dtype == torch.float32
-    with VideoReader(numbered_mp4) as reader:
-        batch = processor.preprocess_pretraining([reader], rng=np.random.default_rng(1))["pixel_values_videos"]
-    assert batch.shape == (1, 2, 8, 3, 32, 32)
-
-
-def test_save_and_auto_classes_round_trip(tmp_path):
-    model = tiny_model()
-    model(views(model.config), video_ids=torch.arange(4))
-    model.save_pretrained(tmp_path)
-    MoCoVideoProcessor.from_model_config(model.config).save_pretrained(tmp_path)
-    loaded = AutoModelForPreTraining.from_pretrained(tmp_path)
-    assert isinstance(loaded, MoCoForPreTraining)
-    for name, value in model.state_dict().items():
-        torch.testing.assert_close(loaded.state_dict()[name], value, msg=name)
-    backbone = AutoModel.from_pretrained(tmp_path).eval()
-    clip = views(model.config)[:, 0]
-    torch.testing.assert_close(backbone(clip).pooler_output, model.eval().moco(clip).pooler_output)
-    classifier = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3)
-    assert classifier(clip, labels=torch.tensor([0, 1, 2, 0])).logits.shape == (4, 3)
-    processor = AutoVideoProcessor.from_pretrained(tmp_path)
-    assert isinstance(processor, MoCoVideoProcessor) and processor.num_frames == 8

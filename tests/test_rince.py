@@ -1,22 +1,17 @@
 """RINCE: ranked candidates (same clip > same video, in the batch and in the queue > other videos), the loss
-on them, temperatures per rank, Auto classes."""
+on them, temperatures per rank, the queue after reloading (saving, Auto classes, processor output and model
+card: test_multiview_methods.py)."""
 
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import AutoModel, AutoModelForPreTraining, AutoVideoProcessor
+from conftest import multi_view_clips
 
 import hfvid
 from hfvid.losses.contrastive import rank_temperatures, rince_loss
-from hfvid.models.rince import RINCEForPreTraining, RINCEVideoProcessor
+from hfvid.models.rince import RINCEForPreTraining
 
 TINY = "rince-r3d18-tiny"
-
-
-def views(config, batch=2, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    size = config.image_size
-    return torch.randn(batch, config.views_per_video, config.num_frames, 3, size, size, generator=generator)
 
 
 def tiny_model(**overrides) -> RINCEForPreTraining:
@@ -36,10 +31,10 @@ def test_config_defaults_and_validation():
 
 def test_candidates_are_ranked_same_clip_then_same_video_including_the_queue():
     model = tiny_model()
-    first = model(views(model.config), video_ids=torch.tensor([7, 9]))
+    first = model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([7, 9]))
     # Queries and keys are laid out video after video, clip after clip: (v7 c0, v7 c1, v9 c0, v9 c1).
     assert first.ranks.tolist() == [[1, 2, 0, 0], [2, 1, 0, 0], [0, 0, 1, 2], [0, 0, 2, 1]]
-    second = model(views(model.config, seed=1), video_ids=torch.tensor([9, 5]))
+    second = model(multi_view_clips(model.config, batch=2, seed=1), video_ids=torch.tensor([9, 5]))
     queued = second.ranks[:, 4:]  # the queue holds the first batch's keys of videos 7, 7, 9, 9
     assert queued.tolist() == [[0, 0, 2, 2], [0, 0, 2, 2], [0, 0, 0, 0], [0, 0, 0, 0]]
     assert model.queue()[1].tolist() == [7, 7, 9, 9, 9, 9, 5, 5]
@@ -47,17 +42,17 @@ def test_candidates_are_ranked_same_clip_then_same_video_including_the_queue():
 
 def test_without_video_ids_the_queue_holds_only_negatives():
     model = tiny_model()
-    model(views(model.config))
-    second = model(views(model.config, seed=1))
+    model(multi_view_clips(model.config, batch=2))
+    second = model(multi_view_clips(model.config, batch=2, seed=1))
     assert second.ranks[:, :4].tolist() == [[1, 2, 0, 0], [2, 1, 0, 0], [0, 0, 1, 2], [0, 0, 2, 1]]
     assert (second.ranks[:, 4:] == 0).all()
 
 
 def test_loss_is_rince_on_query_key_similarities_with_per_rank_temperatures():
     model = tiny_model(variant="in", rank_similarities=[1.0, 0.5])
-    model(views(model.config), video_ids=torch.tensor([1, 2]))  # something in the queue
+    model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([1, 2]))  # something in the queue
     model.eval()
-    pixel_values = views(model.config, seed=3)
+    pixel_values = multi_view_clips(model.config, batch=2, seed=3)
     output = model(pixel_values, video_ids=torch.tensor([2, 3]))
     split = pixel_values.unflatten(1, (2, 2))
     queries = F.normalize(model.projector(model.rince(split[:, :, 0].flatten(0, 1)).pooler_output), dim=1)
@@ -71,7 +66,7 @@ def test_loss_is_rince_on_query_key_similarities_with_per_rank_temperatures():
 def test_training_steps_lower_the_loss_on_a_fixed_batch():
     model = tiny_model(queue_size=0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    batch, ids = views(model.config, batch=6), torch.arange(6)
+    batch, ids = multi_view_clips(model.config, batch=6), torch.arange(6)
     first = model(batch, video_ids=ids).loss.item()
     for _ in range(15):
         loss = model(batch, video_ids=ids).loss
@@ -81,17 +76,10 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch():
     assert model(batch, video_ids=ids).loss.item() < first
 
 
-def test_save_and_auto_classes_round_trip(tmp_path):
+def test_reloaded_model_keeps_the_queue_with_its_video_ids(tmp_path):
     model = tiny_model()
-    model(views(model.config), video_ids=torch.tensor([1, 2]))
+    model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([1, 2]))
     model.save_pretrained(tmp_path)
-    RINCEVideoProcessor.from_model_config(model.config).save_pretrained(tmp_path)
-    loaded = AutoModelForPreTraining.from_pretrained(tmp_path).train()
-    assert torch.equal(loaded.queue()[1], model.queue()[1])
-    assert torch.isfinite(loaded(views(model.config, seed=1), video_ids=torch.tensor([1, 3])).loss)
-    assert type(AutoModel.from_pretrained(tmp_path)).__name__ == "RINCEModel"
-    processor = AutoVideoProcessor.from_pretrained(tmp_path)
-    assert isinstance(processor, RINCEVideoProcessor) and (processor.clips_per_video, processor.views_per_clip) == (
-        2,
-        2,
-    )
+    loaded = RINCEForPreTraining.from_pretrained(tmp_path).train()
+    assert loaded.queue()[1].tolist() == [1, 1, 2, 2]
+    assert torch.isfinite(loaded(multi_view_clips(model.config, batch=2, seed=1), video_ids=torch.tensor([1, 3])).loss)

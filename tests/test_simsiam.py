@@ -1,39 +1,14 @@
-"""SimSiam: config, loss and stop-gradient, learning, Auto classes, video processor and model card."""
+"""SimSiam: config, loss and stop-gradient, learning (saving, Auto classes, video processor and model card:
+test_multiview_methods.py)."""
 
-import json
-
-import numpy as np
 import pytest
 import torch
-from transformers import (
-    AutoConfig,
-    AutoModel,
-    AutoModelForPreTraining,
-    AutoModelForVideoClassification,
-    AutoVideoProcessor,
-)
+from conftest import multi_view_clips
 
 import hfvid
-from hfvid.data.decoding import VideoReader
-from hfvid.hub.model_card import write_model_card
-from hfvid.models.simsiam import (
-    SimSiamConfig,
-    SimSiamForPreTraining,
-    SimSiamForVideoClassification,
-    SimSiamModel,
-    SimSiamVideoProcessor,
-)
-from hfvid.presets import processor_for_config
+from hfvid.models.simsiam import SimSiamConfig, SimSiamForPreTraining
 
 TINY = "simsiam-r3d18-tiny"
-
-
-def two_views(config, batch=4, seed=0, noise=1.0):
-    """(batch, 2, T, C, H, W): two noisy copies of one random clip per video."""
-    generator = torch.Generator().manual_seed(seed)
-    shape = (batch, 1, config.num_frames, 3, config.image_size, config.image_size)
-    clips = torch.randn(shape, generator=generator)
-    return clips + noise * torch.randn((batch, 2, *shape[2:]), generator=generator)
 
 
 def test_presets_and_config_validation():
@@ -44,6 +19,7 @@ def test_presets_and_config_validation():
     assert (tiny.projection_dim, tiny.projection_hidden_dim, tiny.predictor_hidden_dim) == (64, 128, 16)
     # The predictor's bottleneck follows projection_dim unless given.
     assert SimSiamConfig(projection_dim=256).predictor_hidden_dim == 64
+    assert SimSiamConfig(projection_dim=256).to_dict()["predictor_hidden_dim"] == 64  # saved resolved
     assert SimSiamConfig(projection_dim=256, predictor_hidden_dim=100).predictor_hidden_dim == 100
     with pytest.raises(ValueError, match="two views per video"):
         SimSiamConfig(clips_per_video=1)
@@ -53,7 +29,7 @@ def test_loss_is_symmetric_negative_cosine_of_predictions_and_projections():
     config = hfvid.get_config(TINY)
     torch.manual_seed(0)
     model = SimSiamForPreTraining(config)
-    output = model(pixel_values_videos=two_views(config, batch=3))
+    output = model(pixel_values_videos=multi_view_clips(config, batch=3))
     p, z = output.predictions, output.embeddings
     assert p.shape == z.shape == (3, 2, 64) and output.pooler_output.shape == (3, 2, 64)
     expected = -0.5 * ((p[:, 0] * z[:, 1]).sum(1).mean() + (p[:, 1] * z[:, 0]).sum(1).mean())
@@ -72,7 +48,7 @@ def test_no_gradient_flows_through_the_target_branch():
     captured = {}
     model.projector.register_forward_hook(lambda module, args, out: captured.__setitem__("z", out))
     model.predictor.register_forward_hook(lambda module, args, out: captured.__setitem__("p", out))
-    loss = model(pixel_values_videos=two_views(config)).loss
+    loss = model(pixel_values_videos=multi_view_clips(config)).loss
     z, p = captured["z"], captured["p"]
     grad_z, grad_p = torch.autograd.grad(loss, [z, p], retain_graph=True)
     (through_predictor,) = torch.autograd.grad(p, z, grad_outputs=grad_p, retain_graph=True)
@@ -90,7 +66,7 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     torch.manual_seed(0)
     model = SimSiamForPreTraining(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    videos = two_views(config)
+    videos = multi_view_clips(config)
     losses = []
     for _ in range(6):
         output = model(pixel_values_videos=videos)
@@ -99,49 +75,3 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
         optimizer.step()
         losses.append(output.loss.item())
     assert losses[-1] < losses[0] - 0.3, losses
-
-
-def test_save_and_auto_classes_round_trip(tmp_path):
-    config = hfvid.get_config(TINY)
-    torch.manual_seed(0)
-    model = SimSiamForPreTraining(config).eval()
-    model.save_pretrained(tmp_path)
-    processor_for_config(config).save_pretrained(tmp_path)
-    assert isinstance(AutoConfig.from_pretrained(tmp_path), SimSiamConfig)
-    assert json.loads((tmp_path / "config.json").read_text())["predictor_hidden_dim"] == 16
-
-    videos = two_views(config, batch=2)
-    reloaded = AutoModelForPreTraining.from_pretrained(tmp_path).eval()
-    assert isinstance(reloaded, SimSiamForPreTraining)
-    assert torch.equal(reloaded(pixel_values_videos=videos).loss, model(pixel_values_videos=videos).loss)
-
-    backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
-    assert isinstance(backbone, SimSiamModel)
-    assert not info["missing_keys"] and not info["unexpected_keys"]  # projector and predictor are ignored quietly
-    features = backbone.eval()(pixel_values_videos=videos[:, 0]).pooler_output
-    assert torch.equal(features, model.simsiam(pixel_values_videos=videos[:, 0]).pooler_output)
-
-    classifier, info = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
-    assert isinstance(classifier, SimSiamForVideoClassification) and classifier.config.num_labels == 3
-    assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"] and not info["unexpected_keys"]
-
-    processor = AutoVideoProcessor.from_pretrained(tmp_path)
-    assert isinstance(processor, SimSiamVideoProcessor)
-    assert (processor.num_frames, processor.crop_size.height, processor.clips_per_video) == (8, 32, 2)
-
-
-def test_processor_gives_two_augmented_clips_of_a_real_mp4(numbered_mp4):
-    processor = processor_for_config(hfvid.get_config(TINY))
-    with VideoReader(numbered_mp4) as reader:
-        clips = processor.preprocess_pretraining([reader], rng=np.random.default_rng(0))["pixel_values_videos"]
-    assert clips.shape == (1, 2, 8, 3, 32, 32) and torch.isfinite(clips).all()
-    assert not torch.equal(clips[0, 0], clips[0, 1])
-
-
-def test_model_card_describes_the_method(tmp_path):
-    """The template renders from the saved config (full pretrain.py runs: test_contrastive_pretraining.py)."""
-    SimSiamForPreTraining(hfvid.get_config(TINY)).save_pretrained(tmp_path)
-    run_info = {"dataset": "synthmotion", "steps": 4, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}
-    card = write_model_card(tmp_path, run_info).read_text()
-    assert "SimSiam pre-trained with hfvid" in card and "16 hidden units" in card and "chen2021simsiam" in card
-    assert "hfvid's choices" in card and "{%" not in card and "{{" not in card
