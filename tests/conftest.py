@@ -111,3 +111,17 @@ def losses(output_dir) -> dict[int, float]:
     """Loss per step from a run's metrics.jsonl (a resumed run rewrites the steps after its checkpoint)."""
     rows = [json.loads(line) for line in (Path(output_dir) / "metrics.jsonl").read_text().splitlines()]
     return {row["step"]: row["loss"] for row in rows}
+
+
+def training_losses(model, steps: int, lr: float = 3e-3, **inputs) -> list[float]:
+    """The loss of each of ``steps`` AdamW steps of ``model`` (in training mode) on the same ``inputs``."""
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = model(**inputs).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -4,7 +4,7 @@ processor and model card: test_multiview_methods.py)."""
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import multi_view_clips
+from conftest import multi_view_clips, training_losses
 
 import hfvid
 from hfvid.models.byol import BYOLConfig, BYOLForPreTraining
@@ -91,15 +91,8 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     config = hfvid.get_config(TINY)
     torch.manual_seed(0)
     model = BYOLForPreTraining(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     videos = multi_view_clips(config)
-    losses = []
-    for _ in range(6):
-        output = model(pixel_values_videos=videos)
-        optimizer.zero_grad()
-        output.loss.backward()
-        optimizer.step()
-        losses.append(output.loss.item())
+    losses = training_losses(model, 6, pixel_values_videos=videos)
     assert losses[-1] < losses[0] / 2, losses
 
 

@@ -4,7 +4,7 @@ Auto classes, processor output and model card: test_multiview_methods.py)."""
 import numpy as np
 import pytest
 import torch
-from conftest import frame_index_of, multi_view_clips
+from conftest import frame_index_of, multi_view_clips, training_losses
 
 import hfvid
 from hfvid.data.decoding import VideoReader
@@ -73,16 +73,11 @@ def test_evaluation_mode_neither_updates_nor_queues():
 
 def test_a_few_steps_on_a_fixed_batch_learn_instance_discrimination():
     model = tiny_model(queue_size=8)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     batch, ids = multi_view_clips(model.config, batch=8), torch.arange(8)
     for _ in range(3):  # fill the queue
         model(batch, video_ids=ids)
     first = model(batch, video_ids=ids).loss.item()
-    for _ in range(15):
-        loss = model(batch, video_ids=ids).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    training_losses(model, 15, pixel_values_videos=batch, video_ids=ids)
     assert model(batch, video_ids=ids).loss.item() < first
 
 

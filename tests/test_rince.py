@@ -5,7 +5,7 @@ card: test_multiview_methods.py)."""
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import multi_view_clips
+from conftest import multi_view_clips, training_losses
 
 import hfvid
 from hfvid.losses.contrastive import rank_temperatures, rince_loss
@@ -65,14 +65,9 @@ def test_loss_is_rince_on_query_key_similarities_with_per_rank_temperatures():
 
 def test_training_steps_lower_the_loss_on_a_fixed_batch():
     model = tiny_model(queue_size=0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     batch, ids = multi_view_clips(model.config, batch=6), torch.arange(6)
     first = model(batch, video_ids=ids).loss.item()
-    for _ in range(15):
-        loss = model(batch, video_ids=ids).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    training_losses(model, 15, pixel_values_videos=batch, video_ids=ids)
     assert model(batch, video_ids=ids).loss.item() < first
 
 

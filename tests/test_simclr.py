@@ -3,7 +3,7 @@ test_multiview_methods.py)."""
 
 import pytest
 import torch
-from conftest import multi_view_clips
+from conftest import multi_view_clips, training_losses
 
 import hfvid
 from hfvid.losses.contrastive import nt_xent_loss
@@ -55,14 +55,8 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     config = hfvid.get_config(TINY)
     torch.manual_seed(0)
     model = SimCLRForPreTraining(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     videos = multi_view_clips(config)
-    losses = []
-    for _ in range(6):
-        output = model(pixel_values_videos=videos)
-        optimizer.zero_grad()
-        output.loss.backward()
-        optimizer.step()
-        losses.append(output.loss.item())
+    losses = training_losses(model, 6, pixel_values_videos=videos)
+    output = model(pixel_values_videos=videos)
     assert losses[-1] < losses[0] / 10, losses
     assert output.accuracy["instance"].mean().item() == 1.0
