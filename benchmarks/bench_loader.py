@@ -56,17 +56,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 from bench_decode import cpu_seconds, machine_description, proc_status_kib, reset_peak_memory, run_forked
 
+from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
+
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hfvid" / "bench_loader"
-CLASSES = (
-    "translate_left",
-    "translate_right",
-    "translate_up",
-    "translate_down",
-    "rotate_cw",
-    "rotate_ccw",
-    "zoom_in",
-    "zoom_out",
-)
 BASE_VIDEOS = 200  # distinct small mp4 files behind the N names of the memory test
 
 
@@ -116,7 +108,7 @@ def ensure_memory_sets(cache_dir: Path, sizes: list[int]) -> dict[tuple[str, int
                 continue
             rows = []
             for i in range(n):
-                name = f"{CLASSES[i % len(CLASSES)]}/{i:05d}.mp4"
+                name = f"{SYNTHMOTION_CLASSES[i % len(SYNTHMOTION_CLASSES)]}/{i:05d}.mp4"
                 target = root / "train" / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if not target.exists():
@@ -124,7 +116,7 @@ def ensure_memory_sets(cache_dir: Path, sizes: list[int]) -> dict[tuple[str, int
                         os.link(base / f"{i % BASE_VIDEOS:04d}.mp4", target)
                     except OSError:
                         target.write_bytes((base / f"{i % BASE_VIDEOS:04d}.mp4").read_bytes())
-                rows.append({"file_name": name, "label": CLASSES[i % len(CLASSES)], "seed": i, "speed": 1.0, "object": "disc",
+                rows.append({"file_name": name, "label": SYNTHMOTION_CLASSES[i % len(SYNTHMOTION_CLASSES)], "seed": i, "speed": 1.0, "object": "disc",
                              "background": "none", "object_size": 0.3, "shift_x_px_per_frame": 0.0, "shift_y_px_per_frame": 0.0,
                              "rotation_deg_per_frame": 0.0, "scale_per_frame": 1.0, "pan_x_px_per_frame": 0.0,
                              "pan_y_px_per_frame": 0.0})  # fmt: skip
@@ -133,7 +125,7 @@ def ensure_memory_sets(cache_dir: Path, sizes: list[int]) -> dict[tuple[str, int
                     metadata.writelines(json.dumps(row) + "\n" for row in rows)
                 manifest = {
                     "format_version": 1,
-                    "classes": list(CLASSES),
+                    "classes": list(SYNTHMOTION_CLASSES),
                     "config": {"size": 32, "num_frames": 16},
                     "complete": True,
                 }
