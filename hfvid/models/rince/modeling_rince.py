@@ -109,7 +109,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel):
         own_key = offset + torch.arange(len(queries), device=keys.device)
         ranks[torch.arange(len(queries)), own_key] = SAME_CLIP
 
-        similarities = queries @ torch.cat([batch_keys, queue_keys]).T
+        similarities = (queries @ torch.cat([batch_keys, queue_keys]).T).float()  # the loss in float32 under autocast
         temperatures = rank_temperatures(
             self.config.rank_similarities, self.config.temperature_min, self.config.temperature_max
         )
