@@ -122,6 +122,26 @@ def test_regeneration_is_skipped_refused_or_forced(tiny_set, tmp_path):
     assert (out / "train" / "zoom_out" / "00007.mp4").is_file()
 
 
+def test_a_set_of_an_older_format_version_is_regenerated(tiny_set, tmp_path):
+    out = generate_synthmotion(tmp_path / "set", TINY, num_workers=1, progress=False)
+    manifest = json.loads((out / "synthmotion.json").read_text())
+    (out / "synthmotion.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    stale = out / "train" / "zoom_out" / "00001.mp4"
+    stale.write_bytes(b"an old video")
+    generate_synthmotion(out, TINY, num_workers=1, progress=False)
+    assert json.loads((out / "synthmotion.json").read_text()) == manifest
+    assert mp4_bytes(out) == mp4_bytes(tiny_set)
+
+
+def test_uniform_motion_without_friction():
+    uniform = SynthMotionConfig(size=64, num_frames=24, speed_range=(1.0, 1.5), deceleration=1.0)
+    frames, metadata = render_video(1, np.random.default_rng(0), uniform, background=False)  # translate_right
+    x = np.array([centroid(object_masks(frame))[0] for frame in frames])
+    np.testing.assert_allclose(np.diff(x), metadata["shift_x_px_per_frame"], atol=0.35)
+    with pytest.raises(ValueError, match="deceleration"):
+        SynthMotionConfig(deceleration=0.5)
+
+
 def test_cli_generates_and_summarises(tmp_path, capsys):
     args = ["--out", str(tmp_path / "cli"), "--num-train-per-class", "1", "--num-test-per-class", "1"]
     main([*args, "--size", "32", "--num-frames", "8", "--num-workers", "1", "--summary"])
@@ -133,7 +153,16 @@ def test_cli_generates_and_summarises(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- motion on the pixels
 
-MOTION_CONFIG = SynthMotionConfig(size=64, num_frames=24)
+# Slower than the default, so that the object stays in frame for the whole clip and can be measured.
+MOTION_CONFIG = SynthMotionConfig(size=64, num_frames=24, speed_range=(1.0, 1.5))
+
+
+def travel_in_frames(config: SynthMotionConfig, start: int, stop: int) -> float:
+    """The motion from frame ``start`` to ``stop`` in units of the mid-clip motion per frame (friction)."""
+    friction = np.log(config.deceleration) / (config.num_frames - 1)
+    time = np.array([start, stop]) - (config.num_frames - 1) / 2
+    done = -np.expm1(-friction * time) / friction
+    return float(done[1] - done[0])
 
 
 def object_masks(frames: np.ndarray) -> np.ndarray:
@@ -171,13 +200,16 @@ def test_rendered_object_moves_as_its_class_says(label, seed):
     }  # fmt: skip
     if name in expected_shift:
         direction = np.array(expected_shift[name])
-        travel = 23 * abs(metadata["shift_x_px_per_frame"] + metadata["shift_y_px_per_frame"])
+        travel = travel_in_frames(MOTION_CONFIG, 0, 23) * abs(metadata["shift_x_px_per_frame"] + metadata["shift_y_px_per_frame"])
         assert travel > 5
         assert shift @ direction > 0.7 * travel, (shift, travel)
         assert abs(shift @ direction[::-1]) < 2, "no motion across the direction"
+        first_half = (centroid(masks[11]) - centroid(masks[0])) @ direction
+        second_half = (centroid(masks[23]) - centroid(masks[12])) @ direction
+        assert first_half > 1.2 * second_half > 0, "the object slows down (friction)"
         assert 0.8 < growth < 1.25
     elif name.startswith("rotate"):
-        degrees = 12 * metadata["rotation_deg_per_frame"]  # positive = clockwise
+        degrees = travel_in_frames(MOTION_CONFIG, 0, 12) * metadata["rotation_deg_per_frame"]  # positive = clockwise
         assert abs(degrees) >= 20 and (degrees > 0) == (name == "rotate_cw")
         assert rotation_error(frames, 0, 12, -degrees) < rotation_error(frames, 0, 12, degrees)
         assert 0.8 < growth < 1.25

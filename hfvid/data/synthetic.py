@@ -30,6 +30,7 @@ import functools
 import glob
 import importlib.util
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -46,6 +47,8 @@ from torchcodec.decoders import VideoDecoder
 from tqdm.auto import tqdm
 
 from hfvid.data.encoding import write_mp4
+
+logger = logging.getLogger(__name__)
 
 SYNTHMOTION_CLASSES = (
     "translate_left",
@@ -64,12 +67,14 @@ PHOTO_BACKGROUNDS = (
     "camera", "moon", "coins", "hubble_deep_field", "immunohistochemistry",
 )  # fmt: skip
 FRAMES_PER_CLIP_BACKGROUND = 3
-FORMAT_VERSION = 1
+# Version 2: faster motion (1.5-2.5 px a frame at 64 px instead of 0.4-0.8) that decelerates (friction,
+# an arrow of time), 32 frames, 2000 + 256 videos. A folder of another version is regenerated.
+FORMAT_VERSION = 2
 
-# Motion per frame at speed 1 (speeds are drawn from ``SynthMotionConfig.speed_range``).
-TRANSLATION_PER_SPEED = 0.0125  # fraction of the frame side
+# Motion per frame at speed 1, at mid-clip (speeds are drawn from ``SynthMotionConfig.speed_range``).
+TRANSLATION_PER_SPEED = 0.0125  # fraction of the frame side (0.8 px at 64 px)
 ROTATION_DEG_PER_SPEED = 4.0  # degrees
-ZOOM_LOG_PER_SPEED = 0.012  # log of the scale factor
+ZOOM_LOG_PER_SPEED = 0.02  # log of the scale factor
 MAX_PAN_PER_FRAME = 0.005  # background pan, fraction of the frame side
 OBJECT_SIZE_RANGE = (0.3, 0.45)  # object's box side at mid-clip, fraction of the frame side
 OBJECT_CENTRE_RANGE = 0.2  # object's mid-clip centre, in [-r, r] (frame spans [-1, 1])
@@ -80,17 +85,22 @@ BACKGROUND_CROP_RANGE = (0.4, 0.8)  # crop side, fraction of the source's shorte
 class SynthMotionConfig:
     """What to generate: videos per class and split, frame size and count, speeds, seed, x264 CRF.
 
-    ``speed_range``: per-video motion magnitude per frame, drawn uniformly; speed 1 is a shift of
-    TRANSLATION_PER_SPEED of the frame side, ROTATION_DEG_PER_SPEED degrees, or a zoom by
-    exp(ZOOM_LOG_PER_SPEED), per frame. The defaults keep the object mostly in frame over 48 frames.
+    ``speed_range``: per-video motion magnitude per frame at mid-clip, drawn uniformly; speed 1 is a
+    shift of TRANSLATION_PER_SPEED of the frame side, ROTATION_DEG_PER_SPEED degrees, or a zoom by
+    exp(ZOOM_LOG_PER_SPEED), per frame. ``deceleration``: the motion slows down under friction, the
+    first frame's speed being this many times the last frame's (1: uniform motion, no arrow of time).
+    The defaults (250 + 32 videos per class) give a test split where one video is 0.4 point and a
+    training split large enough for the tiny backbones to learn the motion rather than memorise
+    appearance (see docs/learning.md); fast motion enters the frame from outside.
     """
 
-    num_train_per_class: int = 32
-    num_test_per_class: int = 8
+    num_train_per_class: int = 250
+    num_test_per_class: int = 32
     size: int = 64
-    num_frames: int = 48
+    num_frames: int = 32
     fps: int = 16
-    speed_range: tuple[float, float] = (0.5, 1.0)
+    speed_range: tuple[float, float] = (1.9, 3.1)
+    deceleration: float = 2.0
     seed: int = 0
     crf: int = 20
 
@@ -102,6 +112,8 @@ class SynthMotionConfig:
             raise ValueError(f"need at least 2 frames to show motion, got {self.num_frames}")
         if not 0 < self.speed_range[0] <= self.speed_range[1]:
             raise ValueError(f"speed_range must be 0 < low <= high, got {self.speed_range}")
+        if self.deceleration < 1:
+            raise ValueError(f"deceleration must be >= 1 (1: uniform motion), got {self.deceleration}")
 
 
 def synthmotion_features(decode: bool = True) -> datasets.Features:
@@ -110,7 +122,7 @@ def synthmotion_features(decode: bool = True) -> datasets.Features:
     ``seed``: the video's own seed (``render_video(label, np.random.default_rng(seed), config)``
     redraws it); ``object``: ``digit_<d>`` or a shape name; ``background``: a scikit-image picture or
     ``<clip>.mp4@<frame>``; ``object_size``: the object's box side at mid-clip over the frame side;
-    the per-frame motion of the object (``shift_*``, ``rotation_deg_per_frame`` > 0 clockwise,
+    the per-frame motion of the object at mid-clip (``shift_*``, ``rotation_deg_per_frame`` > 0 clockwise,
     ``scale_per_frame``) and of the background content (``pan_*``), in pixels of the output frame.
     """
     return datasets.Features(
@@ -241,8 +253,9 @@ def render_video(
     metadata.jsonl fields but ``file_name``/``label``/``seed``). Pure: everything random comes from ``rng``.
 
     ``background=False`` draws the same video (same random draws) over black, for tests and figures.
-    Motion is symmetric around mid-clip (e.g. zoom_in goes from 1/r to r times the mid-clip size),
-    so a single frame's size or position says little about the class.
+    The object is at its drawn pose at mid-clip and moves through it (e.g. zoom_in grows through the
+    mid-clip size), so a single frame's size or position says little about the class; it moves
+    fastest at the start and slows down by ``config.deceleration`` over the video.
     """
     config = config or SynthMotionConfig()
     if not 0 <= label < len(SYNTHMOTION_CLASSES):
@@ -260,9 +273,12 @@ def render_video(
     rotation_per_frame = {"rotate_cw": 1, "rotate_ccw": -1}.get(motion, 0) * ROTATION_DEG_PER_SPEED * speed
     log_zoom_per_frame = {"zoom_in": 1, "zoom_out": -1}.get(motion, 0) * ZOOM_LOG_PER_SPEED * speed
     time = np.arange(num_frames, dtype=np.float64) - (num_frames - 1) / 2
-    centres = centre + time[:, None] * shift_per_frame
-    angles = np.deg2rad(start_angle + time * rotation_per_frame)  # positive = clockwise on screen
-    scales = object_size * np.exp(time * log_zoom_per_frame)
+    # Friction: speed(t) = speed * exp(-k t), so the motion done since mid-clip is speed * (1 - exp(-k t)) / k.
+    friction = np.log(config.deceleration) / max(num_frames - 1, 1)
+    travel = time if friction == 0 else -np.expm1(-friction * time) / friction
+    centres = centre + travel[:, None] * shift_per_frame
+    angles = np.deg2rad(start_angle + travel * rotation_per_frame)  # positive = clockwise on screen
+    scales = object_size * np.exp(travel * log_zoom_per_frame)
     # Output point p shows object point q = R(-angle) (p - centre) / scale.
     cos, sin = np.cos(angles) / scales, np.sin(angles) / scales
     linear = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
@@ -363,9 +379,10 @@ def generate_synthmotion(
     """Write the SynthMotion set for ``config`` under ``out_dir`` and return its path.
 
     Skips the work when ``out_dir`` already holds a complete set with the same config, redoes an
-    incomplete one, and refuses to touch a different or foreign set unless ``overwrite`` (which
-    removes ``train/``, ``test/`` and the manifest only). Same config -> byte-identical files, whatever ``num_workers``
-    (default ``os.cpu_count()``; 1 renders in this process).
+    incomplete one or one of another ``FORMAT_VERSION`` (its ``synthmotion.json`` says which), and
+    refuses to touch a different or foreign set unless ``overwrite`` (which removes ``train/``, ``test/``
+    and the manifest only). Same config -> byte-identical files, whatever ``num_workers`` (default
+    ``os.cpu_count()``; 1 renders in this process).
     """
     config = config or SynthMotionConfig()
     out = Path(out_dir)
@@ -373,8 +390,12 @@ def generate_synthmotion(
         return out
     manifest = _read_manifest(out)
     same_config = manifest is not None and {**manifest, "complete": False} == _manifest(config, complete=False)
+    # A set of an older format version is ours and obsolete (other motion, other sizes): regenerate it.
+    outdated = manifest is not None and manifest.get("format_version") != FORMAT_VERSION
+    if outdated:
+        logger.warning("%s holds SynthMotion version %s; generating version %s", out, manifest.get("format_version"), FORMAT_VERSION)
     existing = [out / name for name in (*SPLITS, "synthmotion.json") if (out / name).exists()]
-    if existing and not (overwrite or same_config):  # same config: an interrupted or damaged run of ours
+    if existing and not (overwrite or same_config or outdated):  # same config: an interrupted or damaged run of ours
         raise FileExistsError(
             f"{out} already holds {[path.name for path in existing]} from another config or another tool; "
             "pass overwrite=True (--overwrite) to replace them"
