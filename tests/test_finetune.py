@@ -49,3 +49,32 @@ def test_collator_drops_unreadable_videos_and_names_them(synthmotion_dir, tmp_pa
         assert batch["labels"].tolist() == [dataset[0]["label"], dataset[1]["label"]]
     with pytest.raises(VideoDecodeError, match="bad.mp4"):
         VideoClassificationCollator(processor, train=True)(examples[1:2])
+
+
+def test_mirrored_labels_swap_left_right_and_clockwise():
+    from hfvid.data.collators import mirrored_labels
+
+    assert mirrored_labels(list(SYNTHMOTION_CLASSES)) == [1, 0, 2, 3, 5, 4, 6, 7]
+    something = ["Pushing something from left to right", "Pushing something from right to left", "Tearing something"]
+    assert mirrored_labels(something) == [1, 0, 2]
+    assert mirrored_labels(["turn clockwise", "turn anticlockwise"]) == [1, 0]
+    with pytest.raises(ValueError, match="'walk left'.*'walk right' is not a class.*flip_p=0"):
+        mirrored_labels(["walk left", "jump"])
+
+
+def test_training_flip_flips_the_motion_label_with_the_pixels(synthmotion_dir):
+    """A flipped translate_left clip is a translate_right clip: the collator's label must follow the pixels."""
+    processor = TransRankVideoProcessor.from_model_config(hfvid.get_config("transrank-r3d18-tiny"))
+    dataset = load_synthmotion(synthmotion_dir, split="train", decode=False)
+    left = [example for example in dataset if SYNTHMOTION_CLASSES[example["label"]] == "translate_left"][0]
+    names = list(SYNTHMOTION_CLASSES)
+    torch.manual_seed(0)
+    flipping = VideoClassificationCollator(processor, train=True, flip_p=1.0, class_names=names)
+    assert flipping([left] * 4)["labels"].tolist() == [names.index("translate_right")] * 4
+    never = VideoClassificationCollator(processor, train=True, flip_p=0.0, class_names=names)
+    assert never([left] * 4)["labels"].tolist() == [names.index("translate_left")] * 4
+    torch.manual_seed(0)
+    flipped = flipping([left])["pixel_values_videos"]
+    torch.manual_seed(0)
+    unflipped = never([left])["pixel_values_videos"]
+    assert torch.equal(flipped, unflipped.flip(-1)), "same crop, mirrored"

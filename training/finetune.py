@@ -1,13 +1,15 @@
 """Fine-tune a pre-trained hfvid model for video classification with `transformers.Trainer`.
 
     python training/finetune.py --model outputs/transrank-r3d18-tiny-synthmotion --dataset synthmotion
+    python training/finetune.py --model transrank-r3d18-tiny --dataset synthmotion   # a preset: from random weights
     accelerate launch training/finetune.py --model hfvid/transrank-r3d18 --dataset /data/ucf101 \\
         --learning_rate 1e-3 --num_train_epochs 30 --bf16
 
 Any hfvid checkpoint works (``AutoModelForVideoClassification`` drops its pre-training heads and adds
 a classifier). The data is any source `hfvid.data.sources.load_video_dataset` accepts: SynthMotion, a
 videofolder, a CSV of ``path,label``, or a Hub dataset with a video and a label column. Clips are
-decoded and augmented by `VideoClassificationCollator` in the DataLoader workers. TransRank's authors
+decoded and augmented by `VideoClassificationCollator` in the DataLoader workers; its horizontal flip
+also flips left/right and clockwise/counter-clockwise class labels (``--flip_p 0``: no flips). TransRank's authors
 note that fine-tuning from TransRank wants a larger learning rate than from contrastive models.
 """
 
@@ -19,9 +21,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from transformers import AutoModelForVideoClassification, AutoVideoProcessor, Trainer, TrainingArguments
+from transformers import AutoModelForVideoClassification, AutoVideoProcessor, Trainer, TrainingArguments, set_seed
 
-import hfvid  # noqa: F401  (registers the hfvid models with the Auto classes)
+import hfvid  # registers the hfvid models with the Auto classes
+from hfvid.models import processor_for_config
 from hfvid.data.collators import VideoClassificationCollator
 from hfvid.data.sources import load_video_dataset
 
@@ -29,7 +32,7 @@ from hfvid.data.sources import load_video_dataset
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
-    add("--model", required=True, help="pre-trained hfvid model folder or Hub id")
+    add("--model", required=True, help="pre-trained hfvid model folder or Hub id, or a preset name (hfvid.list_configs()) to train from random weights")
     add("--dataset", default="synthmotion", help="'synthmotion', a videofolder directory, a CSV of path,label, or a Hub dataset")
     add("--dataset_config", default=None)
     add("--data_dir", default="data/synthmotion", help="where SynthMotion lives / is generated")
@@ -45,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--learning_rate", type=float, default=1e-3)
     add("--weight_decay", type=float, default=1e-4)
     add("--warmup_steps", type=int, default=0)
+    add("--flip_p", type=float, default=0.5, help="horizontal flip probability in training; a flip also flips left/right and clockwise/counter-clockwise labels (see VideoClassificationCollator)")
     add("--dataloader_num_workers", type=int, default=0)
     add("--logging_steps", type=int, default=10)
     add("--bf16", action="store_true")
@@ -62,20 +66,27 @@ def accuracy(eval_prediction) -> dict[str, float]:
 
 def finetune(args: argparse.Namespace) -> dict:
     """Fine-tune and evaluate; returns the final evaluation metrics."""
-    output_dir = args.output_dir or f"{args.model.rstrip('/')}-finetuned"
+    output_dir = args.output_dir or (
+        f"outputs/{args.model}-supervised" if args.model in hfvid.list_configs() else f"{args.model.rstrip('/')}-finetuned"
+    )
     data = dict(
         config_name=args.dataset_config, synthmotion_dir=args.data_dir, decode=False, video_column=args.video_column
     )
     train_dataset = load_video_dataset(args.dataset, split=args.train_split, **data)
     eval_dataset = load_video_dataset(args.dataset, split=args.eval_split, **data)
     class_names = train_dataset.features[args.label_column].names
-    model = AutoModelForVideoClassification.from_pretrained(
-        args.model,
+    labels = dict(
         num_labels=len(class_names),
         id2label=dict(enumerate(class_names)),
         label2id={name: i for i, name in enumerate(class_names)},
     )
-    processor = AutoVideoProcessor.from_pretrained(args.model)
+    if args.model in hfvid.list_configs():  # a preset: random weights (the supervised baseline)
+        set_seed(args.seed)
+        config = hfvid.get_config(args.model, **labels)
+        model, processor = AutoModelForVideoClassification.from_config(config), processor_for_config(config)
+    else:
+        model = AutoModelForVideoClassification.from_pretrained(args.model, **labels)
+        processor = AutoVideoProcessor.from_pretrained(args.model)
     columns = dict(video_column=args.video_column, label_column=args.label_column)
     training_args = TrainingArguments(
         output_dir=output_dir,
@@ -103,7 +114,7 @@ def finetune(args: argparse.Namespace) -> dict:
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
-        data_collator=VideoClassificationCollator(processor, train=True, **columns),
+        data_collator=VideoClassificationCollator(processor, train=True, flip_p=args.flip_p, class_names=class_names, **columns),
         compute_metrics=accuracy,
     )
     trainer.train()

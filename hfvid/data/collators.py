@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import torch
@@ -14,10 +15,45 @@ from hfvid.data.transforms import ClipAugmentation
 logger = logging.getLogger(__name__)
 
 
+# Words that a horizontal flip turns into each other (both directions are listed).
+MIRRORED_WORDS = {
+    "left": "right", "right": "left",
+    "cw": "ccw", "ccw": "cw",
+    "clockwise": "counterclockwise", "counterclockwise": "clockwise", "anticlockwise": "clockwise",
+}  # fmt: skip
+
+
+def mirrored_labels(class_names: list[str]) -> list[int]:
+    """For each class, the class a horizontally flipped video of it belongs to.
+
+    A class name whose words change under a flip ("translate_left", "rotate_cw", "Pushing something from
+    left to right") maps to the class named with those words swapped ("translate_right", "rotate_ccw",
+    "Pushing something from right to left"); every other class maps to itself. A flip-sensitive class
+    without its mirror image among the classes raises: flipping it would produce a video of no class.
+    """
+    index = {name.lower(): i for i, name in enumerate(class_names)}
+    mirrored = []
+    for name in class_names:
+        flipped = re.sub(r"[a-z]+", lambda word: MIRRORED_WORDS.get(word[0], word[0]), name.lower())
+        if flipped not in index:  # "clockwise" mirrors to "anticlockwise" in some label sets
+            flipped = re.sub(r"\bcounterclockwise\b", "anticlockwise", flipped)
+        if flipped != name.lower() and flipped not in index:
+            raise ValueError(
+                f"class {name!r} changes under a horizontal flip but its mirror image {flipped!r} is not a "
+                "class: train without flips (flip_p=0, finetune.py --flip_p 0)"
+            )
+        mirrored.append(index.get(flipped, index[name.lower()]))
+    return mirrored
+
+
 class VideoClassificationCollator:
     """Examples ``{video_column: video, label_column: int}`` -> ``{"pixel_values_videos", "labels"}``.
 
-    Training: one 1x clip at a random start, random resized crop and flip (one draw per clip).
+    Training: one 1x clip at a random start, random resized crop, and a horizontal flip with
+    probability ``flip_p`` that also flips the label: ``mirrored_labels(class_names)`` maps left to right
+    and clockwise to counter-clockwise (SynthMotion's translate_left <-> translate_right, rotate_cw <->
+    rotate_ccw), so a flipped clip never keeps a label that no longer describes it. Without
+    ``class_names`` the flip keeps the label (appearance classes); ``flip_p=0`` turns flips off.
     Evaluation: the middle 1x clip, resized and centre-cropped by the model's video processor.
     Unreadable videos are dropped from the batch and logged; a batch with none readable raises.
     """
@@ -30,6 +66,8 @@ class VideoClassificationCollator:
         label_column: str = "label",
         backend: str = "torchcodec",
         crop_scale: tuple[float, float] = (0.25, 1.0),
+        flip_p: float = 0.5,
+        class_names: list[str] | None = None,
     ):
         self.processor = processor
         self.train = train
@@ -37,11 +75,13 @@ class VideoClassificationCollator:
         self.label_column = label_column
         self.backend = backend
         size = processor.crop_size.height
-        self.augment = ClipAugmentation(size=size, scale=crop_scale, color_jitter=None, grayscale_p=0.0)
+        self.augment = ClipAugmentation(size=size, scale=crop_scale, flip_p=0.0, color_jitter=None, grayscale_p=0.0)
+        self.flip_p = flip_p
+        self.mirrored = mirrored_labels(class_names) if class_names is not None else None
         self.mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
         self.std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
 
-    def _clip(self, video) -> torch.Tensor:
+    def _clip(self, video, label: int) -> tuple[torch.Tensor, int]:
         clip_len = self.processor.num_frames
         with VideoReader(video, backend=self.backend) as reader:
             num_frames = reader.metadata.num_frames
@@ -50,20 +90,25 @@ class VideoClassificationCollator:
                 frames = reader.get_frames(random_clip(num_frames, clip_len, rng))
             else:
                 frames = reader.get_frames(uniform_clips(num_frames, clip_len, num_clips=1)[0])
-        if self.train:
-            return (self.augment(frames).float() / 255 - self.mean) / self.std
-        return self.processor([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"][0]
+        if not self.train:
+            return self.processor([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"][0], label
+        clip = self.augment(frames)
+        if torch.rand(()) < self.flip_p:
+            clip = clip.flip(-1)
+            label = label if self.mirrored is None else self.mirrored[label]
+        return (clip.float() / 255 - self.mean) / self.std, label
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         clips, labels, errors = [], [], []
         for example in examples:
             try:
-                clips.append(self._clip(example[self.video_column]))
+                clip, label = self._clip(example[self.video_column], int(example[self.label_column]))
             except (VideoDecodeError, IndexError) as error:
                 errors.append(str(error))
                 logger.warning("dropping unreadable video from the batch: %s", error)
                 continue
-            labels.append(int(example[self.label_column]))
+            clips.append(clip)
+            labels.append(label)
         if not clips:
             raise VideoDecodeError("<batch>", "no readable video in the batch: " + "; ".join(errors))
         return {"pixel_values_videos": torch.stack(clips), "labels": torch.tensor(labels)}
