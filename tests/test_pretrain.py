@@ -127,7 +127,8 @@ def test_main_job_end_to_end_on_a_reduced_size(synthmotion_dir, tmp_path, capsys
     card = ModelCard.load(out / "README.md")
     assert card.data.library_name == "hfvid" and "self-supervised" in card.data.tags
     names = {result.metric_name for result in card.data.eval_results}
-    assert {"Retrieval R@1", "Retrieval R@5", "Linear probe top-1"} <= names
+    assert {"Retrieval R@1", "Linear probe top-1"} <= names
+    assert "Retrieval R@5" not in names, "2 training videos per class of 16: R@5 is over 50% by chance"
     assert "for 3 optimiser steps" in card.text and "![training loss](training_loss.png)" in card.text
     results = json.loads((out / "results.json").read_text())
     assert 0.0 <= results["metrics"]["R@1"] <= 1.0

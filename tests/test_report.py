@@ -14,6 +14,7 @@ import hfvid
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
 from hfvid.evaluation.report import (
     METRIC_NAMES,
+    chance_levels,
     compare_table,
     evaluate_datasets,
     evaluate_model,
@@ -41,7 +42,13 @@ def results(tiny_model, synthmotion_dir, tmp_path_factory):
 
 
 def test_evaluate_model_runs_every_protocol(results):
-    assert set(results["metrics"]) == ALL_METRICS
+    # 2 training videos per class of 16: R@5 and beyond find the class by chance more than half the time.
+    assert set(results["metrics"]) == ALL_METRICS - {"R@5", "R@10", "R@20", "R@50"}
+    assert results["chance"] == {
+        "R@1": 2 / 16, "knn_top1": 1 / 8, "nn_top1": 1 / 8, "linear_top1": 1 / 8,
+        "motion_chance": results["metrics"]["motion_chance"], "sync_chance": results["metrics"]["sync_chance"],
+        "order_chance": results["metrics"]["order_chance"],
+    }  # fmt: skip
     assert all(isinstance(value, float) and 0 <= value <= 1 for value in results["metrics"].values())
     assert results["class_names"] == list(SYNTHMOTION_CLASSES)
     confusion = torch.tensor(results["confusion"])
@@ -49,6 +56,16 @@ def test_evaluate_model_runs_every_protocol(results):
     assert results["data"]["num_train_videos"] == 16 and results["data"]["num_test_videos"] == 8
     assert results["data"]["test_split"] == "test"
     json.dumps(results)  # JSON-ready as it is
+
+
+def test_chance_levels_by_hand():
+    # Gallery [0, 0, 1, 1, 1, 1], queries [0, 1, 1]: R@1 = (1/3) * 2/6 + (2/3) * 4/6; R@2 for class 0 misses
+    # with C(4, 2) / C(6, 2) = 6/15, for class 1 with C(2, 2) / C(6, 2) = 1/15.
+    chance = chance_levels([0, 0, 1, 1, 1, 1], [0, 1, 1], ks=(1, 2, 50))
+    assert chance["R@1"] == pytest.approx(1 / 3 * 2 / 6 + 2 / 3 * 4 / 6)
+    assert chance["R@2"] == pytest.approx(1 / 3 * 9 / 15 + 2 / 3 * 14 / 15)
+    assert chance["R@50"] == pytest.approx(1.0), "k past the gallery size draws the whole gallery"
+    assert chance["knn_top1"] == chance["linear_top1"] == pytest.approx(2 / 3), "the best constant guess"
 
 
 def test_protocol_subsets_match_the_full_run(tiny_model, synthmotion_dir, results):
@@ -68,7 +85,8 @@ def test_write_results_writes_json_markdown_and_plots(results, tmp_path):
     assert set(paths) == {"json", "markdown", "recall_plot", "confusion_plot"}
     assert json.loads((tmp_path / "results.json").read_text()) == {"model": "tiny-transrank", **results}
     markdown = (tmp_path / "results.md").read_text()
-    assert "| Metric (%) | tiny-transrank |" in markdown
+    assert "| Metric (%) | tiny-transrank | chance |" in markdown
+    assert "| Retrieval R@1 | " in markdown and "| 12.5 |" in markdown
     assert f"| Sync chance | {100 * results['metrics']['sync_chance']:.1f} |" in markdown
     for name in ("recall_at_k.png", "confusion_matrix.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -78,10 +96,12 @@ def test_compare_table_has_a_row_per_metric_and_a_column_per_model(results, tmp_
     retrieval_only = {"metrics": {"R@1": 0.5, "R@5": 0.75}}
     table = compare_table({"pre-trained": retrieval_only, "random init": results})
     lines = table.strip().splitlines()
-    assert lines[0] == "| Metric (%) | pre-trained | random init |"
-    assert len(lines) == 2 + len(ALL_METRICS)
-    assert lines[2] == f"| Retrieval R@1 | 50.0 | {100 * results['metrics']['R@1']:.1f} |"
+    assert lines[0] == "| Metric (%) | pre-trained | random init | chance |"
+    assert len(lines) == 2 + len(ALL_METRICS) - 3  # R@10..R@50 are nobody's metric here
+    assert lines[2] == f"| Retrieval R@1 | 50.0 | {100 * results['metrics']['R@1']:.1f} | 12.5 |"
+    assert lines[3] == "| Retrieval R@5 | 75.0 | - | - |"
     assert any(line.startswith("| Order top-1 | - |") for line in lines)
+    assert compare_table({"pre-trained": retrieval_only}).splitlines()[0] == "| Metric (%) | pre-trained |"
     paths = write_comparison({"pre-trained": retrieval_only, "random init": results}, tmp_path)
     assert paths["markdown"].read_text().endswith(table)
     assert paths["recall_plot"].is_file()
@@ -91,10 +111,10 @@ def test_model_index_round_trips_through_huggingface_hub(results):
     model_index = to_model_index(results, "tiny-transrank", "SynthMotion", "synthmotion")
     name, eval_results = model_index_to_eval_results(model_index)
     assert name == "tiny-transrank"
-    assert len(eval_results) == len(ALL_METRICS) - 3  # chance levels are not results
+    assert len(eval_results) == len(results["metrics"]) - 3  # chance levels are not results
     assert eval_results_to_model_index(name, eval_results) == model_index
     by_name = {result.metric_name: result for result in eval_results}
-    assert by_name["Retrieval R@5"].task_type == "video-retrieval" and by_name["Retrieval R@5"].metric_type == "recall"
+    assert by_name["Retrieval R@1"].task_type == "video-retrieval" and by_name["Retrieval R@1"].metric_type == "recall"
     assert by_name["Sync top-1"].metric_value == results["metrics"]["sync_top1"]
     assert by_name["Linear probe top-1"].dataset_split == "test"
     card_data = ModelCardData(model_name=name, eval_results=eval_results)

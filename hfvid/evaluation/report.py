@@ -17,10 +17,13 @@ pre-trained vs random init); ``to_model_index`` gives the Hub model card's ``mod
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
 import datasets
+import numpy as np
+import scipy.stats
 
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.features import extract_features
@@ -133,8 +136,11 @@ def evaluate_datasets(
         )  # fmt: skip
         train_features, train_labels = extract_features(model, processor, train_dataset, **extract)
         test_features, test_labels = extract_features(model, processor, test_dataset, **extract)
+        chance = chance_levels(train_labels, test_labels)
         if "retrieval" in protocols:
-            metrics.update(retrieval_recall(test_features, test_labels, train_features, train_labels))
+            recalls = retrieval_recall(test_features, test_labels, train_features, train_labels)
+            # R@k only where a random ranking scores below 50%: past that it measures the class count, not the model.
+            metrics.update({name: value for name, value in recalls.items() if chance[name] <= 0.5})
         if "knn" in protocols:
             metrics.update(knn_accuracy(train_features, train_labels, test_features, test_labels))
         if "linear" in protocols:
@@ -157,7 +163,42 @@ def evaluate_datasets(
                 )  # fmt: skip
             )
     results["metrics"] = {name: metrics[name] for name in METRIC_NAMES if name in metrics}
+    if set(protocols) & set(FEATURE_PROTOCOLS):
+        chance.update({name: metrics[name] for name in ("motion_chance", "sync_chance", "order_chance") if name in metrics})
+        results["chance"] = {name: chance[name] for name in results["metrics"] if name in chance}
     return results
+
+
+def mean_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Mean of ``values`` (e.g. one score per seed) and the half-width of its Student-t confidence interval
+    (0 for a single value)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return float(values.mean()), 0.0
+    half_width = scipy.stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half_width)
+
+
+def chance_levels(train_labels, test_labels, ks=RECALL_KS) -> dict[str, float]:
+    """What a model whose features carry no information scores, from the label counts alone.
+
+    Retrieval R@k: the probability that k gallery (train) videos drawn at random include one of the query's
+    class, averaged over the test queries. Classification top-1 (kNN, 1-NN, linear probe): the share of the
+    most frequent test class, which a constant guess reaches.
+    """
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    per_class = np.bincount(train_labels, minlength=num_classes)
+    share = np.bincount(test_labels, minlength=num_classes) / len(test_labels)
+    gallery = len(train_labels)
+    chance = {}
+    for k in ks:
+        drawn = min(k, gallery)
+        miss = np.array([math.comb(gallery - count, drawn) / math.comb(gallery, drawn) for count in per_class])
+        chance[f"R@{k}"] = float(share @ (1 - miss))
+    top1 = float(share.max())
+    chance.update(knn_top1=top1, nn_top1=top1, linear_top1=top1)
+    return chance
 
 
 def _class_names(dataset, label_column: str) -> list[str] | None:
@@ -167,16 +208,20 @@ def _class_names(dataset, label_column: str) -> list[str] | None:
 
 
 def compare_table(results_by_model: dict[str, dict]) -> str:
-    """Markdown table, one row per metric (values in %), one column per model; "-" where a model lacks it."""
+    """Markdown table, one row per metric (values in %), one column per model; "-" where a model lacks it.
+    A last "chance" column holds the chance level where the results carry one (`chance_levels`)."""
     if not results_by_model:
         raise ValueError("results_by_model is empty: nothing to compare")
     names = [name for name in METRIC_NAMES if any(name in r["metrics"] for r in results_by_model.values())]
-    lines = [
-        "| Metric (%) | " + " | ".join(results_by_model) + " |",
-        "|---|" + "---:|" * len(results_by_model),
-    ]
+    chance = {}
+    for results in results_by_model.values():
+        chance.update(results.get("chance", {}))
+    columns = [*results_by_model, *(["chance"] if chance else [])]
+    lines = ["| Metric (%) | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for name in names:
         values = [r["metrics"].get(name) for r in results_by_model.values()]
+        if chance:
+            values.append(chance.get(name))
         cells = ["-" if value is None else f"{100 * value:.1f}" for value in values]
         lines.append(f"| {METRIC_NAMES[name]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -210,12 +255,15 @@ def write_results(results: dict, output_dir: str | os.PathLike, model_name: str)
 
 def write_comparison(results_by_model: dict[str, dict], output_dir: str | os.PathLike) -> dict[str, Path]:
     """Write comparison.md (`compare_table`) and, with retrieval results, recall_at_k_comparison.png
-    (one curve per model). Returns the written paths by file kind."""
+    (one curve per model, and the chance level where the results carry it). Returns the written paths by file kind."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {"markdown": output_dir / "comparison.md"}
     paths["markdown"].write_text("# Comparison\n\n" + compare_table(results_by_model))
     recalls = {name: _recalls(results) for name, results in results_by_model.items() if _recalls(results)}
+    chance = {name: value for results in results_by_model.values() for name, value in results.get("chance", {}).items()}
+    if recalls and any(name in chance for name in next(iter(recalls.values()))):
+        recalls["chance"] = {name: chance[name] for name in next(iter(recalls.values())) if name in chance}
     if recalls:
         paths["recall_plot"] = output_dir / "recall_at_k_comparison.png"
         plot_recall_curve(recalls, paths["recall_plot"])
