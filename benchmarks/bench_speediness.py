@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--video_frames", type=int, default=synthmotion.num_frames, help="frames per SynthMotion video")
     add("--max_steps", type=int, default=1000, help="pre-training steps of each model")
     add("--batch_size", type=int, default=8, help="videos per step")
-    add("--learning_rate", type=float, default=1e-3)
+    add("--learning_rate", type=float, default=3e-3, help="the tiny presets' rate (docs/learning.md)")
     add("--num_frames", type=int, default=8, help="frames per clip")
     add("--image_size", type=int, default=32, help="clip height and width")
     add("--clips_per_video", type=int, default=2, help="test clips per video and speed")

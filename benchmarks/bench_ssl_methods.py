@@ -1,13 +1,14 @@
 """Self-supervised methods side by side on SynthMotion, with the same pre-training budget.
 
-    python benchmarks/bench_ssl_methods.py                                  # TransRank, TransCls, MoCo, RINCE
-    python benchmarks/bench_ssl_methods.py --methods transrank-r3d18-tiny,simclr-r3d18-tiny,byol-r3d18-tiny --steps 600
+    python benchmarks/bench_ssl_methods.py                                  # TransRank and TransCls, 3 seeds
+    python benchmarks/bench_ssl_methods.py --methods transrank-r3d18-tiny,moco-r3d18-tiny,simclr-r3d18-tiny --steps 600
 
 Each preset is pre-trained by training/pretrain.py with the same steps, batch size (videos), optimiser and
-seed (a model folder that already exists is reused unless --retrain), then its frozen backbone and one
-with random weights are scored by the same protocols: retrieval R@k, kNN, linear probe (on SynthMotion
-the labels are the motion, so this is also the Motion task), Sync and Order. Prints one table (values in
-%) with the pre-training wall time, and writes comparison.md and recall_at_k_comparison.png.
+seed, for each seed (a model folder that already exists is reused unless --retrain); then its frozen backbone
+and one with random weights (drawn with the same seed) are scored by the same protocols: retrieval R@k, kNN,
+linear probe (on SynthMotion the labels are the motion, so this is also the Motion task), Sync and Order.
+Prints and writes (comparison.md, results.json) one table: the mean over seeds +- the 95% t-interval (values
+in %), the chance level and each method's pre-training wall time per seed.
 """
 
 from __future__ import annotations
@@ -26,56 +27,84 @@ sys.path.insert(0, str(TRAINING))
 
 import pretrain  # noqa: E402
 
-from hfvid.evaluation.report import compare_table, evaluate_model, write_comparison  # noqa: E402
+from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval  # noqa: E402
 
-DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny,moco-r3d18-tiny,rince-r3d18-tiny"
+DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
+HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "sync_top1", "order_top1")
+
+
+def seed_table(results: dict[str, list[dict]], seconds: dict[str, float], num_steps: int) -> str:
+    """Markdown: one row per metric, one column per model: mean +- 95% interval over seeds (values in %), the
+    chance level, and each method's pre-training wall time per seed."""
+    columns = list(results)
+    chance = results[columns[0]][0].get("chance", {})
+    lines = ["| Metric (%) | " + " | ".join(columns) + " | chance |", "|---|" + "---:|" * (len(columns) + 1)]
+    for name in HEADLINE_METRICS:
+        cells = []
+        for model in columns:
+            values = [100 * run["metrics"][name] for run in results[model] if name in run["metrics"]]
+            mean, half_width = mean_interval(values) if values else (None, None)
+            cells.append("-" if mean is None else f"{mean:.1f} +- {half_width:.1f}")
+        chance_value = chance.get(name, chance.get(name.replace("_top1", "_chance")))
+        if chance_value is None and name.replace("_top1", "_chance") in results[columns[0]][0]["metrics"]:
+            chance_value = results[columns[0]][0]["metrics"][name.replace("_top1", "_chance")]
+        chance_cell = "-" if chance_value is None else f"{100 * chance_value:.1f}"
+        lines.append(f"| {METRIC_NAMES[name]} | " + " | ".join(cells) + f" | {chance_cell} |")
+    times = [f"{seconds[model]:.0f} s" if model in seconds else "-" for model in columns]
+    lines.append(f"| pre-training wall per seed ({num_steps} steps) | " + " | ".join(times) + " | |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated presets (hfvid.list_configs())")
-    parser.add_argument("--steps", type=int, default=300, help="optimiser steps per method")
+    parser.add_argument("--steps", type=int, default=2000, help="optimiser steps per method and seed")
     parser.add_argument("--batch_size", type=int, default=8, help="videos per step")
-    parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--learning_rate", type=float, default=3e-3)
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated; each seed pre-trains and draws a random init")
     parser.add_argument("--protocols", default="retrieval,knn,linear,sync,order")
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
     parser.add_argument("--output_root", default="outputs/bench_ssl_methods")
     parser.add_argument("--retrain", action="store_true", help="pre-train again even if a model folder exists")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     root = Path(args.output_root)
-    settings = dict(
-        source="synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
-        batch_size=args.batch_size, seed=args.seed, progress=False,
-    )  # fmt: skip
 
-    results, pretrain_seconds = {}, {}
-    for preset in args.methods.split(","):
-        model_dir = root / preset
-        if args.retrain or not (model_dir / "config.json").is_file():
-            started = time.perf_counter()
-            pretrain.main(
-                ["--model", preset, "--dataset", "synthmotion", "--data_dir", args.data_dir, "--max_steps", str(args.steps),
-                 "--batch_size", str(args.batch_size), "--learning_rate", str(args.learning_rate), "--seed", str(args.seed),
-                 "--no_evaluate", "--output_dir", str(model_dir)]
-            )  # fmt: skip
-            pretrain_seconds[preset] = time.perf_counter() - started
-        info = json.loads((model_dir / "training_info.json").read_text())
-        if info["steps"] != args.steps or info["batch_size_per_process"] != args.batch_size:
-            raise SystemExit(f"{model_dir} was trained with another budget ({info['steps']} steps); use --retrain")
-        print(f"evaluating {preset} ...", flush=True)
-        processor = AutoVideoProcessor.from_pretrained(model_dir)
-        results[preset] = evaluate_model(AutoModel.from_pretrained(model_dir), processor, **settings)
-        if "random init" not in results:
-            torch.manual_seed(args.seed)
-            random_init = AutoModel.from_config(AutoModel.from_pretrained(model_dir).config)
-            results["random init"] = evaluate_model(random_init, processor, **settings)
+    results, seconds = {}, {}
+    for seed in [int(seed) for seed in args.seeds.split(",")]:
+        settings = dict(
+            source="synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
+            batch_size=args.batch_size, seed=seed, progress=False,
+        )  # fmt: skip
+        for preset in args.methods.split(","):
+            model_dir = root / f"{preset}-seed{seed}"
+            if args.retrain or not (model_dir / "config.json").is_file():
+                started = time.perf_counter()
+                pretrain.main(
+                    ["--model", preset, "--dataset", "synthmotion", "--data_dir", args.data_dir, "--max_steps", str(args.steps),
+                     "--batch_size", str(args.batch_size), "--learning_rate", str(args.learning_rate), "--seed", str(seed),
+                     "--no_evaluate", "--output_dir", str(model_dir)]
+                )  # fmt: skip
+                seconds[preset] = time.perf_counter() - started
+            info = json.loads((model_dir / "training_info.json").read_text())
+            if info["steps"] != args.steps or info["batch_size_per_process"] != args.batch_size:
+                raise SystemExit(f"{model_dir} was trained with another budget ({info['steps']} steps); use --retrain")
+            print(f"evaluating {preset} seed {seed} ...", flush=True)
+            processor = AutoVideoProcessor.from_pretrained(model_dir)
+            model = AutoModel.from_pretrained(model_dir)
+            results.setdefault(preset, []).append(evaluate_model(model, processor, **settings))
+            if preset == args.methods.split(",")[0]:  # one random init per seed, with the first method's architecture
+                torch.manual_seed(seed)
+                results.setdefault("random init", []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
+        print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
-    write_comparison(results, root)
-    print(f"\n{args.steps} steps x {args.batch_size} videos each, SynthMotion test split:\n")
-    print(compare_table(results))
-    if pretrain_seconds:
-        print("\npre-training wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in pretrain_seconds.items()))
+    results = {name: results[name] for name in [*args.methods.split(","), "random init"]}
+    table = seed_table(results, seconds, args.steps)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
+    (root / "comparison.md").write_text(table)
+    num_test = results["random init"][0]["data"]["num_test_videos"]
+    print(f"\n{args.steps} steps x {args.batch_size} videos, seeds {args.seeds}, SynthMotion test split ({num_test} videos):\n")
+    print(table)
     print(f"written to {root}")
 
 

@@ -85,8 +85,9 @@ def test_every_tiny_preset_pretrains_one_step(name):
 
 def test_pretraining_rejects_the_wrong_number_of_clips():
     config = hfvid.get_config(TINY)
-    with pytest.raises(ValueError, match="7 clips"):
-        TransRankForPreTraining(config)(pixel_values_videos=tiny_clips(config)[:, :3])
+    assert len(config.transformations) == 3  # the tiny preset ranks the temporal task alone
+    with pytest.raises(ValueError, match="3 clips"):
+        TransRankForPreTraining(config)(pixel_values_videos=tiny_clips(config)[:, :2])
 
 
 def test_transrank_learns_to_rank_a_learnable_cue():
@@ -169,6 +170,22 @@ def test_processor_each_clip_gets_its_own_augmentation():
     clips = processor.preprocess_pretraining(video, rng=np.random.default_rng(1))["pixel_values_videos"][0]
     assert clips.shape == (3, 4, 3, 32, 32)
     assert not torch.allclose(clips[0], clips[1]) and not torch.allclose(clips[1], clips[2])
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_processor_shared_augmentation_gives_every_clip_of_a_video_the_same_draw(shared):
+    """On a still video the clips differ only by their augmentation: one draw per video, or one per clip."""
+    processor = TransRankVideoProcessor(
+        num_frames=4, crop_size={"height": 32, "width": 32}, transformations=["1x", "2x", "reverse"], shared_augmentation=shared
+    )
+    still = torch.from_numpy(np.random.default_rng(0).integers(0, 255, (1, 48, 64, 3), dtype=np.uint8)).expand(30, -1, -1, -1)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        clips = processor.preprocess_pretraining(still, rng=np.random.default_rng(seed))["pixel_values_videos"][0]
+        assert torch.equal(clips[0], clips[1]) and torch.equal(clips[1], clips[2]) if shared else not torch.equal(clips[0], clips[1])
+        assert torch.equal(clips[0, 0], clips[0, 3]), "one draw for all frames of a clip"
+    config = hfvid.get_config("transrank-r3d18-tiny", shared_augmentation=shared)
+    assert TransRankVideoProcessor.from_model_config(config).shared_augmentation is shared
 
 
 def test_processor_evaluation_mode_takes_a_middle_1x_clip(numbered_mp4):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -61,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = parser.add_argument_group("model")
     group.add_argument("--model", default="transrank-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
     group.add_argument("--config_overrides", default=None, help="comma-separated config fields for a preset, e.g. 'queue_size=1024,loss_temperature=0.1' (values parsed as YAML)")
+    group.add_argument("--processor_overrides", default=None, help="comma-separated video processor fields, e.g. 'crop_scale=[0.6, 1.0],flip_p=0' (values parsed as YAML)")
     group.add_argument("--init_backbone", default=None, help="backbone checkpoint folder to start from (python -m hfvid.convert.torchvision)")
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", default="synthmotion", help="'synthmotion' (generated if missing), a videofolder directory, a CSV of path,label, or a Hub dataset name")
@@ -74,10 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--decode_backend", default="torchcodec", choices=["torchcodec", "pyav"])
     group = parser.add_argument_group("optimisation")
     group.add_argument("--batch_size", type=int, default=8, help="videos per process and step")
-    group.add_argument("--max_steps", type=int, default=300, help="optimiser steps")
+    group.add_argument("--max_steps", type=int, default=2000, help="optimiser steps (the default is the main job's budget: about 2.5 min for the tiny preset on 2 CPU cores)")
     group.add_argument("--gradient_accumulation_steps", type=int, default=1)
     group.add_argument("--optimizer", default="adamw", choices=["adamw", "sgd"])
-    group.add_argument("--learning_rate", type=float, default=1e-3)
+    group.add_argument("--learning_rate", type=float, default=3e-3, help="peak learning rate (3e-3 shortens the tiny models' plateau; docs/learning.md)")
     group.add_argument("--weight_decay", type=float, default=1e-4)
     group.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
     group.add_argument("--warmup_steps", type=int, default=20)
@@ -119,9 +119,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def parse_config_overrides(text: str | None) -> dict:
-    """'a=1,b=0.5,c=[1, 2]' -> {"a": 1, "b": 0.5, "c": [1, 2]}; values are YAML, so numbers and lists keep their type."""
+    """'a=1,b=0.5,c=[1, 2],d=[{x: 1, y: 2}]' -> {"a": 1, "b": 0.5, "c": [1, 2], "d": [{"x": 1, "y": 2}]}; values
+    are YAML, so numbers, lists and mappings keep their type (commas inside brackets or braces stay in the value)."""
+    items, depth, start = [], 0, 0
+    for position, char in enumerate(text or ""):
+        depth += (char in "[{") - (char in "]}")
+        if char == "," and depth == 0:
+            items.append(text[start:position])
+            start = position + 1
+    items.append((text or "")[start:])
     overrides = {}
-    for item in filter(None, re.split(r",(?![^\[]*\])", text or "")):
+    for item in filter(None, items):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"--config_overrides: expected key=value, got {item!r}")
@@ -229,6 +237,10 @@ def train(args: argparse.Namespace) -> dict:
         output_dir.mkdir(parents=True, exist_ok=True)
     model, processor = load_for_pretraining(args.model, **parse_config_overrides(args.config_overrides))
     model.train()  # from_pretrained returns a model in eval mode
+    for key, value in parse_config_overrides(args.processor_overrides).items():
+        if key not in processor.valid_kwargs.__annotations__:
+            raise ValueError(f"--processor_overrides: {type(processor).__name__} has no field {key!r}")
+        setattr(processor, key, value)
     if args.init_backbone:
         load_backbone_checkpoint(model.base_model.backbone, args.init_backbone)
     clips, loader = make_loader(args, processor, accelerator)

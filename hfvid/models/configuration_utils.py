@@ -9,6 +9,9 @@ from hfvid.backbones.resnet3d import backbone_config
 from hfvid.data.sampling import GAP_DISTRIBUTIONS
 
 
+AUGMENTATION_FIELDS = ("crop_scale", "flip_p", "color_jitter", "color_jitter_p", "grayscale_p")
+
+
 class HfvidConfig(PreTrainedConfig):
     r"""Fields of every hfvid model.
 
@@ -21,6 +24,10 @@ class HfvidConfig(PreTrainedConfig):
             Height and width of a clip after augmentation.
         classifier_dropout (`float`, defaults to 0.5):
             Dropout before the classifier of the `...ForVideoClassification` model.
+        augmentation (`dict`, *optional*):
+            Pre-training augmentation settings of the method's video processor that differ from its defaults
+            (`crop_scale`, `flip_p`, `color_jitter`, `color_jitter_p`, `grayscale_p`), e.g. `{"flip_p": 0.0}`;
+            `processor_for_config` applies them, so a preset carries its whole recipe.
     """
 
     def __init__(
@@ -29,8 +36,13 @@ class HfvidConfig(PreTrainedConfig):
         num_frames: int = 16,
         image_size: int = 112,
         classifier_dropout: float = 0.5,
+        augmentation: dict | None = None,
         **kwargs,
     ):
+        unknown = sorted(set(augmentation or {}) - set(AUGMENTATION_FIELDS))
+        if unknown:
+            raise ValueError(f"augmentation: unknown fields {unknown}; valid: {AUGMENTATION_FIELDS}")
+        self.augmentation = dict(augmentation or {})
         self.backbone = backbone_config(backbone)
         self.num_frames = num_frames
         self.image_size = image_size

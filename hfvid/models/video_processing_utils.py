@@ -64,12 +64,13 @@ class HfvidVideoProcessor(BaseVideoProcessor):
 
     @classmethod
     def from_model_config(cls, config, **kwargs):
-        """The processor matching a model config: its clip length and image size (resized to 8/7 of the crop)."""
+        """The processor matching a model config: its clip length, image size (resized to 8/7 of the crop) and
+        the augmentation settings the config overrides (``config.augmentation``)."""
         return cls(
             num_frames=config.num_frames,
             crop_size={"height": config.image_size, "width": config.image_size},
             size={"shortest_edge": round(config.image_size * 8 / 7)},
-            **kwargs,
+            **{**getattr(config, "augmentation", {}), **kwargs},
         )
 
     def sample_frames(self, metadata: VideoMetadata, num_frames: int | None = None, **kwargs) -> np.ndarray:

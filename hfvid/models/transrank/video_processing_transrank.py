@@ -18,15 +18,18 @@ from hfvid.models.video_processing_utils import HfvidVideoProcessor, HfvidVideos
 
 class TransRankVideosKwargs(HfvidVideosKwargs, total=False):
     """transformations: one clip per name, in this order (see `hfvid.data.transformations`).
-    speed_jitter: playback-speed factor range, or None."""
+    speed_jitter: playback-speed factor range, or None.
+    shared_augmentation: one augmentation draw for all clips of a video (True) or one per clip (False)."""
 
     transformations: list[str]
     speed_jitter: list[float] | None
+    shared_augmentation: bool
 
 
 class TransRankVideoProcessor(HfvidVideoProcessor):
     transformations = ["1x", "2x", "reverse", "rot0", "rot90", "rot180", "rot270"]
     speed_jitter = [0.8, 1.2]
+    shared_augmentation = False
     valid_kwargs = TransRankVideosKwargs
 
     def __init__(self, **kwargs: Unpack[TransRankVideosKwargs]):
@@ -38,7 +41,11 @@ class TransRankVideoProcessor(HfvidVideoProcessor):
     def from_model_config(cls, config, **kwargs) -> TransRankVideoProcessor:
         """The processor matching a `TransRankConfig`: its clip length, image size and transformations."""
         return super().from_model_config(
-            config, transformations=list(config.transformations), speed_jitter=config.speed_jitter, **kwargs
+            config,
+            transformations=list(config.transformations),
+            speed_jitter=config.speed_jitter,
+            shared_augmentation=config.shared_augmentation,
+            **kwargs,
         )
 
     def sample_pretraining_indices(self, num_frames: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -53,10 +60,12 @@ class TransRankVideoProcessor(HfvidVideoProcessor):
 
         ``frames`` (sum of clip lengths, C, H, W) uint8 holds the clips' frames back to back, in the order of
         ``indices`` (as returned by `sample_pretraining_indices`). Returns (clips, frames, C, size, size) float.
+        Each clip gets its own augmentation draw, or with ``shared_augmentation`` all clips of the video get
+        the same crop, flip and colours, so that they differ only by their transformations.
         """
         augment = self.augmentation()
-        clips = [
-            self.to_model_input(parse_transformation(name).apply_spatial(augment(clip)))
-            for name, clip in zip(self.transformations, frames.split([len(i) for i in indices]))
-        ]
-        return torch.stack(clips)
+        lengths = [len(i) for i in indices]
+        clips = augment(frames).split(lengths) if self.shared_augmentation else [augment(c) for c in frames.split(lengths)]
+        return torch.stack(
+            [self.to_model_input(parse_transformation(name).apply_spatial(clip)) for name, clip in zip(self.transformations, clips)]
+        )

@@ -1,0 +1,84 @@
+"""Fine-tuning with labels through training/finetune.py: the supervised ceiling and the learning-rate sweep.
+
+    python benchmarks/bench_finetune.py                                   # tiny R3D from random weights, 3 seeds
+    python benchmarks/bench_finetune.py --models transrank-r3d18-tiny,outputs/transrank-r3d18-tiny-synthmotion \\
+        --learning_rates 1e-3,3e-3,1e-2                                   # random init vs pre-trained, 3 LRs
+
+Each (model, learning rate, seed) is fine-tuned by `finetune.finetune` on the train split and scored on
+the test split (the middle clip of each video, no augmentation). A model is a preset name (random
+weights: the supervised baseline) or a pre-trained model folder. Prints one row per (model, LR): test
+accuracy per seed, mean and 95% t-interval over seeds, chance level and the wall time of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+
+import finetune  # noqa: E402
+
+from hfvid.evaluation.report import mean_interval  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="transrank-r3d18-tiny", help="comma-separated presets or model folders")
+    parser.add_argument("--learning_rates", default="3e-3", help="comma-separated")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated")
+    parser.add_argument("--max_steps", type=int, default=1200)
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--dataset", default="synthmotion")
+    parser.add_argument("--data_dir", default="data/synthmotion")
+    parser.add_argument("--num_workers", type=int, default=1, help="DataLoader workers decoding the clips")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of the training process")
+    parser.add_argument("--output_root", default="outputs/bench_finetune")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    rows = []
+    for model in args.models.split(","):
+        for learning_rate in args.learning_rates.split(","):
+            accuracies, seconds = [], []
+            for seed in args.seeds.split(","):
+                output_dir = Path(args.output_root) / f"{Path(model).name}-lr{learning_rate}-seed{seed}"
+                started = time.perf_counter()
+                metrics = finetune.finetune(
+                    finetune.build_parser().parse_args(
+                        ["--model", model, "--dataset", args.dataset, "--data_dir", args.data_dir,
+                         "--output_dir", str(output_dir), "--max_steps", str(args.max_steps),
+                         "--per_device_train_batch_size", str(args.batch_size), "--per_device_eval_batch_size", "64",
+                         "--learning_rate", learning_rate, "--warmup_steps", str(args.max_steps // 20),
+                         "--dataloader_num_workers", str(args.num_workers), "--seed", seed, "--logging_steps", "100"]
+                    )
+                )  # fmt: skip
+                seconds.append(time.perf_counter() - started)
+                accuracies.append(100 * metrics["eval_accuracy"])
+                print(f"{model} lr {learning_rate} seed {seed}: {accuracies[-1]:.1f}% in {seconds[-1]:.0f} s", flush=True)
+            mean, half_width = mean_interval(accuracies)
+            rows.append(
+                {"model": model, "learning_rate": float(learning_rate), "accuracies": accuracies, "mean": mean,
+                 "interval": half_width, "seconds_per_run": statistics.fmean(seconds)}
+            )  # fmt: skip
+
+    num_classes = json.loads((output_dir / "config.json").read_text())["num_labels"]  # the last run's
+    print(f"\n{args.max_steps} steps x {args.batch_size} videos, {args.dataset} test split (chance {100 / num_classes:.1f}%):\n")
+    print("| model | learning rate | test top-1 (%) per seed | mean +- 95% interval | wall per run |")
+    print("|---|---:|---|---:|---:|")
+    for row in rows:
+        per_seed = ", ".join(f"{a:.1f}" for a in row["accuracies"])
+        print(f"| {row['model']} | {row['learning_rate']:g} | {per_seed} | {row['mean']:.1f} +- {row['interval']:.1f} | {row['seconds_per_run']:.0f} s |")
+    Path(args.output_root).mkdir(parents=True, exist_ok=True)
+    (Path(args.output_root) / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
