@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                  "interval": half_width, "seconds_per_run": statistics.fmean(seconds)}
             )  # fmt: skip
 
-    num_classes = json.loads((output_dir / "config.json").read_text())["num_labels"]  # the last run's
+    num_classes = len(json.loads((output_dir / "config.json").read_text())["id2label"])  # the last run's
     print(f"\n{args.max_steps} steps x {args.batch_size} videos, {args.dataset} test split (chance {100 / num_classes:.1f}%):\n")
     print("| model | learning rate | test top-1 (%) per seed | mean +- 95% interval | wall per run |")
     print("|---|---:|---|---:|---:|")

@@ -78,3 +78,17 @@ def test_training_flip_flips_the_motion_label_with_the_pixels(synthmotion_dir):
     torch.manual_seed(0)
     unflipped = never([left])["pixel_values_videos"]
     assert torch.equal(flipped, unflipped.flip(-1)), "same crop, mirrored"
+
+
+def test_finetune_from_a_preset_trains_random_weights_with_labels(synthmotion_dir, tmp_path):
+    out = tmp_path / "supervised"
+    argv = ["--model", "transrank-r3d18-tiny", "--dataset", synthmotion_dir, "--output_dir", str(out),
+            "--max_steps", "2", "--per_device_train_batch_size", "4", "--seed", "3"]  # fmt: skip
+    metrics = finetune.finetune(finetune.build_parser().parse_args(argv))
+    assert 0.0 <= metrics["eval_accuracy"] <= 1.0
+    model = AutoModelForVideoClassification.from_pretrained(out)
+    assert model.config.num_labels == 8 and model.config.id2label[0] == "translate_left"
+    again = tmp_path / "again"
+    finetune.finetune(finetune.build_parser().parse_args([*argv[:5], str(again), *argv[6:]]))
+    reloaded = AutoModelForVideoClassification.from_pretrained(again)
+    torch.testing.assert_close(reloaded.state_dict(), model.state_dict())  # seeded: the same random init and run
