@@ -46,8 +46,8 @@ def test_evaluate_model_runs_every_protocol(results):
     assert set(results["metrics"]) == ALL_METRICS - {"R@5", "R@10", "R@20", "R@50"}
     assert results["chance"] == {
         "R@1": 2 / 16, "knn_top1": 1 / 8, "nn_top1": 1 / 8, "linear_top1": 1 / 8,
-        "motion_chance": results["metrics"]["motion_chance"], "sync_chance": results["metrics"]["sync_chance"],
-        "order_chance": results["metrics"]["order_chance"],
+        "motion_top1": results["metrics"]["motion_chance"], "sync_top1": results["metrics"]["sync_chance"],
+        "order_top1": results["metrics"]["order_chance"],
     }  # fmt: skip
     assert all(isinstance(value, float) and 0 <= value <= 1 for value in results["metrics"].values())
     assert results["class_names"] == list(SYNTHMOTION_CLASSES)

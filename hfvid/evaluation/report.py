@@ -164,7 +164,7 @@ def evaluate_datasets(
             )
     results["metrics"] = {name: metrics[name] for name in METRIC_NAMES if name in metrics}
     if set(protocols) & set(FEATURE_PROTOCOLS):
-        chance.update({name: metrics[name] for name in ("motion_chance", "sync_chance", "order_chance") if name in metrics})
+        chance.update({f"{task}_top1": metrics[f"{task}_chance"] for task in ("motion", "sync", "order") if f"{task}_chance" in metrics})
         results["chance"] = {name: chance[name] for name in results["metrics"] if name in chance}
     return results
 
