@@ -70,6 +70,7 @@ def test_training_flip_flips_the_motion_label_with_the_pixels(synthmotion_dir):
     names = list(SYNTHMOTION_CLASSES)
     torch.manual_seed(0)
     flipping = VideoClassificationCollator(processor, train=True, flip_p=1.0, class_names=names)
+    assert flipping.augment.transform.transforms[0].scale == tuple(processor.crop_scale) == (1.0, 1.0), "the preset's crop"
     assert flipping([left] * 4)["labels"].tolist() == [names.index("translate_right")] * 4
     never = VideoClassificationCollator(processor, train=True, flip_p=0.0, class_names=names)
     assert never([left] * 4)["labels"].tolist() == [names.index("translate_left")] * 4

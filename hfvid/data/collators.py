@@ -49,7 +49,8 @@ def mirrored_labels(class_names: list[str]) -> list[int]:
 class VideoClassificationCollator:
     """Examples ``{video_column: video, label_column: int}`` -> ``{"pixel_values_videos", "labels"}``.
 
-    Training: one 1x clip at a random start, random resized crop, and a horizontal flip with
+    Training: one 1x clip at a random start, random resized crop (``crop_scale``, default the processor's
+    pre-training crop scale), and a horizontal flip with
     probability ``flip_p`` that also flips the label: ``mirrored_labels(class_names)`` maps left to right
     and clockwise to counter-clockwise (SynthMotion's translate_left <-> translate_right, rotate_cw <->
     rotate_ccw), so a flipped clip never keeps a label that no longer describes it. Without
@@ -65,7 +66,7 @@ class VideoClassificationCollator:
         video_column: str = "video",
         label_column: str = "label",
         backend: str = "torchcodec",
-        crop_scale: tuple[float, float] = (0.25, 1.0),
+        crop_scale: tuple[float, float] | None = None,
         flip_p: float = 0.5,
         class_names: list[str] | None = None,
     ):
@@ -75,6 +76,7 @@ class VideoClassificationCollator:
         self.label_column = label_column
         self.backend = backend
         size = processor.crop_size.height
+        crop_scale = tuple(crop_scale or getattr(processor, "crop_scale", (0.25, 1.0)))
         self.augment = ClipAugmentation(size=size, scale=crop_scale, flip_p=0.0, color_jitter=None, grayscale_p=0.0)
         self.flip_p = flip_p
         self.mirrored = mirrored_labels(class_names) if class_names is not None else None
