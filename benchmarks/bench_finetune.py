@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--dataset", default="synthmotion")
     parser.add_argument("--data_dir", default="data/synthmotion")
+    parser.add_argument("--crop_scale", default=None, help="'MIN,MAX' for every model (default: each model's processor's)")
     parser.add_argument("--num_workers", type=int, default=1, help="DataLoader workers decoding the clips")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the training process")
     parser.add_argument("--output_root", default="outputs/bench_finetune")
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                          "--output_dir", str(output_dir), "--max_steps", str(args.max_steps),
                          "--per_device_train_batch_size", str(args.batch_size), "--per_device_eval_batch_size", "64",
                          "--learning_rate", learning_rate, "--warmup_steps", str(args.max_steps // 20),
-                         "--dataloader_num_workers", str(args.num_workers), "--seed", seed, "--logging_steps", "100"]
+                         "--dataloader_num_workers", str(args.num_workers), "--seed", seed, "--logging_steps", "100",
+                         *(["--crop_scale", *args.crop_scale.split(",")] if args.crop_scale else [])]
                     )
                 )  # fmt: skip
                 seconds.append(time.perf_counter() - started)

@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--learning_rate", type=float, default=1e-3)
     add("--weight_decay", type=float, default=1e-4)
     add("--warmup_steps", type=int, default=0)
+    add("--crop_scale", type=float, nargs=2, default=None, metavar=("MIN", "MAX"), help="RandomResizedCrop area range in training (default: the model's video processor's)")
     add("--flip_p", type=float, default=0.5, help="horizontal flip probability in training; a flip also flips left/right and clockwise/counter-clockwise labels (see VideoClassificationCollator)")
     add("--dataloader_num_workers", type=int, default=0)
     add("--logging_steps", type=int, default=10)
@@ -114,7 +115,9 @@ def finetune(args: argparse.Namespace) -> dict:
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
-        data_collator=VideoClassificationCollator(processor, train=True, flip_p=args.flip_p, class_names=class_names, **columns),
+        data_collator=VideoClassificationCollator(
+            processor, train=True, crop_scale=args.crop_scale, flip_p=args.flip_p, class_names=class_names, **columns
+        ),
         compute_metrics=accuracy,
     )
     trainer.train()
