@@ -140,6 +140,19 @@ def test_config_overrides_are_parsed_as_yaml_values():
     assert pretrain.parse_config_overrides(None) == {}
     with pytest.raises(ValueError, match="key=value"):
         pretrain.parse_config_overrides("queue_size")
+    nested = pretrain.parse_config_overrides("tasks=[{name: temporal, transformations: [1x, 2x]}],margin=0.5")
+    assert nested == {"tasks": [{"name": "temporal", "transformations": ["1x", "2x"]}], "margin": 0.5}
+
+
+def test_processor_overrides_reach_the_pretraining_processor(synthmotion_dir, tmp_path):
+    out = tmp_path / "run"
+    argv = ["--dataset", synthmotion_dir, "--max_steps", "1", "--batch_size", "2", "--no_evaluate", "--output_dir", str(out),
+            "--processor_overrides", "crop_scale=[0.6, 1.0],flip_p=0.25"]  # fmt: skip
+    run_in_process(argv)
+    saved = json.loads((out / "video_preprocessor_config.json").read_text())
+    assert saved["crop_scale"] == [0.6, 1.0] and saved["flip_p"] == 0.25
+    with pytest.raises(ValueError, match="has no field 'crop_size_typo'"):
+        run_in_process([*argv[:-1], "crop_size_typo=3"])
 
 
 def test_batches_carry_a_stable_id_per_video(synthmotion_dir):
