@@ -45,7 +45,7 @@ def seed_table(results: dict[str, list[dict]], seconds: dict[str, float], num_st
             values = [100 * run["metrics"][name] for run in results[model] if name in run["metrics"]]
             mean, half_width = mean_interval(values) if values else (None, None)
             cells.append("-" if mean is None else f"{mean:.1f} +- {half_width:.1f}")
-        chance_value = chance.get(name, results[columns[0]][0]["metrics"].get(name.replace("_top1", "_chance")))
+        chance_value = chance.get(name)
         chance_cell = "-" if chance_value is None else f"{100 * chance_value:.1f}"
         lines.append(f"| {METRIC_NAMES[name]} | " + " | ".join(cells) + f" | {chance_cell} |")
     times = [f"{seconds[model]:.0f} s" if model in seconds else "-" for model in columns]

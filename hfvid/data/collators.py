@@ -50,8 +50,7 @@ class VideoClassificationCollator:
     """Examples ``{video_column: video, label_column: int}`` -> ``{"pixel_values_videos", "labels"}``.
 
     Training: one 1x clip at a random start, random resized crop (``crop_scale``, default the processor's
-    pre-training crop scale), and a horizontal flip with
-    probability ``flip_p`` that also flips the label: ``mirrored_labels(class_names)`` maps left to right
+    pre-training crop scale), and a horizontal flip with probability ``flip_p`` that also flips the label: ``mirrored_labels(class_names)`` maps left to right
     and clockwise to counter-clockwise (SynthMotion's translate_left <-> translate_right, rotate_cw <->
     rotate_ccw), so a flipped clip never keeps a label that no longer describes it. Without
     ``class_names`` the flip keeps the label (appearance classes); ``flip_p=0`` turns flips off.

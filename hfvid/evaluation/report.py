@@ -213,9 +213,7 @@ def compare_table(results_by_model: dict[str, dict]) -> str:
     if not results_by_model:
         raise ValueError("results_by_model is empty: nothing to compare")
     names = [name for name in METRIC_NAMES if any(name in r["metrics"] for r in results_by_model.values())]
-    chance = {}
-    for results in results_by_model.values():
-        chance.update(results.get("chance", {}))
+    chance = _chance(results_by_model)
     columns = [*results_by_model, *(["chance"] if chance else [])]
     lines = ["| Metric (%) | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for name in names:
@@ -225,6 +223,11 @@ def compare_table(results_by_model: dict[str, dict]) -> str:
         cells = ["-" if value is None else f"{100 * value:.1f}" for value in values]
         lines.append(f"| {METRIC_NAMES[name]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _chance(results_by_model: dict[str, dict]) -> dict[str, float]:
+    """The chance levels the results carry, merged over models (they share the evaluation data)."""
+    return {name: value for results in results_by_model.values() for name, value in results.get("chance", {}).items()}
 
 
 def _recalls(results: dict) -> dict[str, float]:
@@ -261,7 +264,7 @@ def write_comparison(results_by_model: dict[str, dict], output_dir: str | os.Pat
     paths = {"markdown": output_dir / "comparison.md"}
     paths["markdown"].write_text("# Comparison\n\n" + compare_table(results_by_model))
     recalls = {name: _recalls(results) for name, results in results_by_model.items() if _recalls(results)}
-    chance = {name: value for results in results_by_model.values() for name, value in results.get("chance", {}).items()}
+    chance = _chance(results_by_model)
     if recalls and any(name in chance for name in next(iter(recalls.values()))):
         recalls["chance"] = {name: chance[name] for name in next(iter(recalls.values())) if name in chance}
     if recalls:

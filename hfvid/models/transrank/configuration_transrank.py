@@ -43,10 +43,10 @@ class TransRankConfig(HfvidConfig):
             Each clip's playback speed is multiplied by a factor drawn from this range.
         shared_augmentation (`bool`, defaults to `False`):
             `False`: each clip gets its own augmentation draw (crop, flip, colour), as in the paper; `True`: all
-            clips of a video share one draw, so they differ only by their transformations (the tiny presets'
-            choice: per-clip crops rescale apparent speed by up to 2x, which kept the tiny backbone's speed
-            task at chance on SynthMotion; see docs/learning.md).
-        kwargs: the fields of `HfvidConfig` (backbone, num_frames, image_size, classifier_dropout).
+            clips of a video share one draw, so they differ only by their transformations (per-clip crops
+            rescale apparent speed by up to 2x, which kept the tiny backbone's speed task at chance on
+            SynthMotion; see docs/learning.md. The tiny presets go further and pre-train without augmentation).
+        kwargs: the fields of `HfvidConfig` (backbone, num_frames, image_size, classifier_dropout, augmentation).
     """
 
     model_type = "transrank"
