@@ -114,14 +114,16 @@ def losses(output_dir) -> dict[int, float]:
 
 
 def training_losses(model, steps: int, lr: float = 3e-3, **inputs) -> list[float]:
-    """The loss of each of ``steps`` AdamW steps of ``model`` (in training mode) on the same ``inputs``."""
+    """The loss of each of ``steps`` AdamW steps of ``model`` (in training mode) on the same ``inputs``, calling the
+    model's ``after_optimizer_step`` hook after each step as the training loop does."""
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     losses = []
-    for _ in range(steps):
+    for step in range(steps):
         loss = model(**inputs).loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        model.after_optimizer_step(step + 1, steps)
         losses.append(loss.item())
     return losses

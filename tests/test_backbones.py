@@ -45,7 +45,8 @@ def test_matches_torchvision(arch):
     pixel_values = torch.randn(1, 3, 8, 56, 56, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = reference(pixel_values)
-        pooled, feature_map = model(pixel_values)
+        output = model(pixel_values.transpose(1, 2))  # hfvid takes transformers' (B, T, C, H, W)
+    pooled, feature_map = output.pooler_output, output.last_hidden_state
     assert feature_map.shape == (1, 512, 1, 4, 4)
     assert model.num_features == 512
     assert expected.abs().max() > 0.1  # a meaningful signal, not all-zero features
@@ -88,8 +89,13 @@ def test_convert_rejects_mismatched_state_dicts():
 def test_tiny_shapes_gradients_and_speed(name):
     torch.manual_seed(0)
     model = build_backbone(name).train()
-    pixel_values = torch.randn(2, 3, 8, 32, 32)
-    pooled, feature_map = model(pixel_values)
+    pixel_values = torch.randn(2, 8, 3, 32, 32)
+    output = model(pixel_values, output_hidden_states=True)
+    pooled, feature_map = output.pooler_output, output.last_hidden_state
+    assert [tuple(h.shape) for h in output.hidden_states] == [
+        (2, 8, 8, 16, 16), (2, 8, 8, 16, 16), (2, 16, 4, 8, 8), (2, 32, 2, 4, 4), (2, 64, 1, 2, 2)
+    ]  # the stem's output, then every stage's
+    assert model(pixel_values).hidden_states is None
     assert model.num_features == 64
     assert pooled.shape == (2, 64)
     assert feature_map.shape == (2, 64, 1, 2, 2)
@@ -100,7 +106,7 @@ def test_tiny_shapes_gradients_and_speed(name):
     step_seconds = []
     for _ in range(3):  # the best of 3: robust to a busy machine
         start = time.perf_counter()
-        model(pixel_values)[0].sum().backward()
+        model(pixel_values).pooler_output.sum().backward()
         step_seconds.append(time.perf_counter() - start)
     assert min(step_seconds) < 1.0, step_seconds
 
@@ -123,12 +129,12 @@ def test_config_completion_and_overrides():
     assert backbone_config({"arch": "r2plus1d", "stem_width": 8})["stem_midplanes"] == 6
     config = backbone_config("r3d_tiny", layers=(1, 2), widths=(8, 16))
     assert config["layers"] == [1, 2] and config["widths"] == [8, 16]
-    pooled, feature_map = build_backbone(config)(torch.randn(1, 3, 4, 16, 16))
-    assert pooled.shape == (1, 16) and feature_map.shape == (1, 16, 2, 4, 4)
+    output = build_backbone(config)(torch.randn(1, 4, 3, 16, 16))
+    assert output.pooler_output.shape == (1, 16) and output.last_hidden_state.shape == (1, 16, 2, 4, 4)
     grey = build_backbone(backbone_config("r2plus1d_tiny", in_channels=1)).eval()
-    assert grey(torch.randn(1, 1, 4, 16, 16))[0].shape == (1, 64)
-    with pytest.raises(ValueError, match="expected pixel_values"):
-        grey(torch.randn(1, 3, 4, 16, 16))
+    assert grey(torch.randn(1, 4, 1, 16, 16)).pooler_output.shape == (1, 64)
+    with pytest.raises(ValueError, match=r"expected pixel_values_videos \(batch, frames, 1 channels"):
+        grey(torch.randn(1, 4, 3, 16, 16))
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_presets_and_config_validation():
     assert (tiny.projection_hidden_dim, tiny.projection_dim, tiny.predictor_hidden_dim) == (128, 64, 128)
     with pytest.raises(ValueError, match="momentum must be in"):
         BYOLConfig(momentum=1.0)
-    with pytest.raises(ValueError, match="two views per video"):
+    with pytest.raises(ValueError, match="compares 2 views per video"):
         BYOLConfig(clips_per_video=3)
 
 
@@ -76,7 +76,9 @@ def test_target_copies_then_follows_the_online_weights_by_one_minus_momentum():
     online_after_step, target_before = online_and_target(model)
     assert any(not torch.equal(online_after_step[n], online[n]) for n in online), "the step changed nothing"
 
-    model(pixel_values_videos=videos)
+    model(pixel_values_videos=videos)  # a forward pass leaves the target alone ...
+    assert all(torch.equal(p, target_before[n]) for n, p in online_and_target(model)[1].items())
+    model.after_optimizer_step(1)  # ... the once-per-optimiser-step hook moves it
     _, target_after = online_and_target(model)
     for name in online:
         expected = target_before[name] + 0.1 * (online_after_step[name] - target_before[name])

@@ -13,7 +13,7 @@ from hub_server import hub_env, serve_local_hub
 from huggingface_hub import ModelCard, ModelCardData
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from hfvid.backbones.resnet3d import build_backbone
+from hfvid.backbones.registry import build_backbone
 from hfvid.convert.torchvision import convert_checkpoint, load_backbone_checkpoint
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import files_to_upload, push_model_folder
@@ -103,7 +103,7 @@ def test_torchvision_conversion_gives_the_same_features(arch, tmp_path):
     reference.fc = torch.nn.Identity()
     clip = torch.randn(1, 3, 8, 56, 56)
     with torch.no_grad():
-        assert torch.allclose(backbone(clip)[0], reference(clip), atol=1e-4)
+        assert torch.allclose(backbone(clip.transpose(1, 2)).pooler_output, reference(clip), atol=1e-4)
     with pytest.raises(ValueError, match="backbone"):
         load_backbone_checkpoint(build_backbone("r3d_tiny"), tmp_path / "converted")
     with pytest.raises(ValueError, match="arch must be one of"):

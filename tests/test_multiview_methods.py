@@ -61,6 +61,7 @@ def test_save_and_auto_classes_round_trip(preset, tmp_path):
     assert type(model).__name__ == f"{name}ForPreTraining"
     # One training forward: momentum copies, queues and BatchNorm statistics hold something worth keeping.
     model(multi_view_clips(config), video_ids=video_ids)
+    model.after_optimizer_step(1)
     model.eval().save_pretrained(tmp_path)
     processor_for_config(config).save_pretrained(tmp_path)
     state = model.state_dict()

@@ -164,8 +164,11 @@ def test_batches_carry_a_stable_id_per_video(synthmotion_dir):
     assert 0 <= video_id(b"abc") < 2**63
     batch = collate_pretraining(
         [
-            {"pixel_values_videos": torch.zeros(2, 1), "video_id": 5, "num_skipped": 0},
-            {"pixel_values_videos": None, "video_id": None, "num_skipped": 2},
+            {"views": {"pixel_values_videos": torch.zeros(2, 1), "other": torch.ones(3)}, "video_id": 5, "num_skipped": 0},
+            {"views": None, "video_id": None, "num_skipped": 2},
         ]
     )
-    assert batch["video_ids"].tolist() == [5] and batch["num_skipped"] == 2
+    assert batch["video_ids"].tolist() == [5] and batch["num_skipped"] == 2 and batch["num_videos"] == 1
+    assert batch["pixel_values_videos"].shape == (1, 2, 1) and batch["other"].shape == (1, 3)
+    empty = collate_pretraining([{"views": None, "video_id": None, "num_skipped": 1}])
+    assert empty == {"num_videos": 0, "num_skipped": 1}

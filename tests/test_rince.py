@@ -32,17 +32,20 @@ def test_config_defaults_and_validation():
 def test_candidates_are_ranked_same_clip_then_same_video_including_the_queue():
     model = tiny_model()
     first = model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([7, 9]))
+    model.after_optimizer_step(1)  # queues the first batch's keys
     # Queries and keys are laid out video after video, clip after clip: (v7 c0, v7 c1, v9 c0, v9 c1).
     assert first.ranks.tolist() == [[1, 2, 0, 0], [2, 1, 0, 0], [0, 0, 1, 2], [0, 0, 2, 1]]
     second = model(multi_view_clips(model.config, batch=2, seed=1), video_ids=torch.tensor([9, 5]))
     queued = second.ranks[:, 4:]  # the queue holds the first batch's keys of videos 7, 7, 9, 9
     assert queued.tolist() == [[0, 0, 2, 2], [0, 0, 2, 2], [0, 0, 0, 0], [0, 0, 0, 0]]
+    model.after_optimizer_step(2)
     assert model.queue()[1].tolist() == [7, 7, 9, 9, 9, 9, 5, 5]
 
 
 def test_without_video_ids_the_queue_holds_only_negatives():
     model = tiny_model()
     model(multi_view_clips(model.config, batch=2))
+    model.after_optimizer_step(1)
     second = model(multi_view_clips(model.config, batch=2, seed=1))
     assert second.ranks[:, :4].tolist() == [[1, 2, 0, 0], [2, 1, 0, 0], [0, 0, 1, 2], [0, 0, 2, 1]]
     assert (second.ranks[:, 4:] == 0).all()
@@ -50,7 +53,8 @@ def test_without_video_ids_the_queue_holds_only_negatives():
 
 def test_loss_is_rince_on_query_key_similarities_with_per_rank_temperatures():
     model = tiny_model(variant="in", rank_similarities=[1.0, 0.5])
-    model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([1, 2]))  # something in the queue
+    model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([1, 2]))
+    model.after_optimizer_step(1)  # something in the queue
     model.eval()
     pixel_values = multi_view_clips(model.config, batch=2, seed=3)
     output = model(pixel_values, video_ids=torch.tensor([2, 3]))
@@ -74,6 +78,7 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch():
 def test_reloaded_model_keeps_the_queue_with_its_video_ids(tmp_path):
     model = tiny_model()
     model(multi_view_clips(model.config, batch=2), video_ids=torch.tensor([1, 2]))
+    model.after_optimizer_step(1)
     model.save_pretrained(tmp_path)
     loaded = RINCEForPreTraining.from_pretrained(tmp_path).train()
     assert loaded.queue()[1].tolist() == [1, 1, 2, 2]

@@ -22,7 +22,7 @@ def test_presets_and_config_validation():
     assert (tiny.num_frames, tiny.image_size, tiny.projection_hidden_dim, tiny.projection_dim) == (8, 32, 128, 64)
     # Two augmentations of one clip (SimCLR's image setting) is the other valid layout.
     assert SimCLRConfig(clips_per_video=1, views_per_clip=2).views_per_video == 2
-    with pytest.raises(ValueError, match="two views per video"):
+    with pytest.raises(ValueError, match="compares 2 views per video"):
         SimCLRConfig(clips_per_video=2, views_per_clip=2)
     with pytest.raises(ValueError, match="loss_temperature must be > 0"):
         SimCLRConfig(loss_temperature=0.0)

@@ -21,8 +21,10 @@ def test_presets_and_config_validation():
     assert SimSiamConfig(projection_dim=256).predictor_hidden_dim == 64
     assert SimSiamConfig(projection_dim=256).to_dict()["predictor_hidden_dim"] == 64  # saved resolved
     assert SimSiamConfig(projection_dim=256, predictor_hidden_dim=100).predictor_hidden_dim == 100
-    with pytest.raises(ValueError, match="two views per video"):
+    with pytest.raises(ValueError, match="at least two views per video"):
         SimSiamConfig(clips_per_video=1)
+    with pytest.raises(ValueError, match="compares 2 views per video"):
+        SimSiamConfig(clips_per_video=3)
 
 
 def test_loss_is_symmetric_negative_cosine_of_predictions_and_projections():

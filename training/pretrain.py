@@ -7,8 +7,10 @@
         --batch_size 16 --max_steps 20000 --mixed_precision bf16
     python training/pretrain.py --config my_run.yaml --max_steps 100   # YAML keys = option names
 
-The method's model computes its own loss from ``pixel_values_videos``; its video processor turns a
-video into that input (see `hfvid.data.pretraining`). Data is streamed (`datasets` IterableDataset,
+The loop knows no method: the method's video processor turns each video into named views
+(`hfvid.data.pretraining`), the loop calls ``model(**views)`` (plus the batch entries ``forward`` names, such as
+``video_ids``) and backpropagates ``output.loss``, and after every optimiser step it calls
+``model.after_optimizer_step(step, max_steps)`` (momentum encoders, queues, schedules). Data is streamed (`datasets` IterableDataset,
 shuffle buffer, disjoint shards per process); unreadable videos are skipped and counted. Checkpoints
 are written atomically every ``--checkpointing_steps``; ``--resume`` continues from the newest one
 and reproduces the uninterrupted run exactly on CPU.
@@ -17,6 +19,7 @@ and reproduces the uninterrupted run exactly on CPU.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -213,12 +216,20 @@ def make_loader(args, processor, accelerator: Accelerator) -> tuple[PretrainingC
 
 
 def scalar_metrics(output) -> dict[str, float]:
-    """Every per-task loss and mean accuracy a method's output reports, as flat scalars."""
-    metrics = {}
-    for field, prefix in (("task_losses", "loss"), ("accuracy", "accuracy")):
-        for task, value in (getattr(output, field, None) or {}).items():
-            metrics[f"{prefix}/{task}"] = value.float().mean().item()
-    return metrics
+    """The mean of every tensor in the dict-valued fields of a model output (per-task losses, accuracies), as
+    ``"<field>/<key>"`` scalars."""
+    return {
+        f"{field}/{key}": value.detach().float().mean().item()
+        for field, entries in output.items()
+        if isinstance(entries, dict)
+        for key, value in entries.items()
+        if torch.is_tensor(value)
+    }
+
+
+def forward_arguments(model) -> set[str]:
+    """The batch entries ``model.forward`` takes by name (as `Trainer` keeps only the columns a model uses)."""
+    return set(inspect.signature(model.forward).parameters) - {"self", "kwargs", "return_dict"}
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -260,10 +271,12 @@ def train(args: argparse.Namespace) -> dict:
         state.load(latest / f"run_state_{accelerator.process_index}.json")
         accelerator.print(f"resumed from {latest} at step {state.step}")
 
+    unwrapped = accelerator.unwrap_model(model)
+    accepted = forward_arguments(unwrapped)
     metrics_path = output_dir / "metrics.jsonl"
     progress = tqdm(total=args.max_steps, initial=state.step, desc="pre-training", disable=not accelerator.is_main_process)
-    clips_per_video = None
-    started, step_started, clips_seen = time.perf_counter(), time.perf_counter(), 0
+    videos_read = 0
+    started, step_started, videos_seen = time.perf_counter(), time.perf_counter(), 0
     while state.step < args.max_steps:
         clips.set_epoch(state.epoch)
         batches = iter(loader)
@@ -272,13 +285,13 @@ def train(args: argparse.Namespace) -> dict:
         for batch in batches:
             state.batches_in_epoch += 1
             state.num_skipped += batch["num_skipped"]
-            if batch["pixel_values_videos"] is None:
+            if batch["num_videos"] == 0:
                 continue
-            pixel_values = batch["pixel_values_videos"].to(accelerator.device)
-            clips_per_video = pixel_values.shape[1]
-            clips_seen += pixel_values.shape[0] * clips_per_video
+            videos_read += batch["num_videos"]
+            videos_seen += batch["num_videos"]
+            inputs = {name: value.to(accelerator.device) for name, value in batch.items() if name in accepted}
             with accelerator.accumulate(model):
-                output = model(pixel_values_videos=pixel_values, video_ids=batch["video_ids"].to(accelerator.device))
+                output = model(**inputs)
                 accelerator.backward(output.loss)
                 if accelerator.sync_gradients and args.max_grad_norm > 0:
                     accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
@@ -288,6 +301,7 @@ def train(args: argparse.Namespace) -> dict:
             if not accelerator.sync_gradients:
                 continue
             state.step += 1
+            unwrapped.after_optimizer_step(state.step, args.max_steps)
             progress.update(1)
             loss = accelerator.reduce(output.loss.detach(), reduction="mean").item()
             if state.step % args.logging_steps == 0 or state.step == args.max_steps:
@@ -295,12 +309,12 @@ def train(args: argparse.Namespace) -> dict:
                 metrics = {
                     "loss": loss,
                     "lr": scheduler.get_last_lr()[0],
-                    "clips_per_second": clips_seen * accelerator.num_processes / max(elapsed, 1e-9),
+                    "videos_per_second": videos_seen * accelerator.num_processes / max(elapsed, 1e-9),
                     **scalar_metrics(output),
                 }
                 accelerator.log(metrics, step=state.step)
                 progress.set_postfix(loss=f"{loss:.4f}")
-                step_started, clips_seen = time.perf_counter(), 0
+                step_started, videos_seen = time.perf_counter(), 0
             if accelerator.is_main_process:
                 with metrics_path.open("a") as f:
                     f.write(json.dumps({"step": state.step, "loss": loss}) + "\n")
@@ -311,7 +325,7 @@ def train(args: argparse.Namespace) -> dict:
         else:
             state.epoch += 1
             state.batches_in_epoch = 0
-            if state.step == 0 and state.epoch > 1 and clips_per_video is None:
+            if state.step == 0 and state.epoch > 1 and videos_read == 0:
                 raise RuntimeError(f"no readable video in {args.dataset} ({state.num_skipped} skipped)")
     progress.close()
 
@@ -335,7 +349,6 @@ def train(args: argparse.Namespace) -> dict:
     }
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model)
         unwrapped.save_pretrained(output_dir)
         processor.save_pretrained(output_dir)
         (output_dir / "training_info.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,17 +1,25 @@
-"""Video backbones: R3D and R(2+1)D ResNets."""
+"""Video backbones behind one protocol (`VideoBackbone`) and a registry: R3D and R(2+1)D ResNets."""
 
-from .resnet3d import (
+from .base import VideoBackbone, VideoBackboneOutput
+from .registry import (
     BACKBONE_CONFIGS,
-    VideoResNet,
+    BACKBONES,
     backbone_config,
+    backbone_presets,
     build_backbone,
-    convert_torchvision_state_dict,
+    register_backbone,
 )
+from .resnet3d import VideoResNet, convert_torchvision_state_dict
 
 __all__ = [
+    "BACKBONES",
     "BACKBONE_CONFIGS",
+    "VideoBackbone",
+    "VideoBackboneOutput",
     "VideoResNet",
     "backbone_config",
+    "backbone_presets",
     "build_backbone",
     "convert_torchvision_state_dict",
+    "register_backbone",
 ]

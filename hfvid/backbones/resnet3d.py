@@ -3,8 +3,8 @@ Convolutions for Action Recognition"), plus width/depth-configurable variants.
 
 The architectures match ``torchvision.models.video.r3d_18`` / ``r2plus1d_18`` layer for layer,
 so ``convert_torchvision_state_dict`` can load their weights; the module names are our own,
-readable ones. This file imports only torch and the standard library: it is copied into saved
-model folders as remote code.
+readable ones. Registered for ``arch`` "r3d" and "r2plus1d" in `hfvid.backbones.registry`. This file imports
+only torch, transformers and the standard library: it is copied into saved model folders as remote code.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from typing import Any
 
 import torch
 from torch import nn
+from transformers import initialization as init
+from transformers.modeling_layers import GradientCheckpointingLayer
 
-BACKBONE_CONFIGS: dict[str, dict[str, Any]] = {
+from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput
+
+RESNET_PRESETS: dict[str, dict[str, Any]] = {
     "r3d_18": {
         "arch": "r3d",
         "in_channels": 3,
@@ -52,17 +56,17 @@ BACKBONE_CONFIGS: dict[str, dict[str, Any]] = {
 _ARCH_DEFAULTS = {"r3d": "r3d_18", "r2plus1d": "r2plus1d_18"}
 
 
-def backbone_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """Resolve a preset name or a (possibly partial) config dict into a complete, validated config.
+def resnet_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """Resolve a ResNet preset name or a (possibly partial) config dict into a complete, validated config.
 
     Keys a dict leaves out come from the ``*_18`` preset of its ``arch``, except ``stem_midplanes``
     of an R(2+1)D, which defaults to torchvision's 45 scaled by ``stem_width / 64``. ``overrides``
     replace single keys. Raises ``ValueError`` for an unknown name, arch or key, or a bad value.
     """
     if isinstance(name_or_dict, str):
-        if name_or_dict not in BACKBONE_CONFIGS:
-            raise ValueError(f"unknown backbone {name_or_dict!r}; valid names: {sorted(BACKBONE_CONFIGS)}")
-        given = dict(BACKBONE_CONFIGS[name_or_dict])
+        if name_or_dict not in RESNET_PRESETS:
+            raise ValueError(f"unknown backbone {name_or_dict!r}; valid names: {sorted(RESNET_PRESETS)}")
+        given = dict(RESNET_PRESETS[name_or_dict])
     elif isinstance(name_or_dict, dict):
         given = dict(name_or_dict)
     else:
@@ -71,11 +75,9 @@ def backbone_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dic
 
     arch = given.get("arch")
     if arch not in _ARCH_DEFAULTS:
-        raise ValueError(
-            f"unknown arch {arch!r}; valid archs: {sorted(_ARCH_DEFAULTS)}, valid names: {sorted(BACKBONE_CONFIGS)}"
-        )
-    config = {**BACKBONE_CONFIGS[_ARCH_DEFAULTS[arch]], **given}
-    unknown = sorted(set(config) - set(BACKBONE_CONFIGS[_ARCH_DEFAULTS[arch]]))
+        raise ValueError(f"unknown arch {arch!r}; valid archs: {sorted(_ARCH_DEFAULTS)}")
+    config = {**RESNET_PRESETS[_ARCH_DEFAULTS[arch]], **given}
+    unknown = sorted(set(config) - set(RESNET_PRESETS[_ARCH_DEFAULTS[arch]]))
     if unknown:
         raise ValueError(f"unknown keys {unknown} for arch {arch!r}")
 
@@ -173,9 +175,10 @@ class VideoResNetShortcut(nn.Module):
         return self.norm(self.conv(hidden_states))
 
 
-class VideoResNetBasicBlock(nn.Module):
+class VideoResNetBasicBlock(GradientCheckpointingLayer):
     """ResNet basic block: two convolutions (``Conv3DSimple`` for R3D, ``Conv2Plus1D`` for R(2+1)D)
-    with batch norm, added to the (projected) input, then ReLU."""
+    with batch norm, added to the (projected) input, then ReLU. Under ``gradient_checkpointing_enable()`` its
+    activations are recomputed in the backward pass instead of stored."""
 
     def __init__(self, in_planes: int, out_planes: int, arch: str, stride: int = 1) -> None:
         super().__init__()
@@ -211,17 +214,22 @@ class VideoResNetStage(nn.Sequential):
         super().__init__(*blocks)
 
 
-class VideoResNet(nn.Module):
+class VideoResNet(VideoBackbone):
     """R3D / R(2+1)D backbone: stem, then one stage per entry of ``config["widths"]`` (the first at
     stride 1, the others halving time, height and width), then global average pooling.
 
-    ``forward(pixel_values)`` takes float clips (B, C, T, H, W) and returns ``(pooled, feature_map)``:
-    the last stage's output (B, num_features, t, h, w) and its mean over t, h, w (B, num_features).
+    ``forward(pixel_values_videos)`` takes float clips (B, T, C, H, W) and returns the last stage's output
+    (B, num_features, t, h, w) as ``last_hidden_state`` and its mean over t, h, w (B, num_features) as
+    ``pooler_output``; with ``output_hidden_states`` also the stem's and every stage's output.
     """
+
+    ARCHS = ("r3d", "r2plus1d")
+    PRESETS = RESNET_PRESETS
+    supports_gradient_checkpointing = True
 
     def __init__(self, config: str | dict[str, Any]) -> None:
         super().__init__()
-        self.config = backbone_config(config)
+        self.config = resnet_config(config)
         arch, widths = self.config["arch"], self.config["widths"]
         if arch == "r3d":
             self.stem = R3DStem(self.config["in_channels"], self.config["stem_width"])
@@ -234,32 +242,55 @@ class VideoResNet(nn.Module):
             for i, depth in enumerate(self.config["layers"])
         )
         self.num_features = widths[-1]
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        """torchvision's initialisation: He (fan-out) for convolutions, identity for batch norms."""
         for module in self.modules():
-            if isinstance(module, nn.Conv3d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm3d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+            self.init_module(module)
 
-    def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if pixel_values.ndim != 5 or pixel_values.shape[1] != self.config["in_channels"]:
+    @classmethod
+    def complete_config(cls, given: dict[str, Any]) -> dict[str, Any]:
+        return resnet_config(given)
+
+    @classmethod
+    def init_module(cls, module: nn.Module) -> bool:
+        """torchvision's initialisation: He (fan-out) for convolutions, identity for batch norms, whose running
+        statistics start at mean 0, variance 1."""
+        if isinstance(module, nn.Conv3d):
+            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm3d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            init.zeros_(module.running_mean)
+            init.ones_(module.running_var)
+            init.zeros_(module.num_batches_tracked)
+        else:
+            return False
+        return True
+
+    def describe(self) -> str:
+        name = {"r3d": "R3D", "r2plus1d": "R(2+1)D"}[self.config["arch"]]
+        return (
+            f"{name} video ResNet, {len(self.config['layers'])} stages of {self.config['layers']} basic blocks, "
+            f"widths {self.config['widths']}"
+        )
+
+    def forward(self, pixel_values_videos: torch.Tensor, output_hidden_states: bool = False) -> VideoBackboneOutput:
+        channels = self.config["in_channels"]
+        if pixel_values_videos.ndim != 5 or pixel_values_videos.shape[2] != channels:
             raise ValueError(
-                f"expected pixel_values (B, {self.config['in_channels']}, T, H, W), got {tuple(pixel_values.shape)}"
+                f"expected pixel_values_videos (batch, frames, {channels} channels, height, width), "
+                f"got {tuple(pixel_values_videos.shape)}"
             )
-        feature_map = self.stem(pixel_values)
+        feature_map = self.stem(pixel_values_videos.transpose(1, 2))
+        hidden_states = [feature_map]
         for stage in self.stages:
             feature_map = stage(feature_map)
-        pooled = feature_map.mean(dim=(2, 3, 4))
-        return pooled, feature_map
-
-
-def build_backbone(config_or_name: str | dict[str, Any]) -> VideoResNet:
-    """A randomly initialised ``VideoResNet`` from a preset name or config dict."""
-    return VideoResNet(config_or_name)
+            hidden_states.append(feature_map)
+        return VideoBackboneOutput(
+            last_hidden_state=feature_map,
+            pooler_output=feature_map.mean(dim=(2, 3, 4)),
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+        )
 
 
 # torchvision key -> our key, applied in order. torchvision's modules are nn.Sequential, so its
@@ -298,10 +329,10 @@ def convert_torchvision_state_dict(
     """Rename a torchvision ``r3d_18`` / ``r2plus1d_18`` state dict to ``VideoResNet``'s names.
 
     ``arch``: ``"r3d"`` / ``"r2plus1d"`` (torchvision's 18-layer models) or any preset name or
-    config dict ``backbone_config`` accepts. The classifier (``fc.*``) is dropped. Raises
+    config dict ``resnet_config`` accepts. The classifier (``fc.*``) is dropped. Raises
     ``ValueError`` naming every unexpected key, missing key and shape mismatch.
     """
-    config = backbone_config(_ARCH_DEFAULTS.get(arch, arch) if isinstance(arch, str) else arch)
+    config = resnet_config(_ARCH_DEFAULTS.get(arch, arch) if isinstance(arch, str) else arch)
     renames = _TORCHVISION_RENAMES[config["arch"]]
     converted, source_of = {}, {}
     for key, tensor in state_dict.items():

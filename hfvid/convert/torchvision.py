@@ -16,7 +16,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from hfvid.backbones.resnet3d import BACKBONE_CONFIGS, VideoResNet, backbone_config, convert_torchvision_state_dict
+from hfvid.backbones.registry import BACKBONE_CONFIGS, backbone_config
+from hfvid.backbones.base import VideoBackbone
+from hfvid.backbones.resnet3d import convert_torchvision_state_dict
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
 BACKBONE_CONFIG = "backbone_config.json"
@@ -38,7 +40,7 @@ def convert_checkpoint(arch: str, weights: str | os.PathLike, out: str | os.Path
     return out
 
 
-def load_backbone_checkpoint(backbone: VideoResNet, folder: str | os.PathLike) -> None:
+def load_backbone_checkpoint(backbone: VideoBackbone, folder: str | os.PathLike) -> None:
     """Load a converted checkpoint into ``backbone``; the architectures must match exactly."""
     folder = Path(folder)
     config = backbone_config(json.loads((folder / BACKBONE_CONFIG).read_text()))

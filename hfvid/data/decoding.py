@@ -334,3 +334,4 @@ def read_metadata(source, backend: str = "torchcodec") -> VideoMetadata:
     """Metadata of ``source`` without decoding any clip."""
     with VideoReader(source, backend=backend) as reader:
         return reader.metadata
+

@@ -1,11 +1,10 @@
 """Pre-training samples from any `datasets` video source, for any hfvid method.
 
-A method's video processor decides what one sample is through two calls:
-``sample_pretraining_indices(num_frames, rng)`` (the frame indices of each clip) and
-``pretraining_clips(frames, indices)`` (those frames -> the model input of one video). This module
-decodes only the needed frames, skips and counts unreadable videos, and makes the randomness of
-every sample depend only on (seed, epoch, rank, worker, position), so that a resumed run sees the
-same samples as an uninterrupted one.
+A method's video processor decides what one sample is: ``processor.pretraining_views(reader, rng)`` turns an
+open video into a dict of named views (the keyword arguments of the method's ``forward``). This module opens
+each video, skips and counts unreadable ones, makes the randomness of every sample depend only on (seed, epoch,
+rank, worker, position), so that a resumed run sees the same samples as an uninterrupted one, and stacks a
+batch name by name. It knows no method and no view name.
 """
 
 from __future__ import annotations
@@ -18,19 +17,21 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.frames import stack_views
 
 logger = logging.getLogger(__name__)
 
 
 class PretrainingClips(IterableDataset):
-    """Iterates a (streamed) `datasets` source and yields ``{"pixel_values_videos", "video_id", "num_skipped"}``.
+    """Iterates a (streamed) `datasets` source and yields ``{"views": {name: tensor}, "video_id", "num_skipped"}``,
+    the views being what ``processor.pretraining_views`` makes of the video.
 
     ``video_id`` identifies the video across epochs and processes (see `video_id`), for methods that must
     know which clips show the same video (RINCE's ranked positives).
 
     ``num_skipped`` counts the unreadable videos passed over since the previous sample of this worker;
-    an unreadable video at the end of a worker's share is reported in a sample with
-    ``pixel_values_videos=None`` (`collate_pretraining` drops it and keeps the count).
+    an unreadable video at the end of a worker's share is reported in a sample with ``views=None``
+    (`collate_pretraining` drops it and keeps the count).
     """
 
     def __init__(
@@ -56,12 +57,6 @@ class PretrainingClips(IterableDataset):
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(epoch)
 
-    def _sample(self, video, rng: np.random.Generator) -> torch.Tensor:
-        with VideoReader(video, backend=self.backend) as reader:
-            indices = self.processor.sample_pretraining_indices(reader.metadata.num_frames, rng)
-            frames = reader.get_frames(np.concatenate(indices))
-        return self.processor.pretraining_clips(frames, indices)
-
     def __iter__(self):
         worker = get_worker_info()
         worker_id = 0 if worker is None else worker.id
@@ -70,19 +65,16 @@ class PretrainingClips(IterableDataset):
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker_id, position])
             torch.manual_seed(int(rng.integers(2**63)))  # torchvision's augmentations draw from torch's RNG
             try:
-                clips = self._sample(example[self.video_column], rng)
+                with VideoReader(example[self.video_column], backend=self.backend) as reader:
+                    views = self.processor.pretraining_views(reader, rng)
             except (VideoDecodeError, IndexError) as error:
                 skipped += 1
                 logger.warning("skipping unreadable video: %s", error)
                 continue
-            yield {
-                "pixel_values_videos": clips,
-                "video_id": video_id(example[self.video_column]),
-                "num_skipped": skipped,
-            }
+            yield {"views": views, "video_id": video_id(example[self.video_column]), "num_skipped": skipped}
             skipped = 0
         if skipped:
-            yield {"pixel_values_videos": None, "video_id": None, "num_skipped": skipped}
+            yield {"views": None, "video_id": None, "num_skipped": skipped}
 
 
 def video_id(video) -> int:
@@ -95,11 +87,14 @@ def video_id(video) -> int:
 
 
 def collate_pretraining(samples: list[dict]) -> dict:
-    """Stack the clips and video ids of a batch and sum the skipped-video counts; ``pixel_values_videos``
-    and ``video_ids`` are None when every video of the batch was unreadable."""
-    readable = [sample for sample in samples if sample["pixel_values_videos"] is not None]
-    return {
-        "pixel_values_videos": torch.stack([s["pixel_values_videos"] for s in readable]) if readable else None,
-        "video_ids": torch.tensor([s["video_id"] for s in readable], dtype=torch.long) if readable else None,
-        "num_skipped": sum(sample["num_skipped"] for sample in samples),
-    }
+    """A batch of samples -> ``{**views stacked name by name, "video_ids", "num_videos", "num_skipped"}``:
+    ``num_videos`` readable videos (0 when every video of the batch was unreadable: then no views and no ids),
+    ``num_skipped`` the unreadable ones counted since the previous batch. A training loop passes the entries that
+    the model's ``forward`` names (so ``video_ids`` reaches only methods that ask for it)."""
+    readable = [sample for sample in samples if sample["views"] is not None]
+    batch = stack_views([sample["views"] for sample in readable])
+    if readable:
+        batch["video_ids"] = torch.tensor([s["video_id"] for s in readable], dtype=torch.long)
+    batch["num_videos"] = len(readable)
+    batch["num_skipped"] = sum(sample["num_skipped"] for sample in samples)
+    return batch

@@ -41,7 +41,8 @@ def transformation_cross_entropy(scores: torch.Tensor) -> torch.Tensor:
 
 
 def transformation_accuracy(scores: torch.Tensor, by_ranking: bool = True) -> torch.Tensor:
-    """Per-transformation accuracy (N,), averaged over videos.
+    """Whether each transformation of each video was recognised, (batch, N) of 0/1 (the mean over the batch is the
+    per-transformation accuracy).
 
     ``by_ranking=True`` (TransRank's test): transformation j counts as recognised when clip j has
     the highest score j among the video's clips. ``False`` (classification): clip i counts when
@@ -50,4 +51,4 @@ def transformation_accuracy(scores: torch.Tensor, by_ranking: bool = True) -> to
     _check_square(scores)
     num = scores.shape[1]
     predicted = scores.argmax(dim=1 if by_ranking else 2)
-    return (predicted == torch.arange(num, device=scores.device)).float().mean(dim=0)
+    return (predicted == torch.arange(num, device=scores.device)).float()

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-from hfvid.backbones.resnet3d import backbone_config
+from hfvid.backbones.registry import backbone_config
 from hfvid.data.sampling import GAP_DISTRIBUTIONS
 
 
 AUGMENTATION_FIELDS = ("crop_scale", "flip_p", "color_jitter", "color_jitter_p", "grayscale_p")
 
 
+def check_momentum(momentum: float) -> None:
+    """A momentum (EMA) factor must be in [0, 1)."""
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+
+
 class HfvidConfig(PreTrainedConfig):
-    r"""Fields of every hfvid model.
+    r"""Fields of every hfvid model. A method's config class also names the method for model cards
+    (``method_name``, e.g. "MoCo"; a property where the name depends on the config, as TransRank's TransCls).
 
     Args:
         backbone (`str` or `dict`, defaults to `"r3d_18"`):
@@ -29,6 +36,8 @@ class HfvidConfig(PreTrainedConfig):
             (`crop_scale`, `flip_p`, `color_jitter`, `color_jitter_p`, `grayscale_p`), e.g. `{"flip_p": 0.0}`;
             `processor_for_config` applies them, so a preset carries its whole recipe.
     """
+
+    method_name = "hfvid"
 
     def __init__(
         self,
@@ -66,7 +75,11 @@ class MultiViewConfig(HfvidConfig):
         projection_hidden_dim (`int`, defaults to 2048):
             Hidden width of the projection MLP (Linear-BN-ReLU-Linear).
         kwargs: the fields of `HfvidConfig`.
+
+    A method that compares a fixed number of views per video sets ``required_views``.
     """
+
+    required_views: int | None = None
 
     def __init__(
         self,
@@ -90,6 +103,11 @@ class MultiViewConfig(HfvidConfig):
         self.projection_dim = projection_dim
         self.projection_hidden_dim = projection_hidden_dim
         super().__init__(**kwargs)
+        if self.required_views is not None and self.views_per_video != self.required_views:
+            raise ValueError(
+                f"{self.method_name} compares {self.required_views} views per video, got clips_per_video="
+                f"{clips_per_video} x views_per_clip={views_per_clip}"
+            )
 
     @property
     def views_per_video(self) -> int:

@@ -1,9 +1,13 @@
-"""What every hfvid model shares: weight initialisation, saving with its code, the backbone-only model
-(`AutoModel`) and the video classifier (`AutoModelForVideoClassification`).
+"""What every hfvid model shares: weight initialisation, the per-optimiser-step hook, saving with its code, the
+backbone-only model (`AutoModel`), the video classifier (`AutoModelForVideoClassification`) and the helpers of
+multi-view methods.
 
 A method defines ``<Method>PreTrainedModel(HfvidPreTrainedModel)`` with its config class and
 ``base_model_prefix``, then gets its backbone model and classifier by mixing that class with
-`HfvidBackboneModel` and `HfvidForVideoClassification`; only ``...ForPreTraining`` is written anew.
+`HfvidBackboneModel` and `HfvidForVideoClassification`; only ``...ForPreTraining`` is written anew. Its
+``forward`` takes the named views its video processor makes (see `hfvid.models.video_processing_utils`) and
+returns a `ModelOutput` with ``loss``; per-optimiser-step work (momentum encoders, queues, schedules) goes into
+``after_optimizer_step``, which a training loop calls once per optimiser step.
 """
 
 from __future__ import annotations
@@ -14,35 +18,51 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import (
-    BaseModelOutputWithPooling,
-    ImageClassifierOutput,
-)
+from transformers.modeling_outputs import BaseModelOutputWithPoolingAndNoAttention, ImageClassifierOutput
 
-from hfvid.backbones.resnet3d import build_backbone
-from hfvid.hub.remote_code import write_remote_code
+from hfvid.backbones.heads import MLPHead
+from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder, MomentumEncoder
+from hfvid.backbones.registry import build_backbone, init_backbone_module
+from hfvid.utils.remote_code import write_remote_code
 
 
 class HfvidPreTrainedModel(PreTrainedModel):
-    """Base of every hfvid model: video input, torchvision's initialisation, code saved with the weights."""
+    """Base of every hfvid model: video input, its backbone's initialisation, code saved with the weights."""
 
     main_input_name = "pixel_values_videos"
     input_modalities = "video"
+    supports_gradient_checkpointing = True
 
     def _init_weights(self, module):
-        """torchvision's video ResNet initialisation."""
-        if isinstance(module, nn.Conv3d):
-            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                init.zeros_(module.bias)
-        elif isinstance(module, (nn.BatchNorm3d, nn.BatchNorm1d)):
-            if module.weight is not None:
-                init.ones_(module.weight)
-                init.zeros_(module.bias)
-        elif isinstance(module, nn.Linear):
+        """A backbone's modules as the backbone says (`hfvid.backbones.base.VideoBackbone.init_module`); heads:
+        N(0, 0.01) linear weights, identity batch norms with reset statistics; momentum encoders and queues
+        back to their never-updated, empty state."""
+        if init_backbone_module(module):
+            return
+        if isinstance(module, nn.Linear):
             init.normal_(module.weight, std=0.01)
             if module.bias is not None:
                 init.zeros_(module.bias)
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+            if module.weight is not None:
+                init.ones_(module.weight)
+                init.zeros_(module.bias)
+            if module.running_mean is not None:
+                init.zeros_(module.running_mean)
+                init.ones_(module.running_var)
+                init.zeros_(module.num_batches_tracked)
+        elif isinstance(module, nn.Conv3d):
+            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, (MomentumEncoder, KeyQueue)):
+            module.init_state()
+
+    def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
+        """Work a method does once per optimiser step (after ``optimizer.step()``): momentum updates, queue pushes,
+        schedules. ``step`` is the number of optimiser steps taken so far (1 after the first) and ``total_steps``
+        the run's planned total. `training/pretrain.py` calls it; with `Trainer`, add
+        `hfvid.models.callbacks.AfterOptimizerStepCallback`. Nothing to do by default."""
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module), so
@@ -68,25 +88,39 @@ def check_video_input(pixel_values_videos: torch.Tensor, clips_per_video: int | 
 
 
 class HfvidBackboneModel(HfvidPreTrainedModel):
-    """The backbone alone: video -> features (what `AutoModel` returns). ``config.backbone`` names it."""
+    """The backbone alone: video -> features (what `AutoModel` returns). ``config.backbone`` names it (see
+    `hfvid.backbones.registry`)."""
 
     def __init__(self, config):
         super().__init__(config)
         self.backbone = build_backbone(config.backbone)
         self.post_init()
 
-    def forward(self, pixel_values_videos: torch.Tensor, return_dict: bool | None = None, **kwargs):
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ):
         """pixel_values_videos (batch, frames, channels, height, width) -> `last_hidden_state`, the last
-        feature map (batch, hidden, t, h, w), and `pooler_output` (batch, hidden)."""
+        feature map (batch, hidden, t, h, w), `pooler_output` (batch, hidden) and, with
+        ``output_hidden_states``, the stem's and every stage's feature map."""
         check_video_input(pixel_values_videos)
-        pooled, feature_map = self.backbone(pixel_values_videos.transpose(1, 2))
-        if return_dict is False:
-            return feature_map, pooled
-        return BaseModelOutputWithPooling(last_hidden_state=feature_map, pooler_output=pooled)
+        if output_hidden_states is None:
+            output_hidden_states = self.config.output_hidden_states
+        features = self.backbone(pixel_values_videos, output_hidden_states=output_hidden_states)
+        output = BaseModelOutputWithPoolingAndNoAttention(
+            last_hidden_state=features.last_hidden_state,
+            pooler_output=features.pooler_output,
+            hidden_states=features.hidden_states,
+        )
+        return output.to_tuple() if return_dict is False else output
 
 
 class HfvidForVideoClassification(HfvidPreTrainedModel):
-    """Backbone + dropout + linear classifier, for fine-tuning and `pipeline("video-classification")`.
+    """Backbone + dropout + linear classifier, for fine-tuning and `pipeline("video-classification")`. The loss
+    follows ``config.problem_type`` as in transformers (single-label cross-entropy, multi-label BCE, regression MSE).
 
     Subclasses set ``backbone_model_class`` (their `HfvidBackboneModel`), stored under ``base_model_prefix``
     so that a pre-training checkpoint's backbone weights load into it.
@@ -105,12 +139,53 @@ class HfvidForVideoClassification(HfvidPreTrainedModel):
         self,
         pixel_values_videos: torch.Tensor,
         labels: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
-        """pixel_values_videos (batch, frames, channels, height, width); `labels` (batch,) -> cross-entropy loss."""
-        features = self.base_model(pixel_values_videos)
+        """pixel_values_videos (batch, frames, channels, height, width); `labels` (batch,) class indices, or
+        (batch, num_labels) targets for multi-label classification and regression."""
+        features = self.base_model(pixel_values_videos, output_hidden_states=output_hidden_states)
         logits = self.classifier(self.dropout(features.pooler_output))
-        loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
-        output = ImageClassifierOutput(loss=loss, logits=logits)
+        loss = self.loss_function(labels, logits, self.config) if labels is not None else None
+        output = ImageClassifierOutput(loss=loss, logits=logits, hidden_states=features.hidden_states)
         return output.to_tuple() if return_dict is False else output
+
+
+def encode_views(base_model: HfvidBackboneModel, pixel_values_videos: torch.Tensor) -> torch.Tensor:
+    """Pooled features of every view, (batch, views, frames, C, H, W) -> (views x batch, hidden), view after
+    view (all view 0s, then all view 1s, ...), in one pass so that BatchNorm sees every clip of the batch."""
+    return base_model(pixel_values_videos.transpose(0, 1).flatten(0, 1)).pooler_output
+
+
+def per_video(rows: torch.Tensor, num_views: int) -> torch.Tensor:
+    """Rows laid out view after view (as `encode_views` returns them) -> (batch, views, ...)."""
+    return torch.stack(rows.chunk(num_views), dim=1)
+
+
+class MomentumContrastForPreTraining(HfvidPreTrainedModel):
+    """What MoCo-style methods (MoCo, RINCE) share: the query backbone model (under ``base_model_prefix``), a
+    projector, their momentum copy that encodes the keys (``key_encoder``) and a queue of past keys. Subclasses
+    set ``backbone_model_class`` and write ``forward``; in it, ``self.start_key_encoder()`` before the keys and
+    ``self.queue.stage(keys, video_ids)`` after the loss. `after_optimizer_step` does the rest."""
+
+    backbone_model_class: type[HfvidBackboneModel]
+
+    def __init__(self, config):
+        super().__init__(config)
+        setattr(self, self.base_model_prefix, self.backbone_model_class(config))
+        backbone = self.base_model.backbone
+        self.projector = MLPHead(backbone.num_features, config.projection_dim, config.projection_hidden_dim)
+        self.key_encoder = MomentumClipEncoder(backbone, self.projector)
+        self.queue = KeyQueue(config.queue_size, config.projection_dim)
+        self.post_init()
+
+    def start_key_encoder(self) -> None:
+        """In training mode: copy the query encoder into a never-updated key encoder (a fresh model)."""
+        if self.training:
+            self.key_encoder.start(backbone=self.base_model.backbone, projector=self.projector)
+
+    def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
+        """Move the key encoder towards the query encoder, then queue the keys of this step's batches."""
+        self.key_encoder.update(self.config.momentum, backbone=self.base_model.backbone, projector=self.projector)
+        self.queue.push_staged()

@@ -3,10 +3,12 @@
 Evaluation (``processor(videos)``, what pipelines call): one clip of ``num_frames`` consecutive frames
 from the middle of the video, shortest edge resized, centre crop, Kinetics normalisation.
 
-Pre-training (``processor.preprocess_pretraining(videos)``): a method says which frames each of its
-clips takes (``sample_pretraining_indices``) and how those frames become the model input of one video
-(``pretraining_clips``); every clip gets its own draw of the augmentation. The result is stacked as
-(batch, clips, frames, channels, height, width).
+Pre-training: ``processor.pretraining_views(video, rng)`` turns one video into a dict of named views, the
+keyword arguments of the method's ``...ForPreTraining.forward`` for that video (each its own frames, height and
+width; views that share a shape may be stacked under one name, e.g. ``pixel_values_videos`` (clips, T, C, H, W));
+`stack_views` stacks a batch of them name by name, and ``preprocess_pretraining(videos)`` does both. The default
+``pretraining_views`` asks the method which frames each of its clips takes (``sample_pretraining_indices``),
+decodes them in one pass, and stacks what ``pretraining_clips`` makes of them as ``pixel_values_videos``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from transformers.processing_utils import VideosKwargs
 from transformers.video_processing_utils import BaseVideoProcessor
 from transformers.video_utils import VideoMetadata
 
+from hfvid.data.frames import as_video, read_clips, stack_views
 from hfvid.data.sampling import GAP_DISTRIBUTIONS, nearby_clips, uniform_clips
-from hfvid.data.transforms import KINETICS_MEAN, KINETICS_STD, ClipAugmentation
-from hfvid.hub.remote_code import write_remote_code
+from hfvid.data.transforms import KINETICS_MEAN, KINETICS_STD, ClipAugmentation, normalize
+from hfvid.utils.remote_code import write_remote_code
 
 
 class HfvidVideosKwargs(VideosKwargs, total=False):
@@ -99,48 +102,36 @@ class HfvidVideoProcessor(BaseVideoProcessor):
 
     def to_model_input(self, clip: torch.Tensor) -> torch.Tensor:
         """uint8 clip (T, C, H, W) -> float, scaled to [0, 1] and normalised with the processor's mean and std."""
-        mean = torch.tensor(self.image_mean).view(1, 3, 1, 1)
-        std = torch.tensor(self.image_std).view(1, 3, 1, 1)
-        return (clip.float() / 255 - mean) / std
+        return normalize(clip, self.image_mean, self.image_std)
+
+    def pretraining_views(self, video, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """One video -> its named pre-training views, ``{"pixel_values_videos": (clips, T, C, H, W)}`` by default.
+
+        ``video``: an open `hfvid.data.decoding.VideoReader` (only the needed frames are decoded), a
+        `hfvid.data.frames.DecodedVideo`, or decoded uint8 frames (T x C x H x W or T x H x W x C). A method whose
+        views differ in shape, or that needs more than clips, overrides this method."""
+        video = as_video(video)
+        indices = self.sample_pretraining_indices(video.metadata.num_frames, rng)
+        return {"pixel_values_videos": self.pretraining_clips(read_clips(video, indices))}
 
     def sample_pretraining_indices(self, num_frames: int, rng: np.random.Generator) -> list[np.ndarray]:
-        """Frame indices of each pre-training clip of a ``num_frames``-frame video."""
+        """Frame indices of each pre-training clip of a ``num_frames``-frame video (for the default `pretraining_views`)."""
         raise NotImplementedError
 
-    def pretraining_clips(self, frames: torch.Tensor, indices: list[np.ndarray]) -> torch.Tensor:
-        """``frames`` (sum of clip lengths, C, H, W) uint8 holds the clips' frames back to back, in the order
-        of ``indices`` (from `sample_pretraining_indices`) -> the model input of one video (clips, T, C, H, W)."""
+    def pretraining_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
+        """The uint8 clips (T_i, C, H, W) at the indices of `sample_pretraining_indices`, in that order -> the model
+        input of one video (clips, T, C, H, W) float (for the default `pretraining_views`)."""
         raise NotImplementedError
 
     def preprocess_pretraining(
         self, videos, rng: np.random.Generator | None = None, return_tensors="pt"
     ) -> BatchFeature:
-        """Pre-training clips of a batch of videos -> ``pixel_values_videos`` (batch, clips, frames, C, H, W).
-
-        Each video is either its decoded frames (a uint8 tensor or array, T x C x H x W or T x H x W x C) or a
-        reader with ``metadata.num_frames`` and ``get_frames(indices)`` (like `hfvid.data.decoding.VideoReader`),
-        which then decodes only the frames the clips need.
-        """
+        """Pre-training views of a batch of videos (each as `pretraining_views` takes it; one video alone is a batch
+        of one), stacked name by name: e.g. ``pixel_values_videos`` (batch, clips, frames, C, H, W)."""
         rng = np.random.default_rng() if rng is None else rng
         if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 4 or hasattr(videos, "get_frames"):
             videos = [videos]
-        batch = []
-        for video in videos:
-            if hasattr(video, "get_frames"):
-                indices = self.sample_pretraining_indices(video.metadata.num_frames, rng)
-                frames = video.get_frames(np.concatenate(indices))
-            else:
-                video = torch.as_tensor(video)
-                if video.ndim != 4 or 3 not in (video.shape[1], video.shape[-1]):
-                    raise ValueError(
-                        f"a decoded video must be T x C x H x W or T x H x W x C, got {tuple(video.shape)}"
-                    )
-                if video.shape[1] != 3:
-                    video = video.permute(0, 3, 1, 2)
-                indices = self.sample_pretraining_indices(len(video), rng)
-                frames = video[torch.as_tensor(np.concatenate(indices))]
-            batch.append(self.pretraining_clips(frames, indices))
-        return BatchFeature({"pixel_values_videos": torch.stack(batch)}, tensor_type=return_tensors)
+        return BatchFeature(stack_views([self.pretraining_views(video, rng) for video in videos]), tensor_type=return_tensors)
 
 
 class MultiViewVideosKwargs(HfvidVideosKwargs, total=False):
@@ -179,12 +170,7 @@ class MultiViewVideoProcessor(HfvidVideoProcessor):
         """One index array per clip (views of a clip share its frames)."""
         return list(nearby_clips(num_frames, self.num_frames, self.clips_per_video, rng, self.gap_distribution))
 
-    def pretraining_clips(self, frames: torch.Tensor, indices: list[np.ndarray]) -> torch.Tensor:
+    def pretraining_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
         """(clips_per_video * views_per_clip, T, C, size, size) float, clip after clip."""
         augment = self.augmentation()
-        views = [
-            self.to_model_input(augment(clip))
-            for clip in frames.split([len(i) for i in indices])
-            for _ in range(self.views_per_clip)
-        ]
-        return torch.stack(views)
+        return torch.stack([self.to_model_input(augment(clip)) for clip in clips for _ in range(self.views_per_clip)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import MultiViewConfig
+from hfvid.models.configuration_utils import MultiViewConfig, check_momentum
 
 
 class BYOLConfig(MultiViewConfig):
@@ -25,19 +25,15 @@ class BYOLConfig(MultiViewConfig):
             layout must give exactly two views per video.
     """
 
+    method_name = "BYOL"
+    required_views = 2
     model_type = "byol"
 
     def __init__(self, momentum: float = 0.99, predictor_hidden_dim: int = 2048, projection_dim: int = 256, **kwargs):
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        check_momentum(momentum)
         self.momentum = momentum
         self.predictor_hidden_dim = predictor_hidden_dim
         super().__init__(projection_dim=projection_dim, **kwargs)
-        if self.views_per_video != 2:
-            raise ValueError(
-                f"BYOL compares two views per video, got clips_per_video={self.clips_per_video} x "
-                f"views_per_clip={self.views_per_clip}"
-            )
 
 
 BYOL_PRESETS = {

@@ -3,7 +3,7 @@
 Pre-training takes (batch, 2 views, frames, channels, height, width). The online network's prediction for
 each view is pulled towards the target encoder's projection of the other view (BYOL's ``2 - 2 cos``, both
 directions averaged). The target is an EMA of the online backbone and projector, updated at the start of
-every training-mode forward, and gets no gradient. The loss compares each sample with itself only, so under
+every optimiser step (`after_optimizer_step`), and gets no gradient. The loss compares each sample with itself only, so under
 DDP no gathering is needed (BatchNorm statistics are per process).
 """
 
@@ -23,6 +23,8 @@ from hfvid.models.modeling_utils import (
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
     check_video_input,
+    encode_views,
+    per_video,
 )
 
 from .configuration_byol import BYOLConfig
@@ -69,24 +71,25 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
         self.target_encoder = MomentumClipEncoder(self.byol.backbone, self.projector)
         self.post_init()
 
+    def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
+        """Move the target encoder towards the online one."""
+        self.target_encoder.update(self.config.momentum, backbone=self.byol.backbone, projector=self.projector)
+
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
-        video_ids: torch.Tensor | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
-        """pixel_values_videos: (batch, 2, frames, channels, height, width); ``video_ids`` are not used. In
-        training mode the target encoder is first moved towards the online one (on the first call: copied)."""
+        """pixel_values_videos: (batch, 2, frames, channels, height, width). The first training forward of a
+        fresh model copies the online encoder into the target encoder."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
         if self.training:
-            self.target_encoder.update(self.config.momentum, backbone=self.byol.backbone, projector=self.projector)
-        # Both views in one pass (view 0 of every video, then view 1), so BatchNorm sees all 2 x batch clips.
-        views = torch.cat([pixel_values_videos[:, 0], pixel_values_videos[:, 1]])
-        pooled = self.byol(views).pooler_output
+            self.target_encoder.start(backbone=self.byol.backbone, projector=self.projector)
+        pooled = encode_views(self.byol, pixel_values_videos)
         predictions = self.predictor(self.projector(pooled))
-        targets = self.target_encoder(views)
+        targets = self.target_encoder(pixel_values_videos.transpose(0, 1).flatten(0, 1))
         prediction_a, prediction_b = predictions.split(batch)
         target_a, target_b = targets.split(batch)
         # BYOL's ||p/|p| - z/|z|||^2 = 2 - 2 cos = 2 + 2 D(p, z) for each direction, the two averaged.
@@ -96,9 +99,9 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
         )
         output = BYOLForPreTrainingOutput(
             loss=loss,
-            predictions=torch.stack(F.normalize(predictions, dim=1).split(batch), dim=1),
-            target_embeddings=torch.stack(targets.split(batch), dim=1),
-            pooler_output=torch.stack(pooled.split(batch), dim=1),
+            predictions=per_video(F.normalize(predictions, dim=1), 2),
+            target_embeddings=per_video(targets, 2),
+            pooler_output=per_video(pooled, 2),
         )
         return output.to_tuple() if return_dict is False else output
 

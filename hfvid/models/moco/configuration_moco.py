@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import MultiViewConfig
+from hfvid.models.configuration_utils import MultiViewConfig, check_momentum
 
 
 class MoCoConfig(MultiViewConfig):
@@ -23,22 +23,18 @@ class MoCoConfig(MultiViewConfig):
             head plus BatchNorm, our choice for small video batches).
     """
 
+    method_name = "MoCo"
+    required_views = 2
     model_type = "moco"
 
     def __init__(self, loss_temperature: float = 0.2, momentum: float = 0.99, queue_size: int = 65536, **kwargs):
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        check_momentum(momentum)
         if loss_temperature <= 0:
             raise ValueError(f"loss_temperature must be > 0, got {loss_temperature}")
         self.loss_temperature = loss_temperature
         self.momentum = momentum
         self.queue_size = queue_size
         super().__init__(**kwargs)
-        if self.views_per_video != 2:
-            raise ValueError(
-                f"MoCo compares two views per video (query, key), got clips_per_video={self.clips_per_video} x "
-                f"views_per_clip={self.views_per_clip}"
-            )
 
 
 MOCO_PRESETS = {

@@ -2,8 +2,9 @@
 
 Pre-training takes (batch, 2 views, frames, channels, height, width): view 0 of each video is its
 query, view 1 its positive key. Keys come from the momentum encoder; the queue holds the keys of
-earlier batches of every process (gathered across processes under DDP), so the loss on a process
-equals the loss of one process on the whole batch.
+earlier optimiser steps of every process (gathered across processes under DDP), so the loss on a process
+equals the loss of one process on the whole batch. Once per optimiser step (`after_optimizer_step`) the key
+encoder moves towards the query encoder and the step's keys enter the queue.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import torch
 import torch.nn.functional as F
 from transformers.utils import ModelOutput
 
-from hfvid.backbones.heads import MLPHead
-from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder
 from hfvid.losses.contrastive import info_nce_loss
 from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
+    MomentumContrastForPreTraining,
     check_video_input,
 )
 from hfvid.utils.distributed import gather_rows
@@ -59,16 +59,10 @@ class MoCoModel(MoCoPreTrainedModel, HfvidBackboneModel):
     """The backbone alone: video -> features. This is what `AutoModel` returns."""
 
 
-class MoCoForPreTraining(MoCoPreTrainedModel):
+class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
     """Query backbone + projector, their momentum copies for the keys, and the key queue."""
 
-    def __init__(self, config: MoCoConfig):
-        super().__init__(config)
-        self.moco = MoCoModel(config)
-        self.projector = MLPHead(self.moco.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
-        self.key_encoder = MomentumClipEncoder(self.moco.backbone, self.projector)
-        self.queue = KeyQueue(config.queue_size, config.projection_dim)
-        self.post_init()
+    backbone_model_class = MoCoModel
 
     def forward(
         self,
@@ -78,13 +72,13 @@ class MoCoForPreTraining(MoCoPreTrainedModel):
         **kwargs,
     ):
         """pixel_values_videos: (batch, 2, frames, channels, height, width). ``video_ids`` (batch,) are stored
-        with the keys in the queue. In training mode the momentum encoder is updated first and the keys are
-        queued after the loss."""
+        with the keys in the queue. In training mode the keys are staged for the queue (pushed by
+        `after_optimizer_step`); the first training forward of a fresh model copies the query encoder into the
+        key encoder."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         pooled = self.moco(pixel_values_videos[:, 0]).pooler_output
         queries = F.normalize(self.projector(pooled), dim=1)
-        if self.training:
-            self.key_encoder.update(self.config.momentum, backbone=self.moco.backbone, projector=self.projector)
+        self.start_key_encoder()
         keys = self.key_encoder(pixel_values_videos[:, 1])
         negatives, _ = self.queue()
         loss = info_nce_loss(queries, keys, negatives, self.config.loss_temperature)
@@ -94,7 +88,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel):
         if self.training:
             if video_ids is None:
                 video_ids = torch.full((len(keys),), -1, dtype=torch.long, device=keys.device)
-            self.queue.push(gather_rows(keys), gather_rows(video_ids))
+            self.queue.stage(gather_rows(keys), gather_rows(video_ids))
         output = MoCoForPreTrainingOutput(
             loss=loss,
             accuracy={"instance": (positive > hardest_negative).float()},

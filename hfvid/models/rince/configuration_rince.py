@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hfvid.losses.contrastive import RINCE_VARIANTS
-from hfvid.models.configuration_utils import MultiViewConfig
+from hfvid.models.configuration_utils import MultiViewConfig, check_momentum
 
 
 class RINCEConfig(MultiViewConfig):
@@ -33,6 +33,7 @@ class RINCEConfig(MultiViewConfig):
             be 2) and `HfvidConfig`.
     """
 
+    method_name = "RINCE"
     model_type = "rince"
 
     def __init__(
@@ -54,8 +55,7 @@ class RINCEConfig(MultiViewConfig):
             )
         if not 0 < temperature_min <= temperature_max:
             raise ValueError(f"need 0 < temperature_min <= temperature_max, got {temperature_min}, {temperature_max}")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        check_momentum(momentum)
         self.variant = variant
         self.rank_similarities = list(rank_similarities)
         self.temperature_min = temperature_min

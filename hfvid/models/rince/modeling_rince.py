@@ -14,13 +14,12 @@ import torch
 import torch.nn.functional as F
 from transformers.utils import ModelOutput
 
-from hfvid.backbones.heads import MLPHead
-from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder
 from hfvid.losses.contrastive import rank_temperatures, rince_loss
 from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
+    MomentumContrastForPreTraining,
     check_video_input,
 )
 from hfvid.utils.distributed import gather_rows_with_grad
@@ -62,16 +61,10 @@ class RINCEModel(RINCEPreTrainedModel, HfvidBackboneModel):
     """The backbone alone: video -> features. This is what `AutoModel` returns."""
 
 
-class RINCEForPreTraining(RINCEPreTrainedModel):
+class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
     """Query backbone + projector, their momentum copies for the keys, and a queue of keys with video ids."""
 
-    def __init__(self, config: RINCEConfig):
-        super().__init__(config)
-        self.rince = RINCEModel(config)
-        self.projector = MLPHead(self.rince.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
-        self.key_encoder = MomentumClipEncoder(self.rince.backbone, self.projector)
-        self.queue = KeyQueue(config.queue_size, config.projection_dim)
-        self.post_init()
+    backbone_model_class = RINCEModel
 
     def forward(
         self,
@@ -82,15 +75,15 @@ class RINCEForPreTraining(RINCEPreTrainedModel):
     ):
         """pixel_values_videos: (batch, clips x 2, frames, channels, height, width). ``video_ids`` (batch,)
         identify videos across batches, so that queued keys of the same video rank 2 (without them, the queue
-        holds only negatives). In training mode the momentum encoder is updated first and the keys queued
-        after the loss."""
+        holds only negatives). In training mode the keys are staged for the queue (pushed by
+        `after_optimizer_step`); the first training forward of a fresh model copies the query encoder into the
+        key encoder."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch, clips = len(pixel_values_videos), self.config.clips_per_video
         views = pixel_values_videos.unflatten(1, (clips, 2))
         pooled = self.rince(views[:, :, 0].flatten(0, 1)).pooler_output
         queries = F.normalize(self.projector(pooled), dim=1)
-        if self.training:
-            self.key_encoder.update(self.config.momentum, backbone=self.rince.backbone, projector=self.projector)
+        self.start_key_encoder()
         keys = self.key_encoder(views[:, :, 1].flatten(0, 1))
 
         batch_keys, offset = gather_rows_with_grad(keys)
@@ -122,7 +115,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel):
                 "video": (best_same_video > hardest_negative).float(),
             }
         if self.training:
-            self.queue.push(batch_keys, batch_key_ids if known_ids else torch.full_like(batch_key_ids, -1))
+            self.queue.stage(batch_keys, batch_key_ids if known_ids else torch.full_like(batch_key_ids, -1))
         output = RINCEForPreTrainingOutput(
             loss=loss, accuracy=accuracy, similarities=similarities, ranks=ranks, pooler_output=pooled
         )

@@ -20,6 +20,8 @@ class SimCLRConfig(MultiViewConfig):
             SimCLR v2-style head, our choice for small video runs).
     """
 
+    method_name = "SimCLR"
+    required_views = 2
     model_type = "simclr"
 
     def __init__(self, loss_temperature: float = 0.1, **kwargs):
@@ -27,11 +29,6 @@ class SimCLRConfig(MultiViewConfig):
             raise ValueError(f"loss_temperature must be > 0, got {loss_temperature}")
         self.loss_temperature = loss_temperature
         super().__init__(**kwargs)
-        if self.views_per_video != 2:
-            raise ValueError(
-                f"SimCLR contrasts two views per video, got clips_per_video={self.clips_per_video} x "
-                f"views_per_clip={self.views_per_clip}"
-            )
 
 
 SIMCLR_PRESETS = {

@@ -21,6 +21,8 @@ from hfvid.models.modeling_utils import (
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
     check_video_input,
+    encode_views,
+    per_video,
 )
 from hfvid.utils.distributed import gather_rows_with_grad
 
@@ -69,17 +71,14 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
-        video_ids: torch.Tensor | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
-        """pixel_values_videos: (batch, 2, frames, channels, height, width). ``video_ids`` are not used: the
-        positives are given by the layout (each batch holds two views of each video)."""
+        """pixel_values_videos: (batch, 2, frames, channels, height, width); the positives are given by the layout
+        (each batch holds two views of each video)."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
-        # Both views in one pass (view 0 of every video, then view 1), so BatchNorm sees all 2 x batch clips.
-        views = torch.cat([pixel_values_videos[:, 0], pixel_values_videos[:, 1]])
-        pooled = self.simclr(views).pooler_output
+        pooled = encode_views(self.simclr, pixel_values_videos)
         projections = self.projector(pooled)
         view_a, view_b = projections[:batch], projections[batch:]
         all_a, offset = gather_rows_with_grad(view_a)
@@ -94,8 +93,8 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
         output = SimCLRForPreTrainingOutput(
             loss=loss,
             accuracy={"instance": correct.float()},
-            embeddings=torch.stack(F.normalize(projections, dim=1).split(batch), dim=1),
-            pooler_output=torch.stack(pooled.split(batch), dim=1),
+            embeddings=per_video(F.normalize(projections, dim=1), 2),
+            pooler_output=per_video(pooled, 2),
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -21,6 +21,8 @@ from hfvid.models.modeling_utils import (
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
     check_video_input,
+    encode_views,
+    per_video,
 )
 
 from .configuration_simsiam import SimSiamConfig
@@ -74,16 +76,13 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
-        video_ids: torch.Tensor | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
-        """pixel_values_videos: (batch, 2, frames, channels, height, width); ``video_ids`` are not used."""
+        """pixel_values_videos: (batch, 2, frames, channels, height, width)."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
-        # Both views in one pass (view 0 of every video, then view 1), so BatchNorm sees all 2 x batch clips.
-        views = torch.cat([pixel_values_videos[:, 0], pixel_values_videos[:, 1]])
-        pooled = self.simsiam(views).pooler_output
+        pooled = encode_views(self.simsiam, pixel_values_videos)
         projections = self.projector(pooled)
         predictions = self.predictor(projections)
         projection_a, projection_b = projections.split(batch)
@@ -95,9 +94,9 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
         )
         output = SimSiamForPreTrainingOutput(
             loss=loss,
-            predictions=torch.stack(F.normalize(predictions, dim=1).split(batch), dim=1),
-            embeddings=torch.stack(F.normalize(projections, dim=1).split(batch), dim=1),
-            pooler_output=torch.stack(pooled.split(batch), dim=1),
+            predictions=per_video(F.normalize(predictions, dim=1), 2),
+            embeddings=per_video(F.normalize(projections, dim=1), 2),
+            pooler_output=per_video(pooled, 2),
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -51,6 +51,11 @@ class TransRankConfig(HfvidConfig):
 
     model_type = "transrank"
 
+    @property
+    def method_name(self) -> str:
+        """TransRank, or TransCls when the transformations are classified instead of ranked."""
+        return "TransCls" if self.loss == "cls" else "TransRank"
+
     def __init__(
         self,
         tasks: list[dict] | None = None,

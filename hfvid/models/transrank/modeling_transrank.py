@@ -37,7 +37,7 @@ class TransRankForPreTrainingOutput(ModelOutput):
         loss: weighted sum of the task losses.
         task_losses: `{task name: loss}`.
         scores: `{task name: (batch, N, N)}` score matrices; entry (i, j) is clip i's score for transformation j.
-        accuracy: `{task name: (N,)}` per-transformation recognition accuracy in this batch.
+        accuracy: `{task name: (batch, N)}` 1 where a video's transformation was recognised, else 0.
         pooler_output: (batch, clips, hidden) pooled features of every clip.
     """
 

@@ -1,9 +1,9 @@
 """TransRank video processor: evaluation clips, and the transformed clips of pre-training.
 
 Evaluation is hfvid's shared one (`HfvidVideoProcessor`). Pre-training
-(``processor.preprocess_pretraining(videos)``): for each video one clip per transformation, each
+(``processor.pretraining_views(video, rng)``): ``pixel_values_videos``, one clip per transformation, each
 with its own temporal sampling, its own augmentation draw and then its spatial transformation,
-stacked as (batch, clips, frames, channels, height, width).
+stacked as (clips, frames, channels, height, width).
 """
 
 from __future__ import annotations
@@ -55,17 +55,18 @@ class TransRankVideoProcessor(HfvidVideoProcessor):
             for name in self.transformations
         ]
 
-    def pretraining_clips(self, frames: torch.Tensor, indices: list[np.ndarray]) -> torch.Tensor:
-        """Turn the frames of each clip into a model input.
+    def pretraining_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
+        """The uint8 clips (one per transformation, in order) -> (clips, frames, C, size, size) float.
 
-        ``frames`` (sum of clip lengths, C, H, W) uint8 holds the clips' frames back to back, in the order of
-        ``indices`` (as returned by `sample_pretraining_indices`). Returns (clips, frames, C, size, size) float.
         Each clip gets its own augmentation draw, or with ``shared_augmentation`` all clips of the video get
-        the same crop, flip and colours, so that they differ only by their transformations.
+        the same crop, flip and colours, so that they differ only by their transformations; then its spatial
+        transformation.
         """
         augment = self.augmentation()
-        lengths = [len(i) for i in indices]
-        clips = augment(frames).split(lengths) if self.shared_augmentation else [augment(c) for c in frames.split(lengths)]
+        if self.shared_augmentation:
+            clips = augment(torch.cat(clips)).split([len(clip) for clip in clips])
+        else:
+            clips = [augment(clip) for clip in clips]
         return torch.stack(
             [self.to_model_input(parse_transformation(name).apply_spatial(clip)) for name, clip in zip(self.transformations, clips)]
         )

@@ -1,0 +1,60 @@
+"""What every hfvid video backbone is: the protocol that models, cards and the registry rely on.
+
+A backbone is an ``nn.Module`` built from a plain, JSON-able config dict (stored in the model's config as
+``config.backbone``); ``config["arch"]`` names its class in `hfvid.backbones.registry`. It takes videos in
+transformers' layout, (batch, frames, channels, height, width), and returns a `VideoBackboneOutput`. This file
+imports only torch, transformers and the standard library: it is copied into saved model folders as remote code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from transformers.utils import ModelOutput
+
+
+@dataclass
+class VideoBackboneOutput(ModelOutput):
+    """last_hidden_state: the last feature map (batch, num_features, ...); pooler_output: one vector per video
+    (batch, num_features); hidden_states: with ``output_hidden_states``, the stem's output and every stage's."""
+
+    last_hidden_state: torch.FloatTensor | None = None
+    pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+
+
+class VideoBackbone(nn.Module):
+    """Base of hfvid's backbones. A subclass sets ``ARCHS`` (the ``arch`` values it builds) and ``PRESETS``
+    (preset name -> config), implements `complete_config`, `forward`, `init_module` and `describe`, and sets
+    ``self.config`` (complete) and ``self.num_features`` in ``__init__``. Blocks that subclass transformers'
+    ``GradientCheckpointingLayer`` make ``model.gradient_checkpointing_enable()`` work; say so with
+    ``supports_gradient_checkpointing``."""
+
+    ARCHS: tuple[str, ...] = ()
+    PRESETS: dict[str, dict[str, Any]] = {}
+    supports_gradient_checkpointing = False
+    config: dict[str, Any]
+    num_features: int
+
+    @classmethod
+    def complete_config(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """A (possibly partial) config dict of one of ``ARCHS`` -> the complete, validated config; raises
+        ``ValueError`` naming the bad key or value."""
+        raise NotImplementedError
+
+    def forward(self, pixel_values_videos: torch.Tensor, output_hidden_states: bool = False) -> VideoBackboneOutput:
+        """(batch, frames, channels, height, width) float -> `VideoBackboneOutput`."""
+        raise NotImplementedError
+
+    @classmethod
+    def init_module(cls, module: nn.Module) -> bool:
+        """Initialise one of this backbone's submodules (without recursing) with
+        ``transformers.initialization`` functions; returns False for module types it leaves to the model."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for model cards, e.g. 'R3D, 4 stages of [1, 1, 1, 1] blocks, widths [8, 16, 32, 64]'."""
+        raise NotImplementedError

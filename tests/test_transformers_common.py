@@ -1,0 +1,334 @@
+"""transformers' own common tests (ModelTesterMixin, ConfigTester, VideoProcessingTestMixin of the pinned release)
+against every hfvid method: its AutoModel, AutoModelForPreTraining and AutoModelForVideoClassification classes, its
+config and its video processor. Set up like transformers' tests/models/videomae/ tests.
+
+The mixins come from the transformers sdist, cached by `bash scripts/setup.sh` (see tests/transformers_common/).
+Run one method at a time, e.g. `python -m pytest tests/test_transformers_common.py -q -k moco`.
+"""
+
+from __future__ import annotations
+
+import copy
+import unittest
+from unittest import mock
+
+import pytest
+
+import transformers_common
+
+if transformers_common.missing_reason():
+    pytest.skip(transformers_common.missing_reason(), allow_module_level=True)
+pytest.importorskip("parameterized", reason="transformers' test mixins need it: run `bash scripts/setup.sh`")
+
+import torch  # noqa: E402
+from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD  # noqa: E402
+from transformers.models.auto import modeling_auto  # noqa: E402
+from transformers.testing_utils import torch_device  # noqa: E402
+
+from hfvid.models import byol, moco, rince, simclr, simsiam, transrank  # noqa: E402
+
+common = transformers_common.load()
+ModelTesterMixin = common.test_modeling_common.ModelTesterMixin
+floats_tensor = common.test_modeling_common.floats_tensor
+ids_tensor = common.test_modeling_common.ids_tensor
+ConfigTester = common.test_configuration_common.ConfigTester
+VideoProcessingTestMixin = common.test_video_processing_common.VideoProcessingTestMixin
+prepare_video_inputs = common.test_video_processing_common.prepare_video_inputs
+
+# Common tests that cannot apply to hfvid's models (video CNNs trained self-supervised): test name -> why. Every other
+# failure of the common tests is an hfvid bug.
+NOT_APPLICABLE: dict[str, str] = {
+    "test_model_get_set_embeddings": "a video CNN has no input (token/patch) embeddings to get or set",
+}
+
+# A backbone smaller than r3d_tiny, given complete (as the config stores it): stem and two stages.
+TINY_BACKBONE = {"arch": "r3d", "in_channels": 3, "layers": [1, 1], "widths": [4, 8], "stem_width": 4}
+PROJECTION = {"projection_dim": 8, "projection_hidden_dim": 16}
+# Per method: config kwargs on top of the common ones (given in the form the config stores them).
+METHOD_CONFIGS = {
+    "transrank": {
+        "tasks": [
+            {"name": "temporal", "transformations": ["1x", "2x", "reverse"], "weight": 1.0},
+            {"name": "spatial", "transformations": ["rot0", "rot180"], "weight": 0.5},
+        ],
+        "head_hidden_dim": 8,
+        "speed_jitter": None,
+    },
+    "moco": {**PROJECTION, "queue_size": 16},
+    "rince": {**PROJECTION, "queue_size": 16},
+    "simclr": {**PROJECTION},
+    "byol": {**PROJECTION, "predictor_hidden_dim": 16},
+    "simsiam": {**PROJECTION, "predictor_hidden_dim": 4},
+}
+
+
+def clips_per_sample(config) -> int:
+    """The clips dimension of a pre-training input: one clip per transformation (TransRank) or per view."""
+    return len(config.transformations) if hasattr(config, "transformations") else config.views_per_video
+
+
+class HfvidModelTester:
+    """Tiny config and random inputs of one hfvid method, as transformers' ModelTester classes do."""
+
+    def __init__(self, parent, method, batch_size=2, num_frames=4, image_size=16, num_channels=3, num_labels=3,
+                 is_training=True):
+        self.parent = parent
+        self.method = method
+        self.config_class = method.AUTO_CLASSES["AutoConfig"]
+        self.batch_size = batch_size
+        self.num_frames = num_frames
+        self.image_size = image_size
+        self.num_channels = num_channels
+        self.num_labels = num_labels
+        self.is_training = is_training
+        self.hidden_size = TINY_BACKBONE["widths"][-1]
+
+    def config_kwargs(self) -> dict:
+        return {
+            "backbone": copy.deepcopy(TINY_BACKBONE),
+            "num_frames": self.num_frames,
+            "image_size": self.image_size,
+            **copy.deepcopy(METHOD_CONFIGS[self.config_class.model_type]),
+        }
+
+    def get_config(self):
+        return self.config_class(**self.config_kwargs(), num_labels=self.num_labels)
+
+    def prepare_config_and_inputs(self):
+        pixel_values_videos = floats_tensor(
+            [self.batch_size, self.num_frames, self.num_channels, self.image_size, self.image_size]
+        )
+        labels = ids_tensor([self.batch_size], self.num_labels)
+        return self.get_config(), pixel_values_videos, labels
+
+    def prepare_config_and_inputs_for_common(self):
+        config, pixel_values_videos, _ = self.prepare_config_and_inputs()
+        return config, {"pixel_values_videos": pixel_values_videos}
+
+
+def pretraining_input(pixel_values_videos: torch.Tensor, num_clips: int) -> torch.Tensor:
+    """(batch, frames, C, H, W) -> (batch, clips, frames, C, H, W): clip i is the video rolled by i frames, every
+    other one flipped, so that the clips differ and each sample's clips depend on that sample only."""
+    clips = [pixel_values_videos.roll(i, dims=1) for i in range(num_clips)]
+    clips = [clip.flip(-1) if i % 2 else clip for i, clip in enumerate(clips)]
+    return torch.stack(clips, dim=1)
+
+
+class HfvidModelTestMixin(ModelTesterMixin):
+    """ModelTesterMixin set up for one hfvid method (``method``, a module of `hfvid.models`)."""
+
+    method = None
+    test_resize_embeddings = False
+    test_torch_exportable = False  # the export tests (ExportTesterMixin) are not in transformers' sdist
+    has_attentions = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        classes = cls.method.AUTO_CLASSES
+        model_type = classes["AutoConfig"].model_type
+        # The mixin tells a model's role from transformers' own name tables (base model: no labels, no training
+        # loss; video classifier: gets `labels`), which list transformers' models only. hfvid's classes enter them
+        # as if they were transformers models, for this class's tests only.
+        for table, auto_name in (
+            (modeling_auto.MODEL_MAPPING_NAMES, "AutoModel"),
+            (modeling_auto.MODEL_FOR_PRETRAINING_MAPPING_NAMES, "AutoModelForPreTraining"),
+            (modeling_auto.MODEL_FOR_VIDEO_CLASSIFICATION_MAPPING_NAMES, "AutoModelForVideoClassification"),
+        ):
+            cls.enterClassContext(mock.patch.dict(table, {model_type: classes[auto_name].__name__}))
+
+    def setUp(self):
+        self.model_tester = HfvidModelTester(self, self.method)
+        self.config_tester = ConfigTester(
+            self,
+            config_class=self.method.AUTO_CLASSES["AutoConfig"],
+            has_text_modality=False,
+            common_properties=["backbone", "num_frames", "image_size"],
+            **self.model_tester.config_kwargs(),
+        )
+
+    @property
+    def all_model_classes(self):
+        classes = self.method.AUTO_CLASSES
+        return (classes["AutoModel"], classes["AutoModelForPreTraining"], classes["AutoModelForVideoClassification"])
+
+    def _prepare_for_class(self, inputs_dict, model_class, return_labels=False):
+        inputs_dict = copy.deepcopy(inputs_dict)
+        if model_class is self.method.AUTO_CLASSES["AutoModelForPreTraining"]:
+            num_clips = clips_per_sample(self.model_tester.get_config())
+            inputs_dict["pixel_values_videos"] = pretraining_input(inputs_dict["pixel_values_videos"], num_clips)
+        if return_labels and model_class is self.method.AUTO_CLASSES["AutoModelForVideoClassification"]:
+            inputs_dict["labels"] = torch.zeros(self.model_tester.batch_size, dtype=torch.long, device=torch_device)
+        return inputs_dict
+
+    def test_config(self):
+        self.config_tester.run_common_tests()
+
+    def test_hidden_states_output(self):
+        """The mixin's version expects token sequences (seq_length, hidden_size); a video CNN's hidden states are
+        feature maps, so as in transformers' ResNet tests: the stem's output and each stage's, (..., channels, t, h,
+        w), asked for by `output_hidden_states` as a forward argument or in the config."""
+        backbone = TINY_BACKBONE
+        size, frames = self.model_tester.image_size // 2, self.model_tester.num_frames  # the stem halves h and w
+        expected = [(backbone["stem_width"], frames, size, size)]
+        for stage, width in enumerate(backbone["widths"]):
+            if stage > 0:  # every stage after the first halves t, h and w (3x3x3 conv, padding 1, stride 2)
+                frames, size = (frames - 1) // 2 + 1, (size - 1) // 2 + 1
+            expected.append((width, frames, size, size))
+
+        def check(inputs_dict, config, model_class):
+            model = model_class(copy.deepcopy(config)).to(torch_device).eval()
+            with torch.no_grad():
+                outputs = model(**self._prepare_for_class(inputs_dict, model_class))
+            hidden_states = getattr(outputs, "hidden_states", None)
+            self.assertIsNotNone(hidden_states, f"{model_class.__name__} returns no hidden_states")
+            self.assertEqual([tuple(h.shape[-4:]) for h in hidden_states], expected)
+
+        config, inputs_dict = self.model_tester.prepare_config_and_inputs_for_common()
+        for model_class in self.all_model_classes:
+            with self.subTest(model_class=model_class.__name__, via="forward argument"):
+                check({**inputs_dict, "output_hidden_states": True}, config, model_class)
+            config_with = copy.deepcopy(config)
+            config_with.output_hidden_states = True
+            with self.subTest(model_class=model_class.__name__, via="config"):
+                check(inputs_dict, config_with, model_class)
+
+    def test_model(self):
+        config, pixel_values_videos, _ = self.model_tester.prepare_config_and_inputs()
+        model = self.method.AUTO_CLASSES["AutoModel"](config).to(torch_device).eval()
+        with torch.no_grad():
+            output = model(pixel_values_videos)
+        self.assertEqual(output.pooler_output.shape, (self.model_tester.batch_size, self.model_tester.hidden_size))
+
+    def test_for_video_classification(self):
+        config, pixel_values_videos, labels = self.model_tester.prepare_config_and_inputs()
+        model = self.method.AUTO_CLASSES["AutoModelForVideoClassification"](config).to(torch_device).eval()
+        with torch.no_grad():
+            output = model(pixel_values_videos, labels=labels)
+        self.assertEqual(output.logits.shape, (self.model_tester.batch_size, self.model_tester.num_labels))
+        self.assertEqual(output.loss.ndim, 0)
+
+    def test_for_pretraining(self):
+        config, pixel_values_videos, _ = self.model_tester.prepare_config_and_inputs()
+        model = self.method.AUTO_CLASSES["AutoModelForPreTraining"](config).to(torch_device).train()
+        output = model(pretraining_input(pixel_values_videos, clips_per_sample(config)))
+        self.assertEqual(output.loss.ndim, 0)
+        self.assertTrue(torch.isfinite(output.loss))
+        output.loss.backward()
+
+
+for _name, _reason in NOT_APPLICABLE.items():
+    setattr(HfvidModelTestMixin, _name, unittest.skip(_reason)(lambda self: None))
+
+
+class HfvidVideoProcessingTester:
+    """As transformers' VideoMAEVideoProcessingTester, with hfvid's processors' clip length set to the input's."""
+
+    def __init__(self, parent, batch_size=3, num_frames=8, num_channels=3, min_resolution=30, max_resolution=60):
+        self.parent = parent
+        self.batch_size = batch_size
+        self.num_frames = num_frames
+        self.num_channels = num_channels
+        self.min_resolution = min_resolution
+        self.max_resolution = max_resolution
+        self.size = {"shortest_edge": 20}
+        self.crop_size = {"height": 18, "width": 18}
+
+    def prepare_video_processor_dict(self):
+        return {
+            "do_resize": True,
+            "size": self.size,
+            "do_center_crop": True,
+            "crop_size": self.crop_size,
+            "do_rescale": True,
+            "rescale_factor": 1 / 255,
+            "do_normalize": True,
+            "image_mean": IMAGENET_STANDARD_MEAN,
+            "image_std": IMAGENET_STANDARD_STD,
+            "do_convert_rgb": True,
+            "num_frames": self.num_frames,
+        }
+
+    def expected_output_video_shape(self, videos):
+        return self.num_frames, self.num_channels, self.crop_size["height"], self.crop_size["width"]
+
+    def prepare_video_inputs(self, equal_resolution=False, return_tensors="pil"):
+        return prepare_video_inputs(
+            batch_size=self.batch_size,
+            num_frames=self.num_frames,
+            num_channels=self.num_channels,
+            min_resolution=self.min_resolution,
+            max_resolution=self.max_resolution,
+            equal_resolution=equal_resolution,
+            return_tensors=return_tensors,
+        )
+
+
+class HfvidVideoProcessingTestMixin(VideoProcessingTestMixin):
+    method = None
+    input_name = "pixel_values_videos"
+
+    @property
+    def fast_video_processing_class(self):
+        return self.method.AUTO_CLASSES["AutoVideoProcessor"]
+
+    def setUp(self):
+        super().setUp()
+        self.video_processor_tester = HfvidVideoProcessingTester(self)
+
+    @property
+    def video_processor_dict(self):
+        return self.video_processor_tester.prepare_video_processor_dict()
+
+
+for _name, _reason in NOT_APPLICABLE.items():
+    if hasattr(HfvidVideoProcessingTestMixin, _name):
+        setattr(HfvidVideoProcessingTestMixin, _name, unittest.skip(_reason)(lambda self: None))
+
+
+class TransRankModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = transrank
+
+
+class TransRankVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = transrank
+
+
+class MoCoModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = moco
+
+
+class MoCoVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = moco
+
+
+class RINCEModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = rince
+
+
+class RINCEVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = rince
+
+
+class SimCLRModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = simclr
+
+
+class SimCLRVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = simclr
+
+
+class BYOLModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = byol
+
+
+class BYOLVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = byol
+
+
+class SimSiamModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = simsiam
+
+
+class SimSiamVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = simsiam
