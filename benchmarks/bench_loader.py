@@ -146,7 +146,8 @@ def loader_args(dataset: Path, options: dict):
 
 
 def training_step(model, optimizer, pixel_values) -> None:
-    """What pretrain.py does per batch (no accumulation, fp32): forward with the loss, backward, clip, step."""
+    """What pretrain.py does per batch (no accumulation, fp32): forward with the loss, backward, clip, step, and
+    the model's once-per-step hook (absent before the named-views rework, so this script also measures that code)."""
     import torch
 
     output = model(pixel_values_videos=pixel_values)
@@ -154,6 +155,8 @@ def training_step(model, optimizer, pixel_values) -> None:
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     optimizer.zero_grad()
+    if hasattr(model, "after_optimizer_step"):
+        model.after_optimizer_step(1)
 
 
 def measure_throughput(dataset: str, options: dict) -> dict:

@@ -61,6 +61,15 @@ def torchvision_backbone(arch: str) -> torch.nn.Module:
     return model
 
 
+def hfvid_pooled(model, pixel_values: torch.Tensor) -> torch.Tensor:
+    """Our backbone's pooled features of torchvision-layout clips (B, C, T, H, W). Since the backbone registry our
+    backbones take transformers' (B, T, C, H, W) (a transposed view, no copy) and return an output object; the
+    code before took (B, C, T, H, W) and returned a tuple, so this script also measures it (before/after)."""
+    if hasattr(model, "describe"):
+        return model(pixel_values.transpose(1, 2)).pooler_output
+    return model(pixel_values)[0]
+
+
 def channels_last_max_diff(arch: str, frames: int, size: int) -> float:
     """Max abs difference between torchvision's pooled features and ours in channels_last_3d, on
     random weights and batch-norm statistics, in eval mode."""
@@ -78,7 +87,7 @@ def channels_last_max_diff(arch: str, frames: int, size: int) -> float:
     pixel_values = torch.randn(1, 3, frames, size, size)
     with torch.no_grad():
         expected = reference.eval()(pixel_values)
-        pooled, _ = model(pixel_values.contiguous(memory_format=torch.channels_last_3d))
+        pooled = hfvid_pooled(model, pixel_values.contiguous(memory_format=torch.channels_last_3d))
     return (pooled - expected).abs().max().item()
 
 
@@ -110,8 +119,10 @@ def measure_group(spec: dict) -> list[dict]:
 
     def step(run: dict) -> None:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=spec["dtype"] == "bfloat16"):
-            output = run["model"](run["input"])
-        pooled = output if run["impl"] == "torchvision" else output[0]
+            if run["impl"] == "torchvision":
+                pooled = run["model"](run["input"])
+            else:
+                pooled = hfvid_pooled(run["model"], run["input"])
         pooled.float().square().mean().backward()
 
     for round_index in range(spec["warmup"] + spec["steps"]):

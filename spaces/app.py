@@ -194,7 +194,8 @@ def load_model(name: str) -> LoadedModel:
     except (OSError, ValueError, KeyError) as error:
         raise gr.Error(f"Could not load the model {name}: {error}") from None
     model.to(DEVICE)
-    has_scores = hasattr(model, "heads") and not any(key.startswith("heads.") for key in info["missing_keys"])
+    # Scores mean something only where the checkpoint holds every weight of the pre-training model (its heads).
+    has_scores = hasattr(model, "score_transformations") and not info["missing_keys"]
     features, rows = gallery_features(model, processor)
     return LoadedModel(name, model, processor, has_scores, classifier, features, rows)
 
@@ -206,8 +207,10 @@ def model_status(name: str) -> str:
     except gr.Error as error:
         return f"**Model not loaded.** {error.message}"
     config = loaded.model.config
-    tasks = ", ".join(f"{task['name']} ({' / '.join(task['transformations'])})" for task in config.tasks)
-    tasks = f"tasks {tasks}" if loaded.has_scores else "no TransRank heads"
+    if loaded.has_scores:
+        tasks = "tasks " + ", ".join(f"{name} ({' / '.join(names)})" for name, names in loaded.model.transformation_tasks.items())
+    else:
+        tasks = "no TransRank heads"
     head = f"classifier over {config.num_labels} classes" if loaded.classifier is not None else "no classifier"
     return (
         f"**Model** `{loaded.name}`: {config.model_type}, {config.num_frames}-frame clips of {config.image_size}px, "
@@ -238,17 +241,16 @@ def transformation_scores(model, processor, reader: VideoReader, transformation:
     clip_len = processor.num_frames
     num_clips = int(np.clip((len(order) - clip_len) // step + 1, 1, MAX_CLIPS))
     positions = uniform_clips(len(order), clip_len, num_clips)
-    pooled = []
+    batches = []
     for start in range(0, num_clips, BATCH_SIZE):
         batch = positions[start : start + BATCH_SIZE]
         frames = reader.get_frames(order[batch].reshape(-1))
         clips = [parsed.apply_spatial(clip) for clip in frames.view(len(batch), clip_len, *frames.shape[1:])]
         pixel_values = processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
-        pooled.append(model.base_model(pixel_values.to(DEVICE)).pooler_output)
-    pooled = torch.cat(pooled)
+        batches.append(model.score_transformations(pixel_values.to(DEVICE)))
     scores = {
-        task["name"]: dict(zip(task["transformations"], model.heads[task["name"]](pooled).T.float().cpu().tolist()))
-        for task in model.config.tasks
+        task: dict(zip(names, torch.cat([batch[task] for batch in batches]).T.float().cpu().tolist()))
+        for task, names in model.transformation_tasks.items()
     }
     speed_task = next((task for task in scores.values() if {"1x", "2x"} <= task.keys()), None)
     speediness = (

@@ -53,6 +53,7 @@ def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
         accelerator.backward(output.loss)
         optimizer.step()
         optimizer.zero_grad()
+        accelerator.unwrap_model(model).after_optimizer_step(step + 1, STEPS)
         losses.append(accelerator.reduce(output.loss.detach(), reduction="mean").item())
     if accelerator.is_main_process:
         state = {k: v.contiguous() for k, v in accelerator.unwrap_model(model).state_dict().items()}

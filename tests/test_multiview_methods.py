@@ -19,7 +19,7 @@ from transformers import (
 
 import hfvid
 from hfvid.data.decoding import VideoReader
-from hfvid.hub.model_card import METHOD_NAMES, write_model_card
+from hfvid.hub.model_card import write_model_card
 from hfvid.presets import processor_for_config
 
 # Tiny preset -> its method's citation key and facts its model card renders from the config.
@@ -55,7 +55,7 @@ def without(mapping: dict, *keys) -> dict:
 @pytest.mark.parametrize("preset", PRESETS)
 def test_save_and_auto_classes_round_trip(preset, tmp_path):
     config = hfvid.get_config(preset)
-    name, video_ids = METHOD_NAMES[config.model_type], torch.arange(4)
+    name, video_ids = config.method_name, torch.arange(4)
     torch.manual_seed(0)
     model = AutoModelForPreTraining.from_config(config).train()
     assert type(model).__name__ == f"{name}ForPreTraining"
@@ -136,7 +136,7 @@ def test_model_card_renders_from_the_saved_config(preset, tmp_path):
     config = hfvid.get_config(preset)
     AutoModelForPreTraining.from_config(config).save_pretrained(tmp_path)
     card = write_model_card(tmp_path, RUN_INFO).read_text()
-    assert f"{METHOD_NAMES[config.model_type]} pre-trained with hfvid" in card
+    assert f"{config.method_name} pre-trained with hfvid" in card
     assert "{%" not in card and "{{" not in card
     citation_key, facts = CARDS[preset]
     assert re.search(rf"^@\w+\{{{citation_key},$", card, re.MULTILINE), citation_key

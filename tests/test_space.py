@@ -101,7 +101,7 @@ def client(space_url) -> Client:
 
 
 def first_clip_scores(model, processor, video: str, transformation: str) -> dict[str, torch.Tensor]:
-    """The library's scores (`score_clips`) of the video's first clip after ``transformation``, computed directly."""
+    """The library's scores (`score_transformations`) of the video's first clip after ``transformation``, computed directly."""
     with VideoReader(video) as reader:
         frames = np.arange(reader.metadata.num_frames)
         order = {"1x": frames, "2x": frames[::2], "reverse": frames[::-1], "rot90": frames}[transformation]
@@ -109,7 +109,7 @@ def first_clip_scores(model, processor, video: str, transformation: str) -> dict
     clip = parse_transformation(transformation).apply_spatial(clip)
     pixel_values = processor([clip], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
     with torch.no_grad():
-        return {task["name"]: model.score_clips(pixel_values, task["name"])[0] for task in model.config.tasks}
+        return {task: scores[0] for task, scores in model.score_transformations(pixel_values).items()}
 
 
 def test_transformation_scores_through_the_api(client, tiny_models, numbered_mp4):

@@ -40,17 +40,16 @@ def test_speed_clips_have_the_exact_stride_and_half_speed_repeats_frames():
 
 
 def test_task_lookup():
-    config = get_config("transrank-r3d18-tiny")  # temporal 1x/2x/reverse + rotation
-    assert speediness_task(config) == "temporal"
-    assert speediness_task(config, "temporal") == "temporal"
+    tasks = TransRankForPreTraining(get_config("transrank-r3d18")).transformation_tasks  # 1x/2x/reverse + rotation
+    assert tasks == {"temporal": ["1x", "2x", "reverse"], "spatial": ["rot0", "rot90", "rot180", "rot270"]}
+    assert speediness_task(tasks) == "temporal"
+    assert speediness_task(tasks, "temporal") == "temporal"
     with pytest.raises(ValueError, match="'1x' and '2x'"):
-        speediness_task(config, "spatial")
-    rotation_only = get_config("rotnet3d-r3d18-tiny")
+        speediness_task(tasks, "spatial")
     with pytest.raises(ValueError, match="found none"):
-        speediness_task(rotation_only)
-    two_speed_tasks = get_config("transrank-r3d18-tiny", tasks=SPEED_TASK + [{"name": "more", "transformations": ["2x", "1x", "4x"]}])
+        speediness_task({"rotation": ["rot0", "rot90"]})
     with pytest.raises(ValueError, match="several"):
-        speediness_task(two_speed_tasks)
+        speediness_task({"speed": ["1x", "2x"], "more": ["2x", "1x", "4x"]})
 
 
 def test_scores_per_speed_are_deterministic_for_a_seed(test_videos):

@@ -41,10 +41,11 @@ def speed_clip_indices(num_frames: int, clip_len: int, speed: float, rng: np.ran
     return random_clip(num_frames, clip_len, rng, stride=speed)
 
 
-def speediness_task(config, task: str | None = None) -> str:
-    """Name of the task of ``config`` whose transformations include "1x" and "2x": ``task`` after
-    checking it, else the only such task. Raises ValueError when there is none (or several)."""
-    candidates = [t["name"] for t in config.tasks if {SLOW_NAME, FAST_NAME} <= set(t["transformations"])]
+def speediness_task(tasks: dict[str, list[str]], task: str | None = None) -> str:
+    """Name of the task among ``tasks`` (name -> transformations, a model's ``transformation_tasks``) whose
+    transformations include "1x" and "2x": ``task`` after checking it, else the only such task. Raises
+    ValueError when there is none (or several)."""
+    candidates = [name for name, names in tasks.items() if {SLOW_NAME, FAST_NAME} <= set(names)]
     if task is not None:
         if task not in candidates:
             raise ValueError(
@@ -55,7 +56,7 @@ def speediness_task(config, task: str | None = None) -> str:
         found = "none" if not candidates else f"several, {candidates}: pass task="
         raise ValueError(
             f"speediness needs a task with {SLOW_NAME!r} and {FAST_NAME!r} transformations; found {found} "
-            f"(tasks: {[(t['name'], t['transformations']) for t in config.tasks]})"
+            f"(tasks: {tasks})"
         )
     return candidates[0]
 
@@ -115,11 +116,14 @@ def speediness_scores(
     float32, video after video (V = readable videos; unreadable ones are left out and logged).
 
     ``videos`` are video sources (paths, bytes, ``datasets`` ``{"path", "bytes"}`` dicts, ...); ``processor``
-    gives the clip length and the evaluation preprocessing; ``task`` defaults to the model's task with
-    "1x" and "2x" (see `speediness_task`).
+    gives the clip length and the evaluation preprocessing; ``model`` is any model that scores transformations
+    (``transformation_tasks`` and ``score_transformations``, as TransRank's pre-training model); ``task`` defaults
+    to its task with "1x" and "2x" (see `speediness_task`).
     """
-    task = speediness_task(model.config, task)
-    transformations = next(t["transformations"] for t in model.config.tasks if t["name"] == task)
+    if not hasattr(model, "score_transformations"):
+        raise ValueError(f"{type(model).__name__} scores no transformations (load the pre-training model of a method that does)")
+    task = speediness_task(model.transformation_tasks, task)
+    transformations = model.transformation_tasks[task]
     slow, fast = transformations.index(SLOW_NAME), transformations.index(FAST_NAME)
     speeds = tuple(float(speed) for speed in speeds)
     if not speeds or len(set(speeds)) != len(speeds) or min(speeds) <= 0:
@@ -132,7 +136,7 @@ def speediness_scores(
     groups = _clip_groups(videos, processor, speeds, clips_per_video, seed, backend, progress)
     speediness = []
     for batch in _rebatch(groups, batch_size):
-        scores = model.score_clips(batch.to(device), task).float().cpu()
+        scores = model.score_transformations(batch.to(device))[task].float().cpu()
         speediness.append(scores[:, fast] - scores[:, slow])
     if not speediness:
         raise ValueError("no readable video to score")

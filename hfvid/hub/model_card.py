@@ -1,5 +1,8 @@
-"""Model cards for hfvid models, rendered from `model_cards/<model_type>.md` (Jinja; each extends
-`model_cards/base.md` and fills its ``description``, ``limitations`` and ``citation`` blocks).
+"""Model cards for hfvid models: `model_cards/base.md` (Jinja), extended by the method's own ``model_card.md``
+next to its config class (``hfvid/models/<method>/model_card.md``), which fills the ``description``,
+``limitations`` and ``citation`` blocks; the method's name comes from its config (``config.method_name``) and the
+backbone's description from the backbone (`hfvid.backbones.base.VideoBackbone.describe`). This module knows no
+method.
 
 ``write_model_card(model_dir, run_info, eval_results)`` reads what the run wrote (``config.json``,
 ``training_info.json``) so the card states measured facts, not typed ones, and writes ``README.md``.
@@ -7,27 +10,25 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
 
 import jinja2
+import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from transformers import AutoConfig
+
+from hfvid.backbones.registry import build_backbone
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
-METHOD_NAMES = {
-    "transrank": "TransRank",
-    "moco": "MoCo",
-    "simclr": "SimCLR",
-    "byol": "BYOL",
-    "simsiam": "SimSiam",
-    "rince": "RINCE",
-}
+METHOD_TEMPLATE = "model_card.md"
 
 
-def _method_name(config: dict) -> str:
-    name = METHOD_NAMES.get(config["model_type"], config["model_type"])
-    return "TransCls" if config.get("loss") == "cls" else name
+def method_template_dir(config) -> Path:
+    """The folder of the method that ``config`` (a config object) belongs to: where its ``model_card.md`` is."""
+    return Path(inspect.getfile(type(config))).parent
 
 
 def provenance(run_info: dict) -> str:
@@ -53,9 +54,12 @@ def write_model_card(
     """Render and write ``model_dir/README.md``; plots are file names inside ``model_dir``."""
     model_dir = Path(model_dir)
     config = json.loads((model_dir / "config.json").read_text())
-    template = TEMPLATES / f"{config['model_type']}.md"
-    if not template.is_file():
-        raise FileNotFoundError(f"no model card template for model type {config['model_type']!r} at {template}")
+    config_object = AutoConfig.from_pretrained(model_dir)
+    method_dir = method_template_dir(config_object)
+    if not (method_dir / METHOD_TEMPLATE).is_file():
+        raise FileNotFoundError(f"no model card template for model type {config['model_type']!r} at {method_dir / METHOD_TEMPLATE}")
+    with torch.device("meta"):
+        backbone = build_backbone(config_object.backbone)
     repo_id = repo_id or f"hfvid/{model_dir.name}"
     has_classifier = any(a.endswith("ForVideoClassification") for a in config.get("architectures", []))
     card_data = ModelCardData(
@@ -83,15 +87,16 @@ def write_model_card(
     }
     settings["frames per clip"] = config.get("num_frames")
     settings["image size"] = config.get("image_size")
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)
-    content = environment.get_template(template.name).render(
+    loader = jinja2.FileSystemLoader([str(method_dir), str(TEMPLATES)])
+    environment = jinja2.Environment(loader=loader, keep_trailing_newline=True)
+    content = environment.get_template(METHOD_TEMPLATE).render(
         card_data=card_data.to_yaml(),
         config=config,
         model_name=repo_id.split("/")[-1],
         repo_id=repo_id,
-        method_name=_method_name(config),
-        backbone_name=f"{config['backbone']['arch']} {config['backbone']['layers']}",
-        hidden_size=config["backbone"]["widths"][-1],
+        method_name=config_object.method_name,
+        backbone_name=backbone.describe(),
+        hidden_size=backbone.num_features,
         provenance=provenance(run_info),
         training_settings=settings,
         loss_plot="training_loss.png" if (model_dir / "training_loss.png").is_file() else None,

@@ -62,7 +62,7 @@ class HfvidPreTrainedModel(PreTrainedModel):
         """Work a method does once per optimiser step (after ``optimizer.step()``): momentum updates, queue pushes,
         schedules. ``step`` is the number of optimiser steps taken so far (1 after the first) and ``total_steps``
         the run's planned total. `training/pretrain.py` calls it; with `Trainer`, add
-        `hfvid.models.callbacks.AfterOptimizerStepCallback`. Nothing to do by default."""
+        `hfvid.utils.callbacks.AfterOptimizerStepCallback`. Nothing to do by default."""
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module), so

@@ -73,9 +73,20 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         )
         self.post_init()
 
+    @property
+    def transformation_tasks(self) -> dict[str, list[str]]:
+        """Task name -> the transformations its head scores, in score order. Any model with this property and
+        `score_transformations` works with `hfvid.evaluation.speediness` and the Space's score tab."""
+        return {task["name"]: list(task["transformations"]) for task in self.config.tasks}
+
+    def score_transformations(self, pixel_values_videos: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Scores of single clips (batch, frames, channels, height, width) on every task's transformations,
+        ``{task: (batch, N)}``, from one backbone pass."""
+        pooled = self.transrank(pixel_values_videos).pooler_output
+        return {name: head(pooled) for name, head in self.heads.items()}
+
     def score_clips(self, pixel_values_videos: torch.Tensor, task: str) -> torch.Tensor:
-        """Scores (batch, N) of single clips (batch, frames, channels, height, width) on one task's
-        transformations, e.g. for the speediness analysis."""
+        """Scores (batch, N) of single clips (batch, frames, channels, height, width) on one task's transformations."""
         return self.heads[task](self.transrank(pixel_values_videos).pooler_output)
 
     def forward(self, pixel_values_videos: torch.Tensor, return_dict: bool | None = None, **kwargs):
