@@ -12,3 +12,17 @@ if [ ${#packages[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev,space]"
+# transformers' own common test mixins (tests/test_transformers_common.py) for the pinned transformers: three
+# top-level files of its PyPI sdist, cached in .cache/transformers-tests/<version>/ (git-ignored), fetched once.
+tf_version=$(sed -n 's/^transformers==//p' constraints.txt)
+tf_tests=".cache/transformers-tests/$tf_version"
+tf_files=(test_modeling_common.py test_configuration_common.py test_video_processing_common.py)
+if [ ! -f "$tf_tests/${tf_files[-1]}" ]; then
+    tf_tmp=$(mktemp -d)
+    python3 -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: -d "$tf_tmp" \
+        "transformers==$tf_version"
+    mkdir -p "$tf_tmp/tests" .cache/transformers-tests
+    tar --no-same-owner -xzf "$tf_tmp/transformers-$tf_version.tar.gz" -C "$tf_tmp/tests" --strip-components=2 \
+        "${tf_files[@]/#/transformers-$tf_version/tests/}"
+    rm -rf "$tf_tests" && mv "$tf_tmp/tests" "$tf_tests" && rm -rf "$tf_tmp"
+fi

@@ -158,3 +158,33 @@ def test_bad_configs(config, message):
         backbone_config(config)
     with pytest.raises(ValueError, match=message):
         build_backbone(config)
+
+
+def test_registry_presets_and_gradient_checkpointing():
+    from transformers import AutoModelForVideoClassification
+
+    import hfvid
+    from hfvid.backbones import BACKBONES, VideoBackbone, register_backbone
+
+    assert BACKBONES["r3d"] is BACKBONES["r2plus1d"] is VideoResNet
+    assert "R(2+1)D" in build_backbone("r2plus1d_tiny").describe()
+    with pytest.raises(ValueError, match="already registered"):
+        register_backbone(type("Other", (VideoBackbone,), {"ARCHS": ("r3d",)}))
+    config = hfvid.get_config("transrank-r3d18-tiny", num_labels=3)
+    torch.manual_seed(0)
+    model = AutoModelForVideoClassification.from_config(config).train()
+    model.dropout.p = 0.0
+    clips, labels = torch.randn(2, 8, 3, 32, 32), torch.tensor([0, 2])
+
+    def gradients():
+        model.zero_grad()
+        model(clips, labels=labels).loss.backward()
+        return {name: p.grad.clone() for name, p in model.named_parameters()}
+
+    plain = gradients()
+    model.gradient_checkpointing_enable()
+    blocks = [m for m in model.modules() if type(m).__name__ == "VideoResNetBasicBlock"]
+    assert blocks and all(block.gradient_checkpointing for block in blocks)
+    checkpointed = gradients()
+    for name, gradient in plain.items():
+        torch.testing.assert_close(checkpointed[name], gradient, rtol=1e-4, atol=1e-6, msg=name)

@@ -87,3 +87,24 @@ def test_trainer_with_the_callback_calls_the_hook_once_per_optimiser_step(tmp_pa
                              report_to=[], use_cpu=True, save_strategy="no", logging_strategy="no")  # fmt: skip
     Trainer(model=model, args=args, train_dataset=videos, callbacks=[AfterOptimizerStepCallback()]).train()
     assert int(model.target_encoder.num_updates) == 1 + 3
+
+
+def test_a_backbone_checkpoint_loads_for_pretraining_with_a_fresh_queue_and_momentum_encoder(tmp_path):
+    """Missing weights are initialised by `_init_weights`, buffers included: an empty queue, a never-updated key
+    encoder (copied from the loaded backbone at the first training forward), BatchNorm statistics reset."""
+    config = get_config("moco-r3d18-tiny")
+    AutoModel.from_config(config).save_pretrained(tmp_path)
+    for _ in range(3):
+        model = AutoModelForPreTraining.from_pretrained(tmp_path).train()
+        assert int(model.queue.length) == 0 and int(model.queue.pointer) == 0
+        assert int(model.key_encoder.num_updates) == 0
+        assert torch.equal(model.queue.video_ids, torch.full_like(model.queue.video_ids, -1))
+        projector_norm = model.projector[1]
+        assert torch.equal(projector_norm.running_var, torch.ones_like(projector_norm.running_var))
+        clips = torch.randn(4, 2, config.num_frames, 3, 32, 32)
+        output = model(pixel_values_videos=clips, video_ids=torch.arange(4))
+        model.after_optimizer_step(1)
+        second = model(pixel_values_videos=clips, video_ids=torch.arange(4))
+        assert torch.isfinite(output.loss) and torch.isfinite(second.loss) and int(model.queue.length) == 4
+        key_backbone = model.key_encoder["backbone"].state_dict()
+        assert all(torch.equal(v, key_backbone[k]) for k, v in model.moco.backbone.state_dict().items() if "num_batches" not in k and "running" not in k)

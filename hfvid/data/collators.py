@@ -10,7 +10,7 @@ import torch
 
 from hfvid.data.decoding import VideoDecodeError, VideoReader
 from hfvid.data.sampling import random_clip, uniform_clips
-from hfvid.data.transforms import ClipAugmentation
+from hfvid.data.transforms import ClipAugmentation, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,6 @@ class VideoClassificationCollator:
         self.augment = ClipAugmentation(size=size, scale=crop_scale, flip_p=0.0, color_jitter=None, grayscale_p=0.0)
         self.flip_p = flip_p
         self.mirrored = mirrored_labels(class_names) if class_names is not None else None
-        self.mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
-        self.std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
 
     def _clip(self, video, label: int) -> tuple[torch.Tensor, int]:
         clip_len = self.processor.num_frames
@@ -97,7 +95,7 @@ class VideoClassificationCollator:
         if torch.rand(()) < self.flip_p:
             clip = clip.flip(-1)
             label = label if self.mirrored is None else self.mirrored[label]
-        return (clip.float() / 255 - self.mean) / self.std, label
+        return normalize(clip, self.processor.image_mean, self.processor.image_std), label
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         clips, labels, errors = [], [], []

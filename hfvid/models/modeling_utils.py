@@ -68,7 +68,8 @@ class HfvidPreTrainedModel(PreTrainedModel):
         """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module), so
         the folder loads with `trust_remote_code=True` where hfvid is not installed."""
         super().save_pretrained(save_directory, *args, **kwargs)
-        write_remote_code(save_directory, sys.modules[type(self).__module__].AUTO_CLASSES, "config.json")
+        auto_map = write_remote_code(save_directory, sys.modules[type(self).__module__].AUTO_CLASSES, "config.json")
+        self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), **auto_map}  # as a reloaded config has it
 
 
 def check_video_input(pixel_values_videos: torch.Tensor, clips_per_video: int | None = None) -> None:
@@ -152,10 +153,18 @@ class HfvidForVideoClassification(HfvidPreTrainedModel):
         return output.to_tuple() if return_dict is False else output
 
 
-def encode_views(base_model: HfvidBackboneModel, pixel_values_videos: torch.Tensor) -> torch.Tensor:
-    """Pooled features of every view, (batch, views, frames, C, H, W) -> (views x batch, hidden), view after
-    view (all view 0s, then all view 1s, ...), in one pass so that BatchNorm sees every clip of the batch."""
-    return base_model(pixel_values_videos.transpose(0, 1).flatten(0, 1)).pooler_output
+def encode_views(
+    base_model: HfvidBackboneModel, pixel_values_videos: torch.Tensor, output_hidden_states: bool | None = None
+) -> BaseModelOutputWithPoolingAndNoAttention:
+    """The backbone output of every view, (batch, views, frames, C, H, W) -> ``pooler_output`` (views x batch,
+    hidden), view after view (all view 0s, then all view 1s, ...), from one pass so that BatchNorm sees every clip
+    of the batch; ``hidden_states`` (if asked for) video after video, (batch x views, ...), as a batch of clips
+    of the videos in their order."""
+    num_views = pixel_values_videos.shape[1]
+    output = base_model(pixel_values_videos.transpose(0, 1).flatten(0, 1), output_hidden_states=output_hidden_states)
+    if output.hidden_states is not None:
+        output.hidden_states = tuple(per_video(h, num_views).flatten(0, 1) for h in output.hidden_states)
+    return output
 
 
 def per_video(rows: torch.Tensor, num_views: int) -> torch.Tensor:

@@ -27,7 +27,7 @@ from hfvid.data.transforms import KINETICS_MEAN, KINETICS_STD, ClipAugmentation,
 from hfvid.utils.remote_code import write_remote_code
 
 
-class HfvidVideosKwargs(VideosKwargs, total=False):
+class HfvidVideoProcessorKwargs(VideosKwargs, total=False):
     """Pre-training augmentation settings saved with the processor.
 
     crop_scale: RandomResizedCrop area range.
@@ -56,13 +56,14 @@ class HfvidVideoProcessor(BaseVideoProcessor):
     do_normalize = True
     do_convert_rgb = True
     do_sample_frames = True
+    default_to_square = False  # an int `size` is the shortest edge, as VideoMAE's
     num_frames = 16
     crop_scale = [0.2, 1.0]
     flip_p = 0.5
     color_jitter = [0.4, 0.4, 0.4, 0.1]
     color_jitter_p = 0.8
     grayscale_p = 0.2
-    valid_kwargs = HfvidVideosKwargs
+    valid_kwargs = HfvidVideoProcessorKwargs
     model_input_names = ["pixel_values_videos"]
 
     @classmethod
@@ -76,14 +77,39 @@ class HfvidVideoProcessor(BaseVideoProcessor):
             **{**getattr(config, "augmentation", {}), **kwargs},
         )
 
-    def sample_frames(self, metadata: VideoMetadata, num_frames: int | None = None, **kwargs) -> np.ndarray:
-        """A clip of consecutive frames from the middle of the video, as the model saw in pre-training."""
-        return uniform_clips(metadata.total_num_frames, num_frames or self.num_frames, num_clips=1)[0]
+    def sample_frames(
+        self, metadata: VideoMetadata, num_frames: int | None = None, fps: float | None = None, **kwargs
+    ) -> np.ndarray:
+        """By default a clip of ``num_frames`` consecutive frames from the middle of the video, as the model saw in
+        pre-training. With ``fps``, as transformers' processors do: ``int(total_num_frames / metadata.fps * fps)``
+        frames spread evenly over the video (``fps`` wins over the processor's own ``num_frames``; another
+        ``num_frames`` with it is an error). Raises ValueError when the video has fewer frames than asked for, or
+        ``fps`` is given without the video's fps."""
+        fps = fps if fps is not None else self.fps
+        if fps is not None and num_frames is not None and num_frames != self.num_frames:
+            raise ValueError("`num_frames` and `fps` are mutually exclusive arguments, please use only one!")
+        if fps is not None:
+            num_frames = None
+        total = metadata.total_num_frames
+        if fps is not None and num_frames is None:
+            if metadata.fps is None:
+                raise ValueError(
+                    "sampling at `fps` needs the video's own fps in its metadata; pass `video_metadata` or `num_frames`"
+                )
+            wanted = int(total / metadata.fps * fps)
+            if wanted > total:
+                raise ValueError(f"fps={fps} asks for {wanted} frames of a {total}-frame video at {metadata.fps} fps")
+            return np.arange(0, total, total / wanted).astype(int)[:wanted]
+        num_frames = num_frames or self.num_frames
+        if num_frames > total:
+            raise ValueError(f"asked for a clip of {num_frames} frames of a video of {total} frames")
+        return uniform_clips(total, num_frames, num_clips=1)[0]
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does, plus the processor's code for `trust_remote_code=True` loading."""
         saved = super().save_pretrained(save_directory, *args, **kwargs)
-        write_remote_code(save_directory, {"AutoVideoProcessor": type(self)}, "video_preprocessor_config.json")
+        auto_map = write_remote_code(save_directory, {"AutoVideoProcessor": type(self)}, "video_preprocessor_config.json")
+        self.auto_map = {**(getattr(self, "auto_map", None) or {}), **auto_map}  # as a reloaded processor has it
         return saved
 
     def augmentation(self) -> ClipAugmentation:
@@ -134,7 +160,7 @@ class HfvidVideoProcessor(BaseVideoProcessor):
         return BatchFeature(stack_views([self.pretraining_views(video, rng) for video in videos]), tensor_type=return_tensors)
 
 
-class MultiViewVideosKwargs(HfvidVideosKwargs, total=False):
+class MultiViewVideoProcessorKwargs(HfvidVideoProcessorKwargs, total=False):
     """clips_per_video: clips from different times of a video; views_per_clip: augmentations of each clip;
     gap_distribution: how far apart the clips start (see `hfvid.data.sampling.nearby_clips`)."""
 
@@ -151,7 +177,7 @@ class MultiViewVideoProcessor(HfvidVideoProcessor):
     clips_per_video = 2
     views_per_clip = 1
     gap_distribution = "decreasing"
-    valid_kwargs = MultiViewVideosKwargs
+    valid_kwargs = MultiViewVideoProcessorKwargs
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

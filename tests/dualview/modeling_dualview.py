@@ -17,7 +17,7 @@ from hfvid.data.sampling import random_clip
 from hfvid.losses.contrastive import negative_cosine_similarity
 from hfvid.models.configuration_utils import HfvidConfig
 from hfvid.models.modeling_utils import HfvidBackboneModel, HfvidForVideoClassification, HfvidPreTrainedModel
-from hfvid.models.video_processing_utils import HfvidVideoProcessor, HfvidVideosKwargs
+from hfvid.models.video_processing_utils import HfvidVideoProcessor, HfvidVideoProcessorKwargs
 
 
 class DualViewConfig(HfvidConfig):
@@ -99,7 +99,7 @@ class DualViewForVideoClassification(DualViewPreTrainedModel, HfvidForVideoClass
     backbone_model_class = DualViewModel
 
 
-class DualViewVideosKwargs(HfvidVideosKwargs, total=False):
+class DualViewVideoProcessorKwargs(HfvidVideoProcessorKwargs, total=False):
     broad_num_frames: int
     broad_image_size: int
     broad_stride: int
@@ -111,7 +111,7 @@ class DualViewVideoProcessor(HfvidVideoProcessor):
     broad_num_frames = 8
     broad_image_size = 16
     broad_stride = 2
-    valid_kwargs = DualViewVideosKwargs
+    valid_kwargs = DualViewVideoProcessorKwargs
 
     @classmethod
     def from_model_config(cls, config, **kwargs):

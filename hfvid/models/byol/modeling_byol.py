@@ -40,12 +40,14 @@ class BYOLForPreTrainingOutput(ModelOutput):
         predictions: (batch, 2, projection_dim) L2-normalised online predictions of the two views.
         target_embeddings: (batch, 2, projection_dim) L2-normalised target projections of the two views.
         pooler_output: (batch, 2, hidden) online backbone features of the two views.
+        hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the the clips of both views (view after view).
     """
 
     loss: torch.FloatTensor | None = None
     predictions: torch.FloatTensor | None = None
     target_embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
 class BYOLPreTrainedModel(HfvidPreTrainedModel):
@@ -78,6 +80,7 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -87,7 +90,8 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
         batch = len(pixel_values_videos)
         if self.training:
             self.target_encoder.start(backbone=self.byol.backbone, projector=self.projector)
-        pooled = encode_views(self.byol, pixel_values_videos)
+        features = encode_views(self.byol, pixel_values_videos, output_hidden_states)
+        pooled = features.pooler_output
         predictions = self.predictor(self.projector(pooled))
         targets = self.target_encoder(pixel_values_videos.transpose(0, 1).flatten(0, 1))
         prediction_a, prediction_b = predictions.split(batch)
@@ -102,6 +106,7 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
             predictions=per_video(F.normalize(predictions, dim=1), 2),
             target_embeddings=per_video(targets, 2),
             pooler_output=per_video(pooled, 2),
+            hidden_states=features.hidden_states,
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -3,7 +3,11 @@ its own augmentation; evaluation takes hfvid's centre clip."""
 
 from __future__ import annotations
 
-from hfvid.models.video_processing_utils import MultiViewVideoProcessor
+from hfvid.models.video_processing_utils import MultiViewVideoProcessor, MultiViewVideoProcessorKwargs
+
+
+class BYOLVideoProcessorKwargs(MultiViewVideoProcessorKwargs, total=False):
+    """The settings of `BYOLVideoProcessor` (those of `MultiViewVideoProcessor`)."""
 
 
 class BYOLVideoProcessor(MultiViewVideoProcessor):
@@ -13,3 +17,5 @@ class BYOLVideoProcessor(MultiViewVideoProcessor):
     solarisation, applied with different probabilities to its two views, are left out (our choice, shared
     with the other contrastive methods).
     """
+
+    valid_kwargs = BYOLVideoProcessorKwargs

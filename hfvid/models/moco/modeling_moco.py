@@ -38,6 +38,7 @@ class MoCoForPreTrainingOutput(ModelOutput):
         query_embeddings: (batch, projection_dim) L2-normalised query projections.
         key_embeddings: (batch, projection_dim) L2-normalised keys of the momentum encoder.
         pooler_output: (batch, hidden) backbone features of the query views.
+        hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the query clips.
     """
 
     loss: torch.FloatTensor | None = None
@@ -45,6 +46,7 @@ class MoCoForPreTrainingOutput(ModelOutput):
     query_embeddings: torch.FloatTensor | None = None
     key_embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
 class MoCoPreTrainedModel(HfvidPreTrainedModel):
@@ -68,6 +70,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
         self,
         pixel_values_videos: torch.Tensor,
         video_ids: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -76,7 +79,8 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
         `after_optimizer_step`); the first training forward of a fresh model copies the query encoder into the
         key encoder."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
-        pooled = self.moco(pixel_values_videos[:, 0]).pooler_output
+        features = self.moco(pixel_values_videos[:, 0], output_hidden_states=output_hidden_states)
+        pooled = features.pooler_output
         queries = F.normalize(self.projector(pooled), dim=1)
         self.start_key_encoder()
         keys = self.key_encoder(pixel_values_videos[:, 1])
@@ -95,6 +99,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
             query_embeddings=queries,
             key_embeddings=keys,
             pooler_output=pooled,
+            hidden_states=features.hidden_states,
         )
         return output.to_tuple() if return_dict is False else output
 

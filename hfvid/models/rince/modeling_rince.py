@@ -40,6 +40,7 @@ class RINCEForPreTrainingOutput(ModelOutput):
         similarities: (batch * clips, candidates) cosine similarities of the queries to the batch keys and queue.
         ranks: (batch * clips, candidates) the rank of each candidate (1 same clip, 2 same video, 0 negative).
         pooler_output: (batch * clips, hidden) backbone features of the query views.
+        hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the query clips.
     """
 
     loss: torch.FloatTensor | None = None
@@ -47,6 +48,7 @@ class RINCEForPreTrainingOutput(ModelOutput):
     similarities: torch.FloatTensor | None = None
     ranks: torch.LongTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
 class RINCEPreTrainedModel(HfvidPreTrainedModel):
@@ -70,6 +72,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         self,
         pixel_values_videos: torch.Tensor,
         video_ids: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -81,7 +84,8 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch, clips = len(pixel_values_videos), self.config.clips_per_video
         views = pixel_values_videos.unflatten(1, (clips, 2))
-        pooled = self.rince(views[:, :, 0].flatten(0, 1)).pooler_output
+        features = self.rince(views[:, :, 0].flatten(0, 1), output_hidden_states=output_hidden_states)
+        pooled = features.pooler_output
         queries = F.normalize(self.projector(pooled), dim=1)
         self.start_key_encoder()
         keys = self.key_encoder(views[:, :, 1].flatten(0, 1))
@@ -117,7 +121,8 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         if self.training:
             self.queue.stage(batch_keys, batch_key_ids if known_ids else torch.full_like(batch_key_ids, -1))
         output = RINCEForPreTrainingOutput(
-            loss=loss, accuracy=accuracy, similarities=similarities, ranks=ranks, pooler_output=pooled
+            loss=loss, accuracy=accuracy, similarities=similarities, ranks=ranks, pooler_output=pooled,
+            hidden_states=features.hidden_states,
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -39,12 +39,14 @@ class SimCLRForPreTrainingOutput(ModelOutput):
             similar candidate in the global batch.
         embeddings: (batch, 2, projection_dim) L2-normalised projections of the two views.
         pooler_output: (batch, 2, hidden) backbone features of the two views.
+        hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the the clips of both views (view after view).
     """
 
     loss: torch.FloatTensor | None = None
     accuracy: dict[str, torch.Tensor] | None = None
     embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
 class SimCLRPreTrainedModel(HfvidPreTrainedModel):
@@ -71,6 +73,7 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -78,7 +81,8 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
         (each batch holds two views of each video)."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
-        pooled = encode_views(self.simclr, pixel_values_videos)
+        features = encode_views(self.simclr, pixel_values_videos, output_hidden_states)
+        pooled = features.pooler_output
         projections = self.projector(pooled)
         view_a, view_b = projections[:batch], projections[batch:]
         all_a, offset = gather_rows_with_grad(view_a)
@@ -95,6 +99,7 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
             accuracy={"instance": correct.float()},
             embeddings=per_video(F.normalize(projections, dim=1), 2),
             pooler_output=per_video(pooled, 2),
+            hidden_states=features.hidden_states,
         )
         return output.to_tuple() if return_dict is False else output
 

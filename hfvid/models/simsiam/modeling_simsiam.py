@@ -38,12 +38,14 @@ class SimSiamForPreTrainingOutput(ModelOutput):
         predictions: (batch, 2, projection_dim) L2-normalised predictions p of the two views.
         embeddings: (batch, 2, projection_dim) L2-normalised projections z of the two views (the targets).
         pooler_output: (batch, 2, hidden) backbone features of the two views.
+        hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the the clips of both views (view after view).
     """
 
     loss: torch.FloatTensor | None = None
     predictions: torch.FloatTensor | None = None
     embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
 class SimSiamPreTrainedModel(HfvidPreTrainedModel):
@@ -76,13 +78,15 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
         """pixel_values_videos: (batch, 2, frames, channels, height, width)."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
-        pooled = encode_views(self.simsiam, pixel_values_videos)
+        features = encode_views(self.simsiam, pixel_values_videos, output_hidden_states)
+        pooled = features.pooler_output
         projections = self.projector(pooled)
         predictions = self.predictor(projections)
         projection_a, projection_b = projections.split(batch)
@@ -97,6 +101,7 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
             predictions=per_video(F.normalize(predictions, dim=1), 2),
             embeddings=per_video(F.normalize(projections, dim=1), 2),
             pooler_output=per_video(pooled, 2),
+            hidden_states=features.hidden_states,
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -39,6 +39,7 @@ class TransRankForPreTrainingOutput(ModelOutput):
         scores: `{task name: (batch, N, N)}` score matrices; entry (i, j) is clip i's score for transformation j.
         accuracy: `{task name: (batch, N)}` 1 where a video's transformation was recognised, else 0.
         pooler_output: (batch, clips, hidden) pooled features of every clip.
+        hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the every clip (clips folded into the batch).
     """
 
     loss: torch.FloatTensor | None = None
@@ -46,6 +47,7 @@ class TransRankForPreTrainingOutput(ModelOutput):
     scores: dict[str, torch.Tensor] | None = None
     accuracy: dict[str, torch.Tensor] | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
 class TransRankPreTrainedModel(HfvidPreTrainedModel):
@@ -89,12 +91,19 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         """Scores (batch, N) of single clips (batch, frames, channels, height, width) on one task's transformations."""
         return self.heads[task](self.transrank(pixel_values_videos).pooler_output)
 
-    def forward(self, pixel_values_videos: torch.Tensor, return_dict: bool | None = None, **kwargs):
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ):
         """pixel_values_videos: (batch, clips, frames, channels, height, width), clip i of a video carrying
         `config.transformations[i]`."""
         check_video_input(pixel_values_videos, clips_per_video=len(self.config.transformations))
         batch, num_clips = pixel_values_videos.shape[:2]
-        pooled = self.transrank(pixel_values_videos.flatten(0, 1)).pooler_output.view(batch, num_clips, -1)
+        features = self.transrank(pixel_values_videos.flatten(0, 1), output_hidden_states=output_hidden_states)
+        pooled = features.pooler_output.view(batch, num_clips, -1)
 
         loss, task_losses, scores, accuracy, start = 0.0, {}, {}, {}, 0
         for task in self.config.tasks:
@@ -110,7 +119,8 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
             accuracy[name] = transformation_accuracy(task_scores.detach(), by_ranking=self.config.loss == "rank")
 
         output = TransRankForPreTrainingOutput(
-            loss=loss, task_losses=task_losses, scores=scores, accuracy=accuracy, pooler_output=pooled
+            loss=loss, task_losses=task_losses, scores=scores, accuracy=accuracy, pooler_output=pooled,
+            hidden_states=features.hidden_states,
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -13,10 +13,10 @@ import torch
 from transformers.processing_utils import Unpack
 
 from hfvid.data.transformations import parse_transformation
-from hfvid.models.video_processing_utils import HfvidVideoProcessor, HfvidVideosKwargs
+from hfvid.models.video_processing_utils import HfvidVideoProcessor, HfvidVideoProcessorKwargs
 
 
-class TransRankVideosKwargs(HfvidVideosKwargs, total=False):
+class TransRankVideoProcessorKwargs(HfvidVideoProcessorKwargs, total=False):
     """transformations: one clip per name, in this order (see `hfvid.data.transformations`).
     speed_jitter: playback-speed factor range, or None.
     shared_augmentation: one augmentation draw for all clips of a video (True) or one per clip (False)."""
@@ -30,9 +30,9 @@ class TransRankVideoProcessor(HfvidVideoProcessor):
     transformations = ["1x", "2x", "reverse", "rot0", "rot90", "rot180", "rot270"]
     speed_jitter = [0.8, 1.2]
     shared_augmentation = False
-    valid_kwargs = TransRankVideosKwargs
+    valid_kwargs = TransRankVideoProcessorKwargs
 
-    def __init__(self, **kwargs: Unpack[TransRankVideosKwargs]):
+    def __init__(self, **kwargs: Unpack[TransRankVideoProcessorKwargs]):
         super().__init__(**kwargs)
         for name in self.transformations:
             parse_transformation(name)
