@@ -188,3 +188,22 @@ def test_registry_presets_and_gradient_checkpointing():
     checkpointed = gradients()
     for name, gradient in plain.items():
         torch.testing.assert_close(checkpointed[name], gradient, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize(
+    "problem_type, labels, expected_loss",
+    [
+        ("single_label_classification", torch.tensor([0, 2]), torch.nn.functional.cross_entropy),
+        ("multi_label_classification", torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]), torch.nn.functional.binary_cross_entropy_with_logits),
+        ("regression", torch.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, 0.0]]), torch.nn.functional.mse_loss),
+    ],
+)
+def test_classifier_loss_follows_problem_type(problem_type, labels, expected_loss):
+    from transformers import AutoModelForVideoClassification
+
+    import hfvid
+
+    config = hfvid.get_config("moco-r3d18-tiny", num_labels=3, problem_type=problem_type)
+    model = AutoModelForVideoClassification.from_config(config).eval()
+    output = model(torch.randn(2, 8, 3, 32, 32), labels=labels)
+    torch.testing.assert_close(output.loss, expected_loss(output.logits, labels))
