@@ -3,8 +3,11 @@ model for pre-training from such a name or from a saved model."""
 
 from __future__ import annotations
 
-from transformers import AutoModelForPreTraining, AutoVideoProcessor, PreTrainedConfig
+import os
 
+from transformers import AutoConfig, AutoModelForPreTraining, AutoVideoProcessor, PreTrainedConfig
+
+from hfvid.data.sources import looks_local
 from hfvid.models import METHODS, processor_for_config
 
 
@@ -19,12 +22,23 @@ def list_configs() -> list[str]:
     return sorted(_presets())
 
 
+def check_fields(config_class: type[PreTrainedConfig], fields, where: str) -> None:
+    """Raise ValueError for names that are not fields of ``config_class`` (a typo would otherwise be saved as an
+    extra attribute and change nothing), listing the valid ones."""
+    valid = set(config_class().to_dict()) | {"num_labels", "id2label", "label2id"}
+    unknown = sorted(set(fields) - valid)
+    if unknown:
+        raise ValueError(f"{where}: {config_class.__name__} has no field {', '.join(map(repr, unknown))}; valid fields: {', '.join(sorted(valid))}")
+
+
 def get_config(name: str, **overrides) -> PreTrainedConfig:
-    """The config of preset ``name``; ``overrides`` replace single fields (e.g. ``num_labels=10``)."""
+    """The config of preset ``name``; ``overrides`` replace single fields (e.g. ``num_labels=10``); an unknown field
+    is an error that lists the valid ones."""
     presets = _presets()
     if name not in presets:
         raise ValueError(f"unknown config {name!r}; available: {', '.join(sorted(presets))}")
     config_class, kwargs = presets[name]
+    check_fields(config_class, overrides, f"overrides of {name}")
     return config_class(**{**kwargs, **overrides})
 
 
@@ -34,5 +48,11 @@ def load_for_pretraining(name_or_path: str, **config_overrides):
     if name_or_path in _presets():
         config = get_config(name_or_path, **config_overrides)
         return AutoModelForPreTraining.from_config(config), processor_for_config(config)
+    if not os.path.isdir(os.path.expanduser(name_or_path)) and looks_local(name_or_path):
+        raise FileNotFoundError(
+            f"no saved model folder at {name_or_path}; --model takes a folder, a Hub id or a preset: {', '.join(list_configs())}"
+        )
+    config = AutoConfig.from_pretrained(name_or_path)
+    check_fields(type(config), config_overrides, f"overrides of {name_or_path}")
     model = AutoModelForPreTraining.from_pretrained(name_or_path, **config_overrides)
     return model, AutoVideoProcessor.from_pretrained(name_or_path)

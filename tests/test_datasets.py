@@ -255,8 +255,8 @@ def test_streamed_synthmotion_is_load_synthmotion_row_by_row(synthmotion_dir):
     for split in ("train", "test"):
         ours = load_video_dataset(synthmotion_dir, split=split, streaming=True)
         reference = load_synthmotion(synthmotion_dir, split=split, streaming=True, decode=False)
-        assert ours.features == reference.features and ours.num_shards == reference.num_shards == 1
-        assert list(ours) == list(reference)  # same rows, same order, same paths
+        assert ours.features == reference.features and ours.num_shards == 16
+        assert list(ours) == list(reference)  # same rows, same paths, and unshuffled the same order
     decoded = next(iter(load_video_dataset(synthmotion_dir, split="train", streaming=True, decode=True)))["video"]
     assert decoded.get_frames_in_range(0, 2).data.shape[:2] == (2, 3)
     with pytest.raises(ValueError, match="has no split 'validation'"):
@@ -312,3 +312,82 @@ def test_streamed_synthmotion_checks_its_input(tmp_path):
     (incomplete / "synthmotion.json").write_text('{"complete": false}')
     with pytest.raises(FileNotFoundError, match="no complete SynthMotion set"):
         load_video_dataset(str(incomplete), streaming=True)
+
+
+# ----------------------------------------------------------------------------- every local layout
+
+
+def paths_of(dataset) -> list[str]:
+    return sorted(Path(row["path"]).name for row in dataset.cast_column("video", Video(decode=False))["video"])
+
+
+def test_every_local_layout_is_detected(tmp_path, class_mp4s):
+    from hfvid.data.datasets import VIDEO_EXTENSIONS, load_video_source
+
+    assert {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".ts", ".mpg", ".flv", ".3gp", ".ogv"} <= set(VIDEO_EXTENSIONS)
+    flat = tmp_path / "flat"
+    put(flat / "a.mp4", class_mp4s[0]), put(flat / "b.ts", class_mp4s[1]), put(flat / "c.M4V", class_mp4s[2])
+    (flat / "notes.txt").write_text("not a video")
+    loaded = load_video_source(flat)
+    assert list(loaded) == ["train"] and list(loaded["train"].features) == ["video"]  # no labels
+    assert paths_of(loaded["train"]) == ["a.mp4", "b.ts", "c.M4V"]
+
+    nested = tmp_path / "nested"
+    put(nested / "2024" / "05" / "day1" / "a.mp4", class_mp4s[0]), put(nested / "b.mkv", class_mp4s[1])
+    put(nested / ".cache" / "hidden.mp4", class_mp4s[2])
+    assert paths_of(load_video_source(nested)["train"]) == ["a.mp4", "b.mkv"]
+
+    classes = tmp_path / "classes"
+    put(classes / "dog" / "a.mp4", class_mp4s[0]), put(classes / "cat" / "b.mp4", class_mp4s[1])
+    assert load_video_source(classes)["train"].features["label"].names == ["cat", "dog"]
+
+    metadata = tmp_path / "metadata"
+    put(metadata / "train" / "clips" / "a.mp4", class_mp4s[3]), put(metadata / "train" / "b.mp4", class_mp4s[4])
+    put(metadata / "test" / "c.webm", class_mp4s[3])
+    (metadata / "train" / "metadata.csv").write_text("file_name,label,caption\nclips/a.mp4,jump,x\nb.mp4,run,y\n")
+    (metadata / "test" / "metadata.jsonl").write_text('{"file_name": "c.webm", "label": "jump"}\n')
+    loaded = load_video_source(metadata)
+    assert set(loaded) == {"train", "test"} and loaded["test"].features["label"].names == ["jump", "run"]
+    assert_rows_match_labels(loaded["train"], {"jump": 3, "run": 4})
+    assert_rows_match_labels(loaded["test"], {"jump": 3, "run": 4})
+    root_metadata = tmp_path / "root_metadata"
+    put(root_metadata / "a.mp4", class_mp4s[0])
+    (root_metadata / "metadata.jsonl").write_text('{"file_name": "a.mp4"}\n')
+    assert list(load_video_source(root_metadata)["train"].features) == ["video"]
+
+    lists = tmp_path / "lists"
+    put(lists / "v" / "a.mp4", class_mp4s[5]), put(lists / "v" / "b.mp4", class_mp4s[6])
+    (lists / "labelled.txt").write_text("v/a.mp4 wave\nv/b.mp4 clap\n")
+    (lists / "plain.txt").write_text("v/a.mp4\n\nv/b.mp4\n")
+    (lists / "rows.jsonl").write_text('{"path": "v/a.mp4", "label": 1}\n{"path": "v/b.mp4", "label": 0}\n')
+    (lists / "paths.csv").write_text("video\nv/a.mp4\nv/b.mp4\n")
+    assert_rows_match_labels(load_video_source(lists / "labelled.txt")["train"], {"wave": 5, "clap": 6})
+    assert_rows_match_labels(load_video_source(lists / "rows.jsonl")["train"], {"1": 5, "0": 6})
+    for unlabelled in ("plain.txt", "paths.csv"):
+        assert list(load_video_source(lists / unlabelled)["train"].features) == ["video"]
+
+    (lists / "partial.txt").write_text("v/a.mp4 wave\nv/b.mp4\n")
+    with pytest.raises(ValueError, match=r"partial\.txt:2: this row has no label"):
+        load_video_source(lists / "partial.txt")
+    (lists / "missing.jsonl").write_text('{"path": "v/nope.mp4"}\n')
+    with pytest.raises(FileNotFoundError, match=r"nope\.mp4 \(listed at .*missing\.jsonl:1\)"):
+        load_video_source(lists / "missing.jsonl")
+    with pytest.raises(FileNotFoundError, match="no video folder or list"):
+        load_video_source(tmp_path / "nowhere")
+
+
+def test_a_train_only_source_lends_evaluation_a_deterministic_holdout(tmp_path, class_mp4s):
+    from hfvid.data.sources import holdout_key, load_video_dataset
+
+    for k in range(40):
+        put(tmp_path / f"class{k % 2}" / f"{k}.mp4", class_mp4s[k % 2])
+    with pytest.raises(ValueError, match="has no split 'test'.*holdout_fraction"):
+        load_video_dataset(str(tmp_path), split="test")
+    train = load_video_dataset(str(tmp_path), split="train", holdout_fraction=0.25)
+    test = load_video_dataset(str(tmp_path), split="test", holdout_fraction=0.25)
+    assert len(load_video_dataset(str(tmp_path), split="train")) == 40  # pre-training still sees every video
+    assert set(paths_of(train)).isdisjoint(paths_of(test)) and len(train) + len(test) == 40
+    assert 4 <= len(test) <= 16 and all(holdout_key(str(tmp_path / f"class{int(n[:-4]) % 2}" / n)) < 0.25 for n in paths_of(test))
+    assert paths_of(load_video_dataset(str(tmp_path), split="test", holdout_fraction=0.25)) == paths_of(test)
+    with pytest.raises(FileNotFoundError, match="does not look like a Hub dataset"):
+        load_video_dataset(str(tmp_path / "typo"), split="train")

@@ -36,7 +36,7 @@ def test_a_processor_makes_named_views_of_their_own_shapes_and_collate_stacks_th
         "pixel_values_videos": (4, 3, 24, 24),
         "broad_pixel_values_videos": (8, 3, 12, 12),
     }
-    batch = collate_pretraining([{"views": views, "video_id": 1, "num_skipped": 0}] * 3)
+    batch = collate_pretraining([{"views": views, "video_id": 1, "skipped": []}] * 3)
     assert batch["pixel_values_videos"].shape == (3, 4, 3, 24, 24)
     assert batch["broad_pixel_values_videos"].shape == (3, 8, 3, 12, 12)
     frames = torch.randint(0, 255, (30, 3, 40, 48), dtype=torch.uint8)  # decoded frames take the same path

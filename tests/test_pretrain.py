@@ -88,8 +88,12 @@ def test_unreadable_videos_are_skipped_and_counted(synthmotion_dir, tmp_path):
     out = tmp_path / "run"
     summary = run_in_process([*TINY_RUN, "--dataset", str(folder), "--max_steps", "6", "--output_dir", str(out)])
     assert summary["steps"] == 6
-    # 9 videos, 2 per step: 6 steps cover the folder at least once, each corrupt file counted per epoch.
-    assert summary["num_skipped_videos"] >= 3
+    # 9 videos, 2 per step: 6 steps cover the folder more than once; each unreadable file counts once, listed
+    # with its reason beside the model.
+    listed = [json.loads(line) for line in (out / "unreadable_videos.jsonl").read_text().splitlines()]
+    assert summary["num_skipped_videos"] == len(listed) == len({row["video"] for row in listed})
+    assert {"empty.mp4", "text.mp4"} <= {Path(row["video"]).name for row in listed} <= {"empty.mp4", "text.mp4", "truncated.mp4"}
+    assert all(row["reason"] for row in listed)
 
 
 @pytest.mark.slow
@@ -164,11 +168,55 @@ def test_batches_carry_a_stable_id_per_video(synthmotion_dir):
     assert 0 <= video_id(b"abc") < 2**63
     batch = collate_pretraining(
         [
-            {"views": {"pixel_values_videos": torch.zeros(2, 1), "other": torch.ones(3)}, "video_id": 5, "num_skipped": 0},
-            {"views": None, "video_id": None, "num_skipped": 2},
+            {"views": {"pixel_values_videos": torch.zeros(2, 1), "other": torch.ones(3)}, "video_id": 5, "skipped": []},
+            {"views": None, "video_id": None, "skipped": [{"video": "a.mp4", "reason": "x"}, {"video": "b.mp4", "reason": "y"}]},
         ]
     )
-    assert batch["video_ids"].tolist() == [5] and batch["num_skipped"] == 2 and batch["num_videos"] == 1
+    assert batch["video_ids"].tolist() == [5] and len(batch["skipped"]) == 2 and batch["num_videos"] == 1
     assert batch["pixel_values_videos"].shape == (1, 2, 1) and batch["other"].shape == (1, 3)
-    empty = collate_pretraining([{"views": None, "video_id": None, "num_skipped": 1}])
-    assert empty == {"num_videos": 0, "num_skipped": 1}
+    empty = collate_pretraining([{"views": None, "video_id": None, "skipped": [{"video": "c.mp4", "reason": "z"}]}])
+    assert empty == {"num_videos": 0, "skipped": [{"video": "c.mp4", "reason": "z"}]}
+
+
+def copy_videos(synthmotion_dir, target: Path, count: int, flat: bool) -> list[Path]:
+    videos = sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:count]
+    for video in videos:
+        destination = target / video.name if flat else target / video.parent.name / video.name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(video, destination)
+    return videos
+
+
+def test_unlabelled_folder_pretrains_and_writes_model_and_card(synthmotion_dir, tmp_path, capsys):
+    copy_videos(synthmotion_dir, tmp_path / "mine", 5, flat=True)
+    out = tmp_path / "run"
+    # MoCo, batch 2 of 5 videos: the last, one-video batch of each pass is dropped (BatchNorm needs two).
+    argv = ["--model", "moco-r3d18-tiny", "--batch_size", "2", "--warmup_steps", "1", "--dataset", str(tmp_path / "mine"),
+            "--max_steps", "5", "--output_dir", str(out)]  # fmt: skip
+    summary = run_in_process(argv)
+    assert summary["steps"] == 5
+    assert "has no labels, so the frozen-feature evaluation" in capsys.readouterr().out
+    assert (out / "model.safetensors").is_file() and "MoCo pre-trained with hfvid" in (out / "README.md").read_text()
+
+
+def test_labelled_folder_without_test_split_is_evaluated_on_a_held_out_part(synthmotion_dir, tmp_path):
+    copy_videos(synthmotion_dir, tmp_path / "classes", 16, flat=False)
+    out = tmp_path / "run"
+    argv = [*TINY_RUN[:-1], "--dataset", str(tmp_path / "classes"), "--max_steps", "2", "--output_dir", str(out),
+            "--eval_protocols", "knn", "--eval_holdout", "0.5"]  # fmt: skip
+    run_in_process(argv)
+    card = (out / "README.md").read_text()
+    assert "Evaluated on a deterministic 50% of the 'train' split held out" in card and "kNN" in card
+
+
+def test_bad_options_are_clear_errors(synthmotion_dir, tmp_path, capsys):
+    import pretrain
+
+    with pytest.raises(ValueError, match="has no field 'queue_sz'; valid fields: .*queue_size"):
+        run_in_process([*TINY_RUN[:2], "--model", "moco-r3d18-tiny", "--config_overrides", "queue_sz=64", "--dataset", synthmotion_dir])
+    with pytest.raises(FileNotFoundError, match="no saved model folder at .*typo"):
+        run_in_process(["--model", str(tmp_path / "typo"), "--dataset", synthmotion_dir])
+    assert pretrain.parse_args(["--max-steps", "7", "--batch-size", "3"]).max_steps == 7  # dashes are aliases
+    with pytest.raises(SystemExit):
+        pretrain.parse_args(["--help"])
+    assert "(default: 2000)" in capsys.readouterr().out

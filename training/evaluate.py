@@ -23,13 +23,14 @@ from accelerate.utils import set_seed
 from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, write_comparison, write_results
 
 RANDOM_INIT_NAME = "random init"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     group = parser.add_argument_group("model")
     group.add_argument("--model", required=True, help="saved model folder or Hub id (any hfvid model; its backbone is evaluated)")
     group.add_argument("--compare_random_init", action="store_true", help="also evaluate the same architecture with random weights, and compare")
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = parser.add_argument_group("output")
     group.add_argument("--output_dir", default=None, help="defaults to outputs/eval-<model>-<dataset>")
     group.add_argument("--no_progress", dest="progress", action="store_false", help="hide progress bars")
-    return parser
+    return accept_dashes(parser)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -24,13 +24,14 @@ import numpy as np
 from transformers import AutoModelForVideoClassification, AutoVideoProcessor, Trainer, TrainingArguments, set_seed
 
 import hfvid  # registers the hfvid models with the Auto classes
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.models import processor_for_config
 from hfvid.data.collators import VideoClassificationCollator
 from hfvid.data.sources import load_video_dataset
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add = parser.add_argument
     add("--model", required=True, help="pre-trained hfvid model folder or Hub id, or a preset name (hfvid.list_configs()) to train from random weights")
     add("--dataset", default="synthmotion", help="'synthmotion', a videofolder directory, a CSV of path,label, or a Hub dataset")
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--data_dir", default="data/synthmotion", help="where SynthMotion lives / is generated")
     add("--train_split", default="train")
     add("--eval_split", default="test")
+    add("--eval_holdout", type=float, default=0.2, help="a source without --eval_split trains on the rest of --train_split and evaluates on this fraction of it, held out by a hash of each path")
     add("--video_column", default="video")
     add("--label_column", default="label")
     add("--output_dir", default=None, help="defaults to <model>-finetuned")
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=0)
     add("--push_to_hub", action="store_true")
     add("--hub_model_id", default=None)
-    return parser
+    return accept_dashes(parser)
 
 
 def accuracy(eval_prediction) -> dict[str, float]:
@@ -71,9 +73,12 @@ def finetune(args: argparse.Namespace) -> dict:
         f"outputs/{args.model}-supervised" if args.model in hfvid.list_configs() else f"{args.model.rstrip('/')}-finetuned"
     )
     data = dict(
-        config_name=args.dataset_config, synthmotion_dir=args.data_dir, decode=False, video_column=args.video_column
+        config_name=args.dataset_config, synthmotion_dir=args.data_dir, decode=False, video_column=args.video_column,
+        holdout_fraction=args.eval_holdout,
     )
     train_dataset = load_video_dataset(args.dataset, split=args.train_split, **data)
+    if args.label_column not in train_dataset.features:
+        raise ValueError(f"{args.dataset} has no {args.label_column!r} column: fine-tuning needs labelled videos")
     eval_dataset = load_video_dataset(args.dataset, split=args.eval_split, **data)
     class_names = train_dataset.features[args.label_column].names
     labels = dict(

@@ -30,13 +30,14 @@ from pathlib import Path
 import torch
 import yaml
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import gather_object, set_seed
 from datasets.distributed import split_dataset_by_node
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoModel, get_cosine_schedule_with_warmup
 
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.convert.torchvision import load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining
 from hfvid.data.sources import load_video_dataset
@@ -54,10 +55,11 @@ from hfvid.hub.push import push_model_folder
 from hfvid.presets import load_for_pretraining
 
 CHECKPOINT_PREFIX = "checkpoint-"
+UNREADABLE_FILE = "unreadable_videos.jsonl"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add = parser.add_argument
     add("--config", help="YAML file whose keys are option names (without --); command-line options win")
     group = parser.add_argument_group("model")
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--eval_split", default="test", help="queries / probe test set; --split is the gallery / probe train set")
     group.add_argument("--eval_protocols", default="retrieval,knn,linear", help=f"comma-separated, from {','.join(PROTOCOLS)}")
     group.add_argument("--eval_num_clips", type=int, default=1, help="clips averaged per video")
+    group.add_argument("--eval_holdout", type=float, default=0.2, help="a labelled source without --eval_split is evaluated on this fraction of --split, held out by a hash of each path (the backbone saw those videos, without labels, in pre-training)")
     group = parser.add_argument_group("output")
     group.add_argument("--output_dir", default=None, help="defaults to outputs/<model>-<dataset>")
     group.add_argument("--logging_steps", type=int, default=10)
@@ -102,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--hub_model_id", default=None, help="repo id for --push_to_hub (default: the output folder's name)")
     group.add_argument("--private", action="store_true", help="create the Hub repo private")
     group.add_argument("--dry_run", action="store_true", help="with --push_to_hub: write what would be uploaded to <output_dir>-upload instead")
-    return parser
+    return accept_dashes(parser)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -141,10 +144,12 @@ def parse_config_overrides(text: str | None) -> dict:
 
 
 class RunState:
-    """Where the run is: optimiser steps, epoch, batches of this process in the epoch, skipped videos."""
+    """Where the run is: optimiser steps, epoch, batches of this process in the epoch, and the unreadable videos
+    this process met (video -> reason; each counted once however many epochs meet it)."""
 
     def __init__(self):
-        self.step, self.epoch, self.batches_in_epoch, self.num_skipped = 0, 0, 0, 0
+        self.step, self.epoch, self.batches_in_epoch = 0, 0, 0
+        self.unreadable: dict[str, str] = {}
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(vars(self)))
@@ -210,6 +215,7 @@ def make_loader(args, processor, accelerator: Accelerator) -> tuple[PretrainingC
         batch_size=args.batch_size,
         num_workers=args.num_workers,
         collate_fn=collate_pretraining,
+        drop_last=True,  # no batch of one video (BatchNorm in training mode needs two)
         persistent_workers=False,
     )
     return clips, loader
@@ -284,7 +290,7 @@ def train(args: argparse.Namespace) -> dict:
             next(batches)
         for batch in batches:
             state.batches_in_epoch += 1
-            state.num_skipped += batch["num_skipped"]
+            state.unreadable.update({entry["video"]: entry["reason"] for entry in batch["skipped"]})
             if batch["num_videos"] == 0:
                 continue
             videos_read += batch["num_videos"]
@@ -326,10 +332,14 @@ def train(args: argparse.Namespace) -> dict:
             state.epoch += 1
             state.batches_in_epoch = 0
             if state.step == 0 and state.epoch > 1 and videos_read == 0:
-                raise RuntimeError(f"no readable video in {args.dataset} ({state.num_skipped} skipped)")
+                raise RuntimeError(
+                    f"no batch of {args.batch_size} readable videos in {args.dataset} ({len(state.unreadable)} unreadable "
+                    "videos skipped; a last incomplete batch is dropped): check the data or lower --batch_size"
+                )
     progress.close()
 
-    num_skipped = int(accelerator.reduce(torch.tensor(state.num_skipped, device=accelerator.device), reduction="sum").item())
+    unreadable = {video: reason for found in gather_object([state.unreadable]) for video, reason in found.items()}
+    num_skipped = len(unreadable)
     summary = {
         "model": args.model,
         "dataset": args.dataset,
@@ -352,11 +362,31 @@ def train(args: argparse.Namespace) -> dict:
         unwrapped.save_pretrained(output_dir)
         processor.save_pretrained(output_dir)
         (output_dir / "training_info.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"skipped {num_skipped} unreadable videos" if num_skipped else "no unreadable videos")
+        listed = "".join(json.dumps({"video": video, "reason": reason}) + "\n" for video, reason in sorted(unreadable.items()))
+        (output_dir / UNREADABLE_FILE).write_text(listed)
+        print(f"skipped {num_skipped} unreadable videos, listed in {output_dir / UNREADABLE_FILE}" if num_skipped else "no unreadable videos")
     accelerator.end_training()
     if accelerator.is_main_process:
         report(args, processor, summary)
     return summary
+
+
+def evaluation_data(args: argparse.Namespace) -> tuple[bool, str]:
+    """Whether the run can be evaluated and how: (False, why not) for a source without labels, else (True, a
+    sentence on the test data: the source's own --eval_split, or a held-out part of --split)."""
+    options = dict(decode=False, video_column=args.video_column, config_name=args.dataset_config, synthmotion_dir=args.data_dir)
+    train = load_video_dataset(args.dataset, split=args.split, **options)
+    if "label" not in train.features:
+        return False, f"{args.dataset} has no labels, so the frozen-feature evaluation (probes, retrieval by class) is skipped"
+    try:
+        load_video_dataset(args.dataset, split=args.eval_split, **options)
+    except ValueError:
+        return True, (
+            f"Evaluated on a deterministic {args.eval_holdout:.0%} of the {args.split!r} split held out by a hash of each "
+            f"video's path ({args.dataset} has no {args.eval_split!r} split); the backbone saw those videos, without "
+            "labels, in pre-training."
+        )
+    return True, f"Evaluated on the {args.eval_split!r} split of {args.dataset}."
 
 
 def evaluate_against_random_init(args: argparse.Namespace, processor) -> dict[str, dict]:
@@ -369,12 +399,14 @@ def evaluate_against_random_init(args: argparse.Namespace, processor) -> dict[st
         source=args.dataset, train_split=args.split, test_split=args.eval_split, protocols=args.eval_protocols.split(","),
         num_clips=args.eval_num_clips, batch_size=args.batch_size, seed=args.seed, video_column=args.video_column,
         backend=args.decode_backend, cache_dir=output_dir / "eval_cache", synthmotion_dir=args.data_dir,
+        config_name=args.dataset_config, holdout_fraction=args.eval_holdout,
     )  # fmt: skip
     return {name: evaluate_model(model, processor, **settings) for name, model in (("pre-trained", pretrained), ("random init", random_init))}
 
 
 def report(args: argparse.Namespace, processor, summary: dict) -> None:
-    """Loss plot, evaluation (unless --no_evaluate), results files and the model card, in the model folder."""
+    """Loss plot, evaluation (unless --no_evaluate), results files and the model card, in the model folder. The
+    model is already saved: an evaluation that cannot run (no labels) or fails is reported, never fatal."""
     output_dir = Path(args.output_dir)
     rows = [json.loads(line) for line in (output_dir / "metrics.jsonl").read_text().splitlines()]
     losses = {row["step"]: row["loss"] for row in rows}  # a resumed run rewrote the steps after its checkpoint
@@ -383,21 +415,28 @@ def report(args: argparse.Namespace, processor, summary: dict) -> None:
     card = dict(dataset_names=[dataset_name])
     table = None
     if args.evaluate:
-        results = evaluate_against_random_init(args, processor)
-        write_results(results["pre-trained"], output_dir, output_dir.name)
-        write_comparison(results, output_dir)
-        table = compare_table(results)
-        model_index = to_model_index(results["pre-trained"], output_dir.name, dataset_name, dataset_name)
-        _, eval_results = model_index_to_eval_results(model_index)
-        plots = [p for p in ("recall_at_k_comparison.png", "confusion_matrix.png") if (output_dir / p).is_file()]
-        card.update(eval_results=eval_results, results_table=table, result_plots=plots)
+        try:
+            possible, note = evaluation_data(args)
+            if not possible:
+                print(note)
+            else:
+                results = evaluate_against_random_init(args, processor)
+                write_results(results["pre-trained"], output_dir, output_dir.name)
+                write_comparison(results, output_dir)
+                table = compare_table(results)
+                model_index = to_model_index(results["pre-trained"], output_dir.name, dataset_name, dataset_name)
+                _, eval_results = model_index_to_eval_results(model_index)
+                plots = [p for p in ("recall_at_k_comparison.png", "confusion_matrix.png") if (output_dir / p).is_file()]
+                card.update(eval_results=eval_results, results_table=f"{note}\n\n{table}", result_plots=plots)
+        except Exception as error:  # the trained model is saved: report and go on to the card
+            print(f"evaluation failed, the model is saved without it: {type(error).__name__}: {error}")
     write_model_card(output_dir, summary, repo_id=args.hub_model_id, **card)
     print(f"model, processor, card and plots in {output_dir}")
     if args.push_to_hub:
         dry_run_dir = f"{output_dir}-upload" if args.dry_run else None
         print("pushed:", push_model_folder(output_dir, args.hub_model_id or output_dir.name, private=args.private, dry_run_dir=dry_run_dir))
     if table:
-        print(f"\n{output_dir.name} after {summary['steps']} steps, {dataset_name} {args.eval_split} split:\n\n{table}")
+        print(f"\n{output_dir.name} after {summary['steps']} steps, {dataset_name}: {note}\n\n{table}")
 
 
 def main(argv: list[str] | None = None) -> None:

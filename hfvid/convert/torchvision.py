@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from hfvid.backbones.registry import BACKBONE_CONFIGS, backbone_config
 from hfvid.backbones.base import VideoBackbone
 from hfvid.backbones.resnet3d import convert_torchvision_state_dict
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
 BACKBONE_CONFIG = "backbone_config.json"
@@ -50,11 +51,11 @@ def load_backbone_checkpoint(backbone: VideoBackbone, folder: str | os.PathLike)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m hfvid.convert.torchvision", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m hfvid.convert.torchvision", description=__doc__.splitlines()[0], formatter_class=HelpFormatter)
     parser.add_argument("--arch", required=True, choices=TORCHVISION_ARCHS)
     parser.add_argument("--weights", required=True, help="torchvision state dict (.pth)")
     parser.add_argument("--out", required=True, help="output folder")
-    args = parser.parse_args(argv)
+    args = accept_dashes(parser).parse_args(argv)
     print(f"hfvid backbone checkpoint in {convert_checkpoint(args.arch, args.weights, args.out)}")
 
 

@@ -1,7 +1,9 @@
-"""Video classification data sets as ``datasets`` objects: class folders, CSV files, UCF101, HMDB51.
+"""Video data sets as ``datasets`` objects: unlabelled folders, class folders, `datasets` videofolders with
+metadata files, lists of paths (CSV, JSONL, TXT), UCF101, HMDB51.
 
 Every loader returns rows with a ``video`` column (``datasets.Video``: a torchcodec ``VideoDecoder``
-when ``decode``, else ``{"path", "bytes"}``) and a ``label`` column (``datasets.ClassLabel``). The
+when ``decode``, else ``{"path", "bytes"}``) and, where the layout has labels, a ``label`` column
+(``datasets.ClassLabel``). `load_video_source` picks the layout of a folder or list file by itself. The
 tables are built in memory from file paths (``Dataset.from_dict``): nothing is copied or cached,
 and every listed file is checked to exist up front, so a bad path fails here, naming the file,
 rather than mid-training.
@@ -11,7 +13,11 @@ files, and any container FFmpeg reads (e.g. an mp4 saved under the listed ``.avi
 
 API:
     VIDEO_EXTENSIONS
+    load_video_source(path, decode=True) -> DatasetDict (every layout below, detected)
+    load_unlabelled_videos(root, decode=True) -> Dataset
     load_video_folder(root, splits=None, decode=True) -> DatasetDict | Dataset
+    load_metadata_folder(root, decode=True) -> DatasetDict
+    load_video_list(path, decode=True) -> Dataset (CSV, JSONL or TXT)
     load_video_csv(csv_path, video_column="path", label_column="label", decode=True) -> Dataset
     load_ucf101(root, split_dir, fold=1, decode=True) -> DatasetDict
     load_hmdb51(root, split_dir, fold=1, decode=True) -> DatasetDict
@@ -20,20 +26,43 @@ API:
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Video
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov")
+# Containers FFmpeg reads that hold video (files are opened by content; the suffix only finds them in folders).
+VIDEO_EXTENSIONS = (
+    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".vob", ".flv",
+    ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".ogg", ".mxf", ".y4m", ".nut", ".gif",
+)  # fmt: skip
+METADATA_FILES = ("metadata.csv", "metadata.jsonl")
+LIST_SUFFIXES = (".csv", ".jsonl", ".txt")
+PATH_COLUMNS = ("file_name", "path", "video")
 FOLDS = (1, 2, 3)
 HMDB51_SPLIT_IDS = {1: "train", 2: "test"}  # 0 = not used in this fold
 
 
-def _video_dataset(paths: Sequence[Path], labels: Sequence[int], class_names: Sequence[str], decode: bool) -> Dataset:
+def _video_dataset(paths: Sequence[Path], labels: Sequence[int] | None, class_names: Sequence[str], decode: bool) -> Dataset:
+    """Rows ``{"video", "label"}``, or ``{"video"}`` alone when ``labels`` is None (unlabelled videos)."""
+    if labels is None:
+        return Dataset.from_dict({"video": [str(path) for path in paths]}, features=Features({"video": Video(decode=decode)}))
     features = Features({"video": Video(decode=decode), "label": ClassLabel(names=list(class_names))})
     return Dataset.from_dict({"video": [str(path) for path in paths], "label": list(labels)}, features=features)
+
+
+def _is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS and not path.name.startswith(".")
+
+
+def _label_ids(label_names: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Sorted class names (numerically when all are integers, so 0..K-1 keep their ids) and each row's id."""
+    numeric = all(name.lstrip("-").isdigit() for name in label_names)
+    names = sorted(set(label_names), key=int if numeric else None)
+    ids = {name: label for label, name in enumerate(names)}
+    return names, [ids[name] for name in label_names]
 
 
 def _require_files(paths: Sequence[Path], origins: Sequence[str]) -> None:
@@ -56,10 +85,27 @@ def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    return sorted(
-        path for path in folder.iterdir()
-        if path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS and not path.name.startswith(".")
-    )  # fmt: skip
+    return sorted(path for path in folder.iterdir() if path.is_file() and _is_video(path))
+
+
+def _all_videos(root: Path) -> list[Path]:
+    """Every video under ``root``, at any depth (hidden files and folders skipped), sorted."""
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found.extend(Path(folder) / name for name in files if _is_video(Path(name)))
+    return sorted(found)
+
+
+def load_unlabelled_videos(root: str | os.PathLike, decode: bool = True) -> Dataset:
+    """Every video under ``root`` (flat or in nested sub-folders, any depth), as rows ``{"video"}`` without labels."""
+    root = Path(root).absolute()
+    if not root.is_dir():
+        raise FileNotFoundError(f"video folder {root} not found")
+    videos = _all_videos(root)
+    if not videos:
+        raise FileNotFoundError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) found under {root}")
+    return _video_dataset(videos, None, [], decode)
 
 
 def _class_folders(folder: Path) -> dict[str, list[Path]]:
@@ -156,10 +202,122 @@ def load_video_csv(
         label_names.append(label)
         origins.append(f"{csv_path}:{line}")
     _require_files(paths, origins)
-    numeric = all(name.lstrip("-").isdigit() for name in label_names)
-    names = sorted(set(label_names), key=int if numeric else None)
-    label_ids = {name: label for label, name in enumerate(names)}
-    return _video_dataset(paths, [label_ids[name] for name in label_names], names, decode)
+    names, label_ids = _label_ids(label_names)
+    return _video_dataset(paths, label_ids, names, decode)
+
+
+def _list_rows(path: Path) -> list[tuple[str, dict]]:
+    """(origin "file:line", row) of a CSV (with a header), JSONL (one object per line) or TXT ("<path> [label]")."""
+    if not path.is_file():
+        raise FileNotFoundError(f"video list {path} not found")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with open(path, newline="") as csv_file:
+            return [(f"{path}:{line}", row) for line, row in enumerate(csv.DictReader(csv_file), start=2)]
+    rows = []
+    for line, text in enumerate(path.read_text().splitlines(), start=1):
+        if not text.strip():
+            continue
+        if suffix == ".jsonl":
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}:{line}: not a JSON object ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{line}: expected a JSON object, got {text[:60]!r}")
+        else:
+            fields = text.split()
+            if len(fields) > 2:
+                raise ValueError(f"{path}:{line}: expected '<path> [label]', got {text!r}")
+            row = {"path": fields[0], **({"label": fields[1]} if len(fields) == 2 else {})}
+        rows.append((f"{path}:{line}", row))
+    return rows
+
+
+def _resolve_rows(rows: list[tuple[str, dict]], base: Path, source: Path) -> tuple[list[Path], list[str] | None]:
+    """The videos that rows name (``file_name``, ``path`` or ``video``, relative to ``base``), checked to exist,
+    and their labels (None when no row has one; an error when only some have)."""
+    if not rows:
+        raise ValueError(f"{source} lists no videos")
+    paths, label_names, origins = [], [], []
+    for origin, row in rows:
+        column = next((c for c in PATH_COLUMNS if c in row), None)
+        if column is None or not str(row[column] or "").strip():
+            raise ValueError(f"{origin}: no video path (a {' / '.join(PATH_COLUMNS)} field) in {row}")
+        video = str(row[column]).strip()
+        paths.append(Path(video) if os.path.isabs(video) else (base / video).absolute())
+        label_names.append(None if row.get("label") in (None, "") else str(row["label"]).strip())
+        origins.append(origin)
+    _require_files(paths, origins)
+    labelled = [name is not None for name in label_names]
+    if any(labelled) and not all(labelled):
+        raise ValueError(f"{origins[labelled.index(False)]}: this row has no label but others have: label every video or none")
+    return paths, label_names if any(labelled) else None
+
+
+def load_video_list(path: str | os.PathLike, decode: bool = True) -> Dataset:
+    """A list of videos: CSV with a header (a ``path``, ``file_name`` or ``video`` column, ``label`` optional),
+    JSONL (one object per line, the same keys) or TXT (``<path> [label]`` per line). Relative paths are
+    resolved against the list's folder; without labels the rows are ``{"video"}`` only."""
+    path = Path(path)
+    paths, label_names = _resolve_rows(_list_rows(path), path.parent, path)
+    if label_names is None:
+        return _video_dataset(paths, None, [], decode)
+    names, ids = _label_ids(label_names)
+    return _video_dataset(paths, ids, names, decode)
+
+
+def load_metadata_folder(root: str | os.PathLike, decode: bool = True) -> DatasetDict:
+    """A `datasets` videofolder with metadata files: ``root/metadata.{csv,jsonl}`` (one "train" split) or
+    ``root/<split>/metadata.{csv,jsonl}``; each row names its video in ``file_name`` (relative to the metadata
+    file's folder); of the other columns only ``label`` is used. Label ids are shared by all splits."""
+    root = Path(root).absolute()
+    folders = {"train": root} if any((root / name).is_file() for name in METADATA_FILES) else {}
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and any((child / name).is_file() for name in METADATA_FILES):
+            folders[child.name] = child
+    if not folders:
+        raise FileNotFoundError(f"no {' or '.join(METADATA_FILES)} in {root} or its split folders")
+    resolved = {}
+    for split, folder in folders.items():
+        metadata = next(folder / name for name in METADATA_FILES if (folder / name).is_file())
+        resolved[split] = _resolve_rows(_list_rows(metadata), folder, metadata)
+    labelled = {split: labels is not None for split, (_, labels) in resolved.items()}
+    if len(set(labelled.values())) > 1:
+        raise ValueError(f"{root}: label every split's videos or none, got labels in {labelled}")
+    if not any(labelled.values()):
+        return DatasetDict({split: _video_dataset(paths, None, [], decode) for split, (paths, _) in resolved.items()})
+    names, _ = _label_ids([name for _, labels in resolved.values() for name in labels])
+    ids = {name: label for label, name in enumerate(names)}
+    return DatasetDict(
+        {split: _video_dataset(paths, [ids[n] for n in labels], names, decode) for split, (paths, labels) in resolved.items()}
+    )
+
+
+def load_video_source(path: str | os.PathLike, decode: bool = True) -> DatasetDict:
+    """Any local layout, detected, as a DatasetDict of its splits (a layout without splits is one "train" split):
+
+    - a list file (``.csv``, ``.jsonl``, ``.txt``): `load_video_list`;
+    - a folder with ``metadata.csv`` / ``metadata.jsonl`` (at its root or in split folders): `load_metadata_folder`;
+    - videos only in ``root/<class>/`` or only in ``root/<split>/<class>/``: `load_video_folder` (labels = folders);
+    - anything else (videos directly in the folder, or nested at other depths): `load_unlabelled_videos`.
+    """
+    path = Path(path)
+    if path.is_file():
+        if path.suffix.lower() not in LIST_SUFFIXES:
+            raise ValueError(f"{path}: a video list must be {', '.join(LIST_SUFFIXES)}; for one video pass its folder")
+        return DatasetDict(train=load_video_list(path, decode=decode))
+    if not path.is_dir():
+        raise FileNotFoundError(f"no video folder or list at {path}")
+    if any((path / name).is_file() for name in METADATA_FILES) or any(
+        (child / name).is_file() for child in path.iterdir() if child.is_dir() for name in METADATA_FILES
+    ):
+        return load_metadata_folder(path, decode=decode)
+    depths = {len(video.relative_to(path.absolute()).parts) for video in _all_videos(path.absolute())}
+    if depths and depths <= {2, 3} and 1 not in depths:  # root/<class>/v or root/<split>/<class>/v
+        loaded = load_video_folder(path, decode=decode)
+        return loaded if isinstance(loaded, DatasetDict) else DatasetDict(train=loaded)
+    return DatasetDict(train=load_unlabelled_videos(path, decode=decode))
 
 
 # ----------------------------------------------------------------------------- UCF101 / HMDB51

@@ -23,15 +23,15 @@ logger = logging.getLogger(__name__)
 
 
 class PretrainingClips(IterableDataset):
-    """Iterates a (streamed) `datasets` source and yields ``{"views": {name: tensor}, "video_id", "num_skipped"}``,
+    """Iterates a (streamed) `datasets` source and yields ``{"views": {name: tensor}, "video_id", "skipped"}``,
     the views being what ``processor.pretraining_views`` makes of the video.
 
     ``video_id`` identifies the video across epochs and processes (see `video_id`), for methods that must
     know which clips show the same video (RINCE's ranked positives).
 
-    ``num_skipped`` counts the unreadable videos passed over since the previous sample of this worker;
-    an unreadable video at the end of a worker's share is reported in a sample with ``views=None``
-    (`collate_pretraining` drops it and keeps the count).
+    ``skipped`` lists the unreadable videos passed over since the previous sample of this worker, as
+    ``{"video": path (or "<bytes, id N>"), "reason": the error}``; unreadable videos at the end of a worker's share
+    are reported in a sample with ``views=None`` (`collate_pretraining` drops it and keeps the list).
     """
 
     def __init__(
@@ -60,7 +60,7 @@ class PretrainingClips(IterableDataset):
     def __iter__(self):
         worker = get_worker_info()
         worker_id = 0 if worker is None else worker.id
-        skipped = 0
+        skipped = []
         for position, example in enumerate(self.dataset):
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker_id, position])
             torch.manual_seed(int(rng.integers(2**63)))  # torchvision's augmentations draw from torch's RNG
@@ -68,13 +68,13 @@ class PretrainingClips(IterableDataset):
                 with VideoReader(example[self.video_column], backend=self.backend) as reader:
                     views = self.processor.pretraining_views(reader, rng)
             except (VideoDecodeError, IndexError) as error:
-                skipped += 1
+                skipped.append({"video": video_name(example[self.video_column]), "reason": str(error)})
                 logger.warning("skipping unreadable video: %s", error)
                 continue
-            yield {"views": views, "video_id": video_id(example[self.video_column]), "num_skipped": skipped}
-            skipped = 0
+            yield {"views": views, "video_id": video_id(example[self.video_column]), "skipped": skipped}
+            skipped = []
         if skipped:
-            yield {"views": None, "video_id": None, "num_skipped": skipped}
+            yield {"views": None, "video_id": None, "skipped": skipped}
 
 
 def video_id(video) -> int:
@@ -86,15 +86,22 @@ def video_id(video) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
+def video_name(video) -> str:
+    """How an unreadable video is named in reports: its path, or its id when it came as bytes."""
+    if isinstance(video, dict):
+        return str(video.get("path") or f"<bytes, id {video_id(video)}>")
+    return f"<bytes, id {video_id(video)}>" if isinstance(video, bytes) else str(video)
+
+
 def collate_pretraining(samples: list[dict]) -> dict:
-    """A batch of samples -> ``{**views stacked name by name, "video_ids", "num_videos", "num_skipped"}``:
+    """A batch of samples -> ``{**views stacked name by name, "video_ids", "num_videos", "skipped"}``:
     ``num_videos`` readable videos (0 when every video of the batch was unreadable: then no views and no ids),
-    ``num_skipped`` the unreadable ones counted since the previous batch. A training loop passes the entries that
-    the model's ``forward`` names (so ``video_ids`` reaches only methods that ask for it)."""
+    ``skipped`` the unreadable ones met since the previous batch (``{"video", "reason"}``). A training loop passes
+    the entries that the model's ``forward`` names (so ``video_ids`` reaches only methods that ask for it)."""
     readable = [sample for sample in samples if sample["views"] is not None]
     batch = stack_views([sample["views"] for sample in readable])
     if readable:
         batch["video_ids"] = torch.tensor([s["video_id"] for s in readable], dtype=torch.long)
     batch["num_videos"] = len(readable)
-    batch["num_skipped"] = sum(sample["num_skipped"] for sample in samples)
+    batch["skipped"] = [entry for sample in samples for entry in sample["skipped"]]
     return batch

@@ -2,10 +2,13 @@
 
 ``load_video_dataset(source, split)`` accepts:
 - ``"synthmotion"``: the built-in SynthMotion set in ``synthmotion_dir`` (generated there if missing);
-- a folder: SynthMotion output, or a `videofolder` (``<split>/<class>/*.mp4``, or ``<class>/*.mp4`` = one
-  "train" split);
-- a ``.csv`` file of ``path,label`` rows (one "train" split);
+- a local folder or list file, in any layout `hfvid.data.datasets.load_video_source` detects: unlabelled videos
+  (flat or nested), class folders, split/class folders, a `datasets` videofolder with metadata files, a
+  CSV/JSONL/TXT list of paths (labels optional); SynthMotion output;
 - anything else: a Hub dataset name for `datasets.load_dataset`.
+
+A source with a "train" split only can lend evaluation a deterministic held-out part of it
+(``holdout_fraction``): the videos whose path hashes below the fraction form "test", the rest "train".
 
 A SynthMotion folder is streamed by `stream_synthmotion` (its metadata.jsonl read row by row), not by
 `datasets`' videofolder builder, whose streaming holds all rows of a 10 MB metadata chunk as Python
@@ -14,14 +17,34 @@ objects (~1.4 KiB per video, up to ~45 MiB) and lists every video file first (9 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 import datasets
 
-from hfvid.data.datasets import load_video_csv, load_video_folder
+from hfvid.data.datasets import LIST_SUFFIXES, load_video_source
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion, synthmotion_features
+
+
+HOLDOUT_SPLITS = ("test", "validation")
+
+
+def holdout_key(path: str) -> float:
+    """A fixed pseudo-random number in [0, 1) for a video path: which side of a held-out split it falls on."""
+    return int.from_bytes(hashlib.blake2b(str(path).encode(), digest_size=8).digest(), "little") / 2**64
+
+
+def looks_local(source: str) -> bool:
+    """Whether ``source`` is meant as a local path rather than a Hub name ("user/name" or "name"): it starts like a
+    path, has several "/", names a list file, or its first part is a local folder ("outputs/typo")."""
+    return (
+        source.startswith((".", "/", "~"))
+        or source.count("/") > 1
+        or source.lower().endswith(LIST_SUFFIXES)
+        or (source.count("/") == 1 and os.path.isdir(source.split("/")[0]))
+    )
 
 
 def load_video_dataset(
@@ -33,25 +56,40 @@ def load_video_dataset(
     config_name: str | None = None,
     synthmotion_dir: str | os.PathLike = "data/synthmotion",
     synthmotion_config: SynthMotionConfig | None = None,
+    holdout_fraction: float | None = None,
 ):
     """One split of ``source`` as a `datasets` Dataset (or IterableDataset when ``streaming``), whose
     ``video_column`` is a `datasets.Video` feature (``decode=False``: ``{"path", "bytes"}`` dicts, which
-    `hfvid.data.decoding.VideoReader` opens without decoding anything up front)."""
+    `hfvid.data.decoding.VideoReader` opens without decoding anything up front).
+
+    ``holdout_fraction``: for a local source with a "train" split and no ``split`` ("test" or "validation"),
+    ``split`` is the held-out part of "train" and "train" the rest (`holdout_key` of each path); with the source's
+    own test split, or without the option, splits are as the source has them."""
+    source = os.fspath(source)
     if source == "synthmotion":
         generate_synthmotion(synthmotion_dir, synthmotion_config, progress=True)
         source = os.fspath(synthmotion_dir)
-    path = Path(source)
+    path = Path(source).expanduser()
     if (path / "synthmotion.json").is_file():
         if streaming:
             return stream_synthmotion(path, split=split, decode=decode)
         return load_synthmotion(path, split=split, decode=decode)
-    if path.is_dir() or path.suffix == ".csv":
-        loaded = load_video_folder(path, decode=decode) if path.is_dir() else load_video_csv(path, decode=decode)
-        splits = loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict(train=loaded)
-        if split not in splits:
-            raise ValueError(f"{source} has no split {split!r} (it has {', '.join(splits)}); a folder without split "
-                             "sub-folders and a CSV are one 'train' split")  # fmt: skip
-        dataset = splits[split]
+    if path.exists():
+        splits = load_video_source(path, decode=decode)
+        holdout = holdout_fraction is not None and "train" in splits and not any(s in splits for s in HOLDOUT_SPLITS)
+        if holdout and split in ("train", *HOLDOUT_SPLITS):
+            if not 0 < holdout_fraction < 1:
+                raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction}")
+            dataset = _holdout(splits["train"], holdout_fraction, held_out=split != "train")
+        elif split not in splits:
+            raise ValueError(
+                f"{source} has no split {split!r} (it has {', '.join(splits)}); a layout without split folders is one "
+                "'train' split" + ("" if holdout_fraction else "; evaluation can hold out part of it (holdout_fraction)")
+            )
+        else:
+            dataset = splits[split]
+    elif looks_local(source):
+        raise FileNotFoundError(f"no video folder or list at {path} (and it does not look like a Hub dataset name)")
     else:
         dataset = datasets.load_dataset(source, config_name, split=split, streaming=streaming)
         return dataset.cast_column(video_column, datasets.Video(decode=decode))
@@ -59,12 +97,24 @@ def load_video_dataset(
     return dataset.to_iterable_dataset(num_shards=max(1, min(len(dataset), 64))) if streaming else dataset
 
 
-def stream_synthmotion(path: str | os.PathLike, split: str = "train", decode: bool = False) -> datasets.IterableDataset:
+def _holdout(dataset, fraction: float, held_out: bool):
+    """The held-out rows of ``dataset`` (those whose video path has `holdout_key` < ``fraction``), or the others."""
+    paths = [row["path"] for row in dataset.cast_column("video", datasets.Video(decode=False))["video"]]
+    return dataset.select([i for i, p in enumerate(paths) if (holdout_key(p) < fraction) == held_out])
+
+
+STREAM_SHARDS = 16  # enough for processes x DataLoader workers on one machine
+
+
+def stream_synthmotion(
+    path: str | os.PathLike, split: str = "train", decode: bool = False, num_shards: int = STREAM_SHARDS
+) -> datasets.IterableDataset:
     """One split of a generated SynthMotion set as a streamed `datasets` IterableDataset, whose memory does
     not grow with the number of videos.
 
-    Yields what ``load_synthmotion(path, split=split, streaming=True, decode=decode)`` yields (same rows in
-    the same order, same features, one shard), but reads ``<split>/metadata.jsonl`` one line at a time.
+    Yields the rows ``load_synthmotion(path, split=split, streaming=True, decode=decode)`` yields (same features;
+    ``num_shards`` shards of consecutive rows, so that processes x DataLoader workers each read their own share),
+    but reads ``<split>/metadata.jsonl`` one line at a time.
     `datasets`' streaming videofolder (5.2) parses the metadata in 10 MB chunks and turns each whole chunk
     into Python dicts (``pa_table.to_pylist()``) that live until the chunk is used up: 0.93 KiB per video,
     plus the chunk's bytes (0.31 KiB per video) and its Arrow table (0.12 KiB per video), so ~1.4 KiB per
@@ -81,18 +131,33 @@ def stream_synthmotion(path: str | os.PathLike, split: str = "train", decode: bo
     if not metadata.is_file():
         available = sorted(candidate.parent.name for candidate in root.glob("*/metadata.jsonl"))
         raise ValueError(f"{path} has no split {split!r} (it has {', '.join(available)})")
+    size = metadata.stat().st_size
+    bounds = [size * i // num_shards for i in range(num_shards + 1)]
     return datasets.IterableDataset.from_generator(
         _synthmotion_rows,
         features=synthmotion_features(decode),
-        gen_kwargs={"metadata_path": os.path.abspath(metadata)},
+        gen_kwargs={"metadata_path": os.path.abspath(metadata), "start": bounds[:-1], "end": bounds[1:]},
     )
 
 
-def _synthmotion_rows(metadata_path: str):
-    """metadata.jsonl rows, one at a time, ``file_name`` -> ``video`` (its path next to the metadata file)."""
+def _synthmotion_rows(metadata_path: str, start: list[int], end: list[int]):
+    """The metadata.jsonl rows that start in the byte ranges [start[i], end[i]) (a shard's ranges: `datasets`
+    hands each shard its sublists), one at a time, ``file_name`` -> ``video`` (its path next to the metadata
+    file). Consecutive byte ranges cover every row once."""
+    for range_start, range_end in zip(start, end):
+        yield from _rows_in_range(metadata_path, range_start, range_end)
+
+
+def _rows_in_range(metadata_path: str, start: int, end: int):
     directory = os.path.dirname(metadata_path)
-    with open(metadata_path, encoding="utf-8") as lines:
-        for line in lines:
+    with open(metadata_path, "rb") as lines:
+        if start > 0:
+            lines.seek(start - 1)
+            lines.readline()  # the row holding byte start - 1 belongs to the previous range
+        while lines.tell() < end:
+            line = lines.readline()
+            if not line:
+                break
             if not line.strip():
                 continue
             row = json.loads(line)

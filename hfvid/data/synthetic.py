@@ -47,6 +47,7 @@ from torchcodec.decoders import VideoDecoder
 from tqdm.auto import tqdm
 
 from hfvid.data.encoding import write_mp4
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 logger = logging.getLogger(__name__)
 
@@ -477,18 +478,18 @@ def load_synthmotion(
 def main(argv: list[str] | None = None) -> None:
     """Generate (or reuse) a SynthMotion set; ``--summary`` prints its classes, counts and one clip's shape."""
     defaults = SynthMotionConfig()
-    parser = argparse.ArgumentParser(prog="python -m hfvid.data.synthetic", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m hfvid.data.synthetic", description=__doc__.splitlines()[0], formatter_class=HelpFormatter)
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--num-train-per-class", type=int, default=defaults.num_train_per_class)
-    parser.add_argument("--num-test-per-class", type=int, default=defaults.num_test_per_class)
+    parser.add_argument("--num_train_per_class", type=int, default=defaults.num_train_per_class)
+    parser.add_argument("--num_test_per_class", type=int, default=defaults.num_test_per_class)
     parser.add_argument("--size", type=int, default=defaults.size, help="frame height and width (even)")
-    parser.add_argument("--num-frames", type=int, default=defaults.num_frames)
+    parser.add_argument("--num_frames", type=int, default=defaults.num_frames)
     parser.add_argument("--fps", type=int, default=defaults.fps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--num-workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument("--num_workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument("--overwrite", action="store_true", help="replace a set made with another config")
     parser.add_argument("--summary", action="store_true", help="load the set and print what it holds")
-    args = parser.parse_args(argv)
+    args = accept_dashes(parser).parse_args(argv)
     config = SynthMotionConfig(
         num_train_per_class=args.num_train_per_class, num_test_per_class=args.num_test_per_class,
         size=args.size, num_frames=args.num_frames, fps=args.fps, seed=args.seed,

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from huggingface_hub import CommitOperationAdd, HfApi
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 # Run by-products that are not part of a published model.
 LOCAL_ONLY = ("checkpoints", "eval_cache", "pretrain", "random_init", "metrics.jsonl")
@@ -58,16 +59,16 @@ def push_model_folder(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m hfvid.hub.push FOLDER REPO_ID [--private] [--dry-run DIR]``"""
+    """``python -m hfvid.hub.push FOLDER REPO_ID [--private] [--dry_run DIR]``"""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m hfvid.hub.push", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m hfvid.hub.push", description=__doc__.splitlines()[0], formatter_class=HelpFormatter)
     parser.add_argument("folder", help="a saved model folder (e.g. outputs/<run>)")
     parser.add_argument("repo_id", help="the Hub repo to create or update, e.g. you/transrank-r3d18")
     parser.add_argument("--private", action="store_true")
     parser.add_argument("--token", default=None, help="defaults to HF_TOKEN or the saved login")
-    parser.add_argument("--dry-run", dest="dry_run_dir", default=None, metavar="DIR", help="write the files to DIR instead of uploading")
-    args = parser.parse_args(argv)
+    parser.add_argument("--dry_run", dest="dry_run_dir", default=None, metavar="DIR", help="write the files to DIR instead of uploading")
+    args = accept_dashes(parser).parse_args(argv)
     print(push_model_folder(args.folder, args.repo_id, token=args.token, private=args.private, dry_run_dir=args.dry_run_dir))
 
 
