@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -33,23 +32,23 @@ DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
 HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "sync_top1", "order_top1")
 
 
-def seed_table(results: dict[str, list[dict]], seconds: dict[str, float], num_steps: int) -> str:
-    """Markdown: one row per metric, one column per model: mean +- 95% interval over seeds (values in %), the
-    chance level, and each method's pre-training wall time per seed."""
+def seed_table(results: dict[str, list[dict]], seconds: dict[str, list[float]], num_steps: int) -> str:
+    """Markdown: one row per model (the chance level last), one column per metric: mean +- 95% interval over seeds
+    (values in %), and each method's mean pre-training wall time per seed."""
     columns = list(results)
     chance = results[columns[0]][0].get("chance", {})
-    lines = ["| Metric (%) | " + " | ".join(columns) + " | chance |", "|---|" + "---:|" * (len(columns) + 1)]
-    for name in HEADLINE_METRICS:
+    header = [METRIC_NAMES[name] for name in HEADLINE_METRICS] + [f"pre-training wall per seed ({num_steps} steps)"]
+    lines = ["| Model (values in %) | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
+    for model in columns:
         cells = []
-        for model in columns:
+        for name in HEADLINE_METRICS:
             values = [100 * run["metrics"][name] for run in results[model] if name in run["metrics"]]
             mean, half_width = mean_interval(values) if values else (None, None)
             cells.append("-" if mean is None else f"{mean:.1f} +- {half_width:.1f}")
-        chance_value = chance.get(name)
-        chance_cell = "-" if chance_value is None else f"{100 * chance_value:.1f}"
-        lines.append(f"| {METRIC_NAMES[name]} | " + " | ".join(cells) + f" | {chance_cell} |")
-    times = [f"{seconds[model]:.0f} s" if model in seconds else "-" for model in columns]
-    lines.append(f"| pre-training wall per seed ({num_steps} steps) | " + " | ".join(times) + " | |")
+        cells.append(f"{sum(seconds[model]) / len(seconds[model]):.0f} s" if seconds.get(model) else "-")
+        lines.append(f"| {model} (n={len(results[model])}) | " + " | ".join(cells) + " |")
+    chance_cells = ["-" if chance.get(name) is None else f"{100 * chance[name]:.1f}" for name in HEADLINE_METRICS]
+    lines.append("| chance | " + " | ".join(chance_cells) + " | |")
     return "\n".join(lines) + "\n"
 
 
@@ -76,14 +75,13 @@ def main(argv: list[str] | None = None) -> None:
         for preset in args.methods.split(","):
             model_dir = root / f"{preset}-seed{seed}"
             if args.retrain or not (model_dir / "config.json").is_file():
-                started = time.perf_counter()
                 pretrain.main(
                     ["--model", preset, "--dataset", "synthmotion", "--data_dir", args.data_dir, "--max_steps", str(args.steps),
                      "--batch_size", str(args.batch_size), "--learning_rate", str(args.learning_rate), "--seed", str(seed),
                      "--no_evaluate", "--output_dir", str(model_dir)]
                 )  # fmt: skip
-                seconds[preset] = time.perf_counter() - started
             info = json.loads((model_dir / "training_info.json").read_text())
+            seconds.setdefault(preset, []).append(info["wall_seconds_this_session"])  # also for a reused folder
             if info["steps"] != args.steps or info["batch_size_per_process"] != args.batch_size:
                 raise SystemExit(f"{model_dir} was trained with another budget ({info['steps']} steps); use --retrain")
             print(f"evaluating {preset} seed {seed} ...", flush=True)

@@ -144,11 +144,13 @@ def parse_config_overrides(text: str | None) -> dict:
 
 
 class RunState:
-    """Where the run is: optimiser steps, epoch, batches of this process in the epoch, and the unreadable videos
-    this process met (video -> reason; each counted once however many epochs meet it)."""
+    """Where the run is: optimiser steps, epoch, batches of this process in the epoch, the rows of each DataLoader
+    worker's share consumed in the epoch (resuming starts there without decoding them again), and the unreadable
+    videos this process met (video -> reason; each counted once however many epochs meet it)."""
 
     def __init__(self):
         self.step, self.epoch, self.batches_in_epoch = 0, 0, 0
+        self.progress: dict[str, int] = {}
         self.unreadable: dict[str, str] = {}
 
     def save(self, path: Path) -> None:
@@ -285,11 +287,15 @@ def train(args: argparse.Namespace) -> dict:
     started, step_started, videos_seen = time.perf_counter(), time.perf_counter(), 0
     while state.step < args.max_steps:
         clips.set_epoch(state.epoch)
+        clips.resume_from(state.progress)  # resuming: each worker starts after the rows it had consumed
         batches = iter(loader)
-        for _ in range(state.batches_in_epoch):  # resuming: regenerate and drop what this epoch already used
-            next(batches)
+        if state.batches_in_epoch and not state.progress:  # a checkpoint of an older version: regenerate and drop
+            for _ in range(state.batches_in_epoch):
+                next(batches)
         for batch in batches:
             state.batches_in_epoch += 1
+            for worker, position in batch["progress"].items():
+                state.progress[str(worker)] = max(state.progress.get(str(worker), 0), position)
             state.unreadable.update({entry["video"]: entry["reason"] for entry in batch["skipped"]})
             if batch["num_videos"] == 0:
                 continue
@@ -331,6 +337,7 @@ def train(args: argparse.Namespace) -> dict:
         else:
             state.epoch += 1
             state.batches_in_epoch = 0
+            state.progress = {}
             if state.step == 0 and state.epoch > 1 and videos_read == 0:
                 raise RuntimeError(
                     f"no batch of {args.batch_size} readable videos in {args.dataset} ({len(state.unreadable)} unreadable "

@@ -29,6 +29,14 @@ class PretrainingClips(IterableDataset):
     ``video_id`` identifies the video across epochs and processes (see `video_id`), for methods that must
     know which clips show the same video (RINCE's ranked positives).
 
+    ``worker`` and ``position`` say where the sample is in this worker's share of the epoch (the index of its row,
+    counting rows skipped before it): a training loop records the furthest position consumed per worker
+    (`collate_pretraining` gives ``progress``), and after ``resume_from(progress)`` the next epoch pass starts
+    every worker just after it, passing over the rows before it without opening them. The sample at a given
+    (seed, epoch, rank, worker, position) is always the same, so a run resumed with one process and no workers
+    sees exactly the batches of an uninterrupted one; with several workers no video is repeated or lost, but
+    the order in which the DataLoader interleaves the workers' batches may differ.
+
     ``skipped`` lists the unreadable videos passed over since the previous sample of this worker, as
     ``{"video": path (or "<bytes, id N>"), "reason": the error}``; unreadable videos at the end of a worker's share
     are reported in a sample with ``views=None`` (`collate_pretraining` drops it and keeps the list).
@@ -50,18 +58,29 @@ class PretrainingClips(IterableDataset):
         self.rank = rank
         self.backend = backend
         self.epoch = 0
+        self.resume_positions: dict[int, int] = {}
 
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle (datasets' shuffle buffer) and redraw augmentations for a new epoch."""
         self.epoch = epoch
+        self.resume_positions = {}
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(epoch)
+
+    def resume_from(self, progress: dict[int, int]) -> None:
+        """Start the next pass of each worker at its row ``progress[worker]`` (rows consumed so far in this epoch);
+        call after `set_epoch`."""
+        self.resume_positions = {int(worker): int(position) for worker, position in progress.items()}
 
     def __iter__(self):
         worker = get_worker_info()
         worker_id = 0 if worker is None else worker.id
         skipped = []
+        start = self.resume_positions.get(worker_id, 0)
+        position = -1
         for position, example in enumerate(self.dataset):
+            if position < start:  # consumed before the checkpoint: not opened again
+                continue
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker_id, position])
             torch.manual_seed(int(rng.integers(2**63)))  # torchvision's augmentations draw from torch's RNG
             try:
@@ -71,10 +90,11 @@ class PretrainingClips(IterableDataset):
                 skipped.append({"video": video_name(example[self.video_column]), "reason": str(error)})
                 logger.warning("skipping unreadable video: %s", error)
                 continue
-            yield {"views": views, "video_id": video_id(example[self.video_column]), "skipped": skipped}
+            where = {"worker": worker_id, "position": position}
+            yield {"views": views, "video_id": video_id(example[self.video_column]), "skipped": skipped, **where}
             skipped = []
         if skipped:
-            yield {"views": None, "video_id": None, "skipped": skipped}
+            yield {"views": None, "video_id": None, "skipped": skipped, "worker": worker_id, "position": position}
 
 
 def video_id(video) -> int:
@@ -96,7 +116,8 @@ def video_name(video) -> str:
 def collate_pretraining(samples: list[dict]) -> dict:
     """A batch of samples -> ``{**views stacked name by name, "video_ids", "num_videos", "skipped"}``:
     ``num_videos`` readable videos (0 when every video of the batch was unreadable: then no views and no ids),
-    ``skipped`` the unreadable ones met since the previous batch (``{"video", "reason"}``). A training loop passes
+    ``skipped`` the unreadable ones met since the previous batch (``{"video", "reason"}``), ``progress`` the rows
+of each worker's share consumed once this batch is (worker -> position + 1). A training loop passes
     the entries that the model's ``forward`` names (so ``video_ids`` reaches only methods that ask for it)."""
     readable = [sample for sample in samples if sample["views"] is not None]
     batch = stack_views([sample["views"] for sample in readable])
@@ -104,4 +125,8 @@ def collate_pretraining(samples: list[dict]) -> dict:
         batch["video_ids"] = torch.tensor([s["video_id"] for s in readable], dtype=torch.long)
     batch["num_videos"] = len(readable)
     batch["skipped"] = [entry for sample in samples for entry in sample["skipped"]]
+    batch["progress"] = {}
+    for sample in samples:
+        worker = sample.get("worker", 0)
+        batch["progress"][worker] = max(batch["progress"].get(worker, 0), sample.get("position", -1) + 1)
     return batch
