@@ -220,3 +220,28 @@ def test_bad_options_are_clear_errors(synthmotion_dir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         pretrain.parse_args(["--help"])
     assert "(default: 2000)" in capsys.readouterr().out
+
+
+def test_webdataset_tar_shards_stream_into_pretraining(synthmotion_dir, tmp_path):
+    import tarfile
+
+    from hfvid.data.sources import load_video_dataset
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    videos = sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:6]
+    for index in range(2):
+        with tarfile.open(shards / f"train-{index:03d}.tar", "w") as tar:
+            for number, video in enumerate(videos[index::2]):
+                key = f"s{index}_{number}"
+                tar.add(video, arcname=f"{key}.mp4")
+                label = tmp_path / f"{key}.cls"
+                label.write_text(str(number % 2))
+                tar.add(label, arcname=f"{key}.cls")
+    streamed = load_video_dataset(str(shards), streaming=True)
+    rows = list(streamed)
+    assert streamed.num_shards == 2 and len(rows) == 6 and {row["label"] for row in rows} == {0, 1}
+    assert len(list(load_video_dataset(str(shards / "train-001.tar"), streaming=True))) == 3
+    out = tmp_path / "run"
+    summary = run_in_process([*TINY_RUN, "--dataset", str(shards), "--max_steps", "3", "--output_dir", str(out)])
+    assert summary["steps"] == 3 and summary["num_skipped_videos"] == 0

@@ -5,6 +5,9 @@
 - a local folder or list file, in any layout `hfvid.data.datasets.load_video_source` detects: unlabelled videos
   (flat or nested), class folders, split/class folders, a `datasets` videofolder with metadata files, a
   CSV/JSONL/TXT list of paths (labels optional); SynthMotion output;
+- WebDataset-style ``.tar`` shards: a ``.tar`` file, a glob of them (``shards/train-*.tar``), a folder of them
+  (``train-*.tar`` / ``test-*.tar`` name the splits, otherwise all are "train"), or ``hf://datasets/...`` paths;
+  each sample's video file (``<key>.mp4``, ``.webm``, ...) becomes ``video`` and its ``<key>.cls`` ``label``;
 - anything else: a Hub dataset name for `datasets.load_dataset`.
 
 A source with a "train" split only can lend evaluation a deterministic held-out part of it
@@ -70,6 +73,9 @@ def load_video_dataset(
         generate_synthmotion(synthmotion_dir, synthmotion_config, progress=True)
         source = os.fspath(synthmotion_dir)
     path = Path(source).expanduser()
+    shards = tar_shards(source)
+    if shards is not None:
+        return load_tar_shards(shards, split=split, streaming=streaming, decode=decode, video_column=video_column)
     if (path / "synthmotion.json").is_file():
         if streaming:
             return stream_synthmotion(path, split=split, decode=decode)
@@ -95,6 +101,36 @@ def load_video_dataset(
         return dataset.cast_column(video_column, datasets.Video(decode=decode))
     # Several shards, so that several DataLoader workers (and processes) each get a share.
     return dataset.to_iterable_dataset(num_shards=max(1, min(len(dataset), 64))) if streaming else dataset
+
+
+def tar_shards(source: str) -> dict[str, str | list[str]] | None:
+    """``data_files`` (split -> pattern or files) when ``source`` names WebDataset ``.tar`` shards, else None."""
+    if source.endswith(".tar") or (source.startswith("hf://") and ".tar" in source) or ("*" in source and ".tar" in source):
+        return {"train": source}
+    path = Path(source).expanduser()
+    if path.is_dir():
+        tars = sorted(str(p) for p in path.glob("*.tar"))
+        if tars:
+            by_split = {split: [t for t in tars if Path(t).name.startswith(f"{split}-")] for split in ("train", "validation", "test")}
+            by_split = {split: files for split, files in by_split.items() if files}
+            return by_split or {"train": tars}
+    return None
+
+
+def load_tar_shards(data_files: dict, split: str = "train", streaming: bool = True, decode: bool = False, video_column: str = "video"):
+    """One split of WebDataset shards through `datasets`' ``webdataset`` builder: the sample's video file becomes
+    ``video_column`` (a `datasets.Video`), its ``cls`` entry ``label``; other entries are kept as they are."""
+    if split not in data_files:
+        raise ValueError(f"the shards have no split {split!r} (they have {', '.join(data_files)}; name files <split>-*.tar)")
+    dataset = datasets.load_dataset("webdataset", data_files={split: data_files[split]}, split=split, streaming=streaming)
+    videos = [name for name, feature in dataset.features.items() if isinstance(feature, datasets.Video)]
+    if not videos:
+        raise ValueError(f"no video file (e.g. <key>.mp4) in the samples of {data_files[split]}; found {list(dataset.features)}")
+    if videos[0] != video_column:
+        dataset = dataset.rename_column(videos[0], video_column)
+    if "cls" in dataset.features:
+        dataset = dataset.rename_column("cls", "label")
+    return dataset.cast_column(video_column, datasets.Video(decode=decode))
 
 
 def _holdout(dataset, fraction: float, held_out: bool):
