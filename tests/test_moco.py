@@ -100,3 +100,16 @@ def test_processor_takes_two_nearby_1x_clips_of_a_real_mp4(numbered_mp4):
     assert list(views) == ["pixel_values_videos"]
     clips = views["pixel_values_videos"]
     assert clips.shape == (2, 8, 3, 32, 32) and clips.dtype == torch.float32
+
+
+def test_reverse_negatives_add_each_querys_own_key_played_backwards():
+    model = tiny_model(reverse_negatives=True, queue_size=4)
+    clips = multi_view_clips(model.config, seed=3)
+    model.eval()  # no staging, so the loss can be recomputed from the parts
+    output = model(clips)
+    with torch.no_grad():
+        reversed_keys = model.key_encoder(clips[:, 1].flip(1))
+    expected = info_nce_loss(output.query_embeddings, output.key_embeddings, model.queue()[0],
+                             model.config.loss_temperature, own_negatives=reversed_keys[:, None])  # fmt: skip
+    torch.testing.assert_close(output.loss, expected)
+    assert output.loss.item() > 0  # an empty queue, yet a negative per query

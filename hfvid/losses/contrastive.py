@@ -15,12 +15,17 @@ RINCE_VARIANTS = ("in", "out", "out-in")
 
 
 def info_nce_loss(
-    query: torch.Tensor, positive_key: torch.Tensor, negative_keys: torch.Tensor, temperature: float
+    query: torch.Tensor,
+    positive_key: torch.Tensor,
+    negative_keys: torch.Tensor,
+    temperature: float,
+    own_negatives: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """MoCo's InfoNCE: classify each query's own key (Q, D) against a shared set of negatives (K, D).
+    """MoCo's InfoNCE: classify each query's own key (Q, D) against a shared set of negatives (K, D) and, if
+    given, negatives of its own (Q, M, D) (e.g. its key clip played backwards).
 
-    ``logits = [q . k+, q . k-_1 .. k-_K] / temperature`` with target 0. Gradients reach every input, so
-    detach the keys when they come from a momentum encoder. With K = 0 the loss is 0.
+    ``logits = [q . k+, q . own_1 .. own_M, q . k-_1 .. k-_K] / temperature`` with target 0. Gradients reach every
+    input, so detach the keys when they come from a momentum encoder. Without any negative the loss is 0.
     """
     if query.ndim != 2 or positive_key.shape != query.shape:
         raise ValueError(
@@ -31,6 +36,11 @@ def info_nce_loss(
     query = F.normalize(query, dim=1)
     positive_logits = (query * F.normalize(positive_key, dim=1)).sum(dim=1, keepdim=True)
     negative_logits = query @ F.normalize(negative_keys, dim=1).T
+    if own_negatives is not None:
+        if own_negatives.ndim != 3 or own_negatives.shape[0] != query.shape[0] or own_negatives.shape[2] != query.shape[1]:
+            raise ValueError(f"own_negatives must be (Q, M, {query.shape[1]}), got {tuple(own_negatives.shape)}")
+        own_logits = torch.einsum("qd,qmd->qm", query, F.normalize(own_negatives, dim=2))
+        negative_logits = torch.cat([own_logits, negative_logits], dim=1)
     logits = torch.cat([positive_logits, negative_logits], dim=1) / temperature
     return F.cross_entropy(logits, torch.zeros(len(query), dtype=torch.long, device=query.device))
 

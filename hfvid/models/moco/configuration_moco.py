@@ -18,6 +18,11 @@ class MoCoConfig(MultiViewConfig):
             suits shorter video runs.
         queue_size (`int`, defaults to 65536):
             Number of past keys kept as negatives.
+        reverse_negatives (`bool`, defaults to `False`):
+            hfvid's option, not MoCo's: each query also gets its own key clip played backwards as a negative (an
+            arrow-of-time contrast), so that the embedding must tell a motion from its reverse, which instance
+            discrimination alone never asks for (see docs/learning.md). Use it with direction-preserving views
+            (``flip_p=0``): a flipped query turns left into right.
         kwargs: the fields of `MultiViewConfig` (view layout, projection head) and `HfvidConfig` (backbone,
             num_frames, image_size, classifier_dropout). The projector is Linear-BN-ReLU-Linear (MoCo v2's
             head plus BatchNorm, our choice for small video batches).
@@ -27,13 +32,21 @@ class MoCoConfig(MultiViewConfig):
     required_views = 2
     model_type = "moco"
 
-    def __init__(self, loss_temperature: float = 0.2, momentum: float = 0.99, queue_size: int = 65536, **kwargs):
+    def __init__(
+        self,
+        loss_temperature: float = 0.2,
+        momentum: float = 0.99,
+        queue_size: int = 65536,
+        reverse_negatives: bool = False,
+        **kwargs,
+    ):
         check_momentum(momentum)
         if loss_temperature <= 0:
             raise ValueError(f"loss_temperature must be > 0, got {loss_temperature}")
         self.loss_temperature = loss_temperature
         self.momentum = momentum
         self.queue_size = queue_size
+        self.reverse_negatives = reverse_negatives
         super().__init__(**kwargs)
 
 

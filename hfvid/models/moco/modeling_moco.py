@@ -85,7 +85,9 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
         self.start_key_encoder()
         keys = self.key_encoder(pixel_values_videos[:, 1])
         negatives, _ = self.queue()
-        loss = info_nce_loss(queries, keys, negatives, self.config.loss_temperature)
+        # config.reverse_negatives: the key clip played backwards (frames reversed) is this query's own negative.
+        reversed_keys = self.key_encoder(pixel_values_videos[:, 1].flip(1))[:, None] if self.config.reverse_negatives else None
+        loss = info_nce_loss(queries, keys, negatives, self.config.loss_temperature, own_negatives=reversed_keys)
         with torch.no_grad():
             positive = (queries * keys).sum(dim=1)
             hardest_negative = (queries @ negatives.T).amax(dim=1) if len(negatives) else torch.full_like(positive, -1)
