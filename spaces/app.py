@@ -18,6 +18,8 @@ Settings (environment variables):
     HFVID_GALLERY       SynthMotion folder whose test split joins the gallery (default: data/synthmotion
                         when it exists, else a small set generated once into the cache)
     HFVID_CACHE         cache folder for gallery features and a generated gallery (default: ~/.cache/hfvid/space)
+    HFVID_ALLOWED_MODELS comma-separated models the model box may load (default: HFVID_MODEL alone); anything else
+                        gets one message that says nothing about the server's files
     HFVID_MAX_MB        largest upload in MB (default 50)
     HFVID_MAX_SECONDS   longest video in seconds (default 60)
     HFVID_MAX_FRAMES    most frames in a video (default 3000)
@@ -175,10 +177,23 @@ class LoadedModel:
     gallery_rows: list[int]
 
 
-@functools.lru_cache(maxsize=2)
+def allowed_models() -> list[str]:
+    """The models this Space may load: HFVID_ALLOWED_MODELS, or the model it started with."""
+    listed = os.environ.get("HFVID_ALLOWED_MODELS") or os.environ.get("HFVID_MODEL", DEFAULT_MODEL)
+    return [name.strip() for name in listed.split(",") if name.strip()]
+
+
 def load_model(name: str) -> LoadedModel:
-    """Load a model by Hub id or folder and compute the gallery's features; `gr.Error` if it cannot be loaded."""
+    """Load an allowed model (by Hub id or folder) and compute the gallery's features; `gr.Error` if it is not
+    allowed (one message whatever the name, so that the box reveals nothing about the server) or cannot be loaded."""
     name = name.strip()
+    if name not in allowed_models():
+        raise gr.Error(f"This Space serves only these models: {', '.join(allowed_models())}.")
+    return _load_allowed_model(name)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_allowed_model(name: str) -> LoadedModel:
     looks_local = name == DEFAULT_MODEL or name.startswith((".", "/", "~")) or name.count("/") > 1
     if not Path(name).expanduser().exists() and looks_local:
         raise gr.Error(

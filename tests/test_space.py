@@ -58,6 +58,7 @@ def space_url(tiny_models, synthmotion_dir, tmp_path_factory):
     env = {
         **os.environ,
         "HFVID_MODEL": tiny_models["pretrained"],
+        "HFVID_ALLOWED_MODELS": ",".join([tiny_models["pretrained"], tiny_models["classifier"], "outputs/transrank-r3d18-tiny-synthmotion"]),
         "HFVID_GALLERY": synthmotion_dir,
         "HFVID_CACHE": str(workdir / "cache"),
         "HFVID_MAX_SECONDS": str(MAX_SECONDS),
@@ -152,6 +153,9 @@ def test_retrieval_classification_and_bad_input_through_the_api(
 
     status = client.predict("outputs/transrank-r3d18-tiny-synthmotion", api_name="/load_model")
     assert "Model not loaded" in status and "accelerate launch training/pretrain.py" in status
+    # Anything not allowed gets the same answer, whether it names a server folder, a file or nothing.
+    answers = {client.predict(name, api_name="/load_model") for name in ("/etc", "/etc/passwd", "/no/such/folder", "someone/model")}
+    assert len(answers) == 1 and "serves only these models" in answers.pop()
 
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
