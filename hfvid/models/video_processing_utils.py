@@ -13,6 +13,9 @@ decodes them in one pass, and stacks what ``pretraining_clips`` makes of them as
 
 from __future__ import annotations
 
+import importlib
+import os
+
 import numpy as np
 import torch
 from transformers.image_processing_utils import BatchFeature
@@ -105,6 +108,35 @@ class HfvidVideoProcessor(BaseVideoProcessor):
             raise ValueError(f"asked for a clip of {num_frames} frames of a video of {total} frames")
         return uniform_clips(total, num_frames, num_clips=1)[0]
 
+    def preprocess(self, videos, **kwargs) -> BatchFeature:
+        """transformers' preprocessing, after turning every input kind into decoded frames: a path (``str`` or
+        ``Path``), bytes, a binary file, a `datasets` Video value (a torchcodec ``VideoDecoder`` or a
+        ``{"path", "bytes"}`` dict) or a list of these is opened with hfvid's `VideoReader` (only the sampled frames
+        are decoded; an unreadable input raises `VideoDecodeError` naming it and the reason). Arrays and tensors
+        follow `check_frames`' rules."""
+        sources = videos if isinstance(videos, (list, tuple)) and videos and all(map(_is_source, videos)) else None
+        if sources is None and _is_source(videos):
+            sources = [videos]
+        if sources is not None:
+            sample = kwargs.get("do_sample_frames", self.do_sample_frames)
+            videos = [self._read_video(source, sample, kwargs.get("num_frames"), kwargs.get("fps")) for source in sources]
+            kwargs["do_sample_frames"] = False
+            kwargs.pop("video_metadata", None)
+        elif isinstance(videos, (list, tuple)) and videos and all(getattr(v, "ndim", 0) == 4 for v in videos):
+            videos = [check_frames(video, kwargs.get("do_rescale", self.do_rescale)) for video in videos]
+        elif isinstance(videos, (torch.Tensor, np.ndarray)):
+            videos = check_frames(videos, kwargs.get("do_rescale", self.do_rescale))
+        return super().preprocess(videos, **kwargs)
+
+    def _read_video(self, source, sample: bool, num_frames: int | None, fps: float | None) -> torch.Tensor:
+        decoding = importlib.import_module("hfvid.data.decoding")  # not a static import: remote code needs no FFmpeg
+        with decoding.VideoReader(source) as reader:
+            meta = reader.metadata
+            metadata = VideoMetadata(total_num_frames=meta.num_frames, fps=meta.fps or None, width=meta.width,
+                                     height=meta.height, duration=meta.duration)  # fmt: skip
+            indices = self.sample_frames(metadata, num_frames=num_frames, fps=fps) if sample else np.arange(meta.num_frames)
+            return reader.get_frames(indices).contiguous()
+
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does, plus the processor's code for `trust_remote_code=True` loading."""
         saved = super().save_pretrained(save_directory, *args, **kwargs)
@@ -158,6 +190,56 @@ class HfvidVideoProcessor(BaseVideoProcessor):
         if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 4 or hasattr(videos, "get_frames"):
             videos = [videos]
         return BatchFeature(stack_views([self.pretraining_views(video, rng) for video in videos]), tensor_type=return_tensors)
+
+
+def _is_source(video) -> bool:
+    """An encoded video (path, bytes, file, `datasets` Video value) rather than decoded frames."""
+    return (
+        isinstance(video, (str, os.PathLike, bytes, bytearray, dict))
+        or hasattr(video, "read")
+        or type(video).__name__ == "VideoDecoder"
+    )
+
+
+def check_frames(video, do_rescale: bool = True):
+    """Decoded frames as transformers' processors take them, or a ValueError that names the expected layout.
+
+    - uint8 (T, H, W, 3) or (T, 3, H, W): as they are; (T, H, W) or a single channel: grey, repeated to RGB;
+      4 channels (RGBA): the alpha channel dropped.
+    - float frames are read like uint8, on a 0-255 scale (as transformers rescales them by 1/255). Frames whose
+      values all lie in [0, 1] are ambiguous (already scaled?): an error, unless ``do_rescale=False`` says they
+      are. Values outside [0, 255] are an error.
+    - 3 dimensions that look like one (C, H, W) frame, or anything not 3-4 dimensional: an error.
+    """
+    if isinstance(video, (list, tuple)) or not isinstance(video, (torch.Tensor, np.ndarray)):
+        return video  # PIL images and other kinds: transformers' own checks
+    frames = torch.as_tensor(video)
+    if frames.ndim == 3:
+        if frames.shape[0] in (1, 3, 4) and frames.shape[-1] not in (1, 3, 4) and min(frames.shape[1:]) > 4:
+            raise ValueError(
+                f"got one frame of shape {tuple(frames.shape)} (C, H, W), not a video: pass (T, H, W, C) or (T, C, H, W)"
+            )
+        frames = frames[..., None]  # (T, H, W) grey
+    if frames.ndim != 4:
+        raise ValueError(f"a video must be (T, H, W, C) or (T, C, H, W) frames, got shape {tuple(frames.shape)}")
+    channels_last = frames.shape[-1] in (1, 3, 4) and frames.shape[1] not in (1, 3, 4)
+    if channels_last:
+        frames = frames.permute(0, 3, 1, 2)
+    if frames.shape[1] == 1:
+        frames = frames.expand(-1, 3, -1, -1)
+    elif frames.shape[1] == 4:
+        frames = frames[:, :3]
+    elif frames.shape[1] != 3:
+        raise ValueError(f"frames need 1, 3 or 4 channels, got shape {tuple(video.shape)}")
+    if frames.is_floating_point():
+        low, high = float(frames.min()), float(frames.max())
+        if low < 0 or high > 255:
+            raise ValueError(f"float frames must lie in [0, 255], got values in [{low:g}, {high:g}]")
+        if do_rescale and high <= 1:
+            raise ValueError(
+                "float frames in [0, 1] look already scaled: pass do_rescale=False (or uint8 frames in [0, 255])"
+            )
+    return frames.contiguous()
 
 
 class MultiViewVideoProcessorKwargs(HfvidVideoProcessorKwargs, total=False):
