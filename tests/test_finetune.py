@@ -47,8 +47,14 @@ def test_collator_drops_unreadable_videos_and_names_them(synthmotion_dir, tmp_pa
         batch = VideoClassificationCollator(processor, train=train)(examples)
         assert batch["pixel_values_videos"].shape == (2, 8, 3, 32, 32)
         assert batch["labels"].tolist() == [dataset[0]["label"], dataset[1]["label"]]
-    with pytest.raises(VideoDecodeError, match="bad.mp4"):
+    with pytest.raises(VideoDecodeError, match="bad.mp4"):  # nothing readable yet: a clear error
         VideoClassificationCollator(processor, train=True)(examples[1:2])
+    collator = VideoClassificationCollator(processor, train=False)
+    first = collator(examples)
+    only_bad = collator(examples[1:2])  # later, an all-unreadable batch repeats the last readable example
+    assert only_bad["labels"].tolist() == [dataset[1]["label"]]
+    assert torch.equal(only_bad["pixel_values_videos"][0], first["pixel_values_videos"][-1])
+    assert list(collator.unreadable) == [str(tmp_path / "bad.mp4")]
 
 
 def test_mirrored_labels_swap_left_right_and_clockwise():

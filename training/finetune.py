@@ -126,8 +126,15 @@ def finetune(args: argparse.Namespace) -> dict:
         compute_metrics=accuracy,
     )
     trainer.train()
+    unreadable = dict(trainer.data_collator.unreadable)  # what this process's collator met (with no DataLoader workers: all)
     trainer.data_collator = VideoClassificationCollator(processor, train=False, **columns)
     metrics = trainer.evaluate()
+    unreadable.update(trainer.data_collator.unreadable)
+    if unreadable:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        listed = "".join(json.dumps({"video": video, "reason": reason}) + "\n" for video, reason in sorted(unreadable.items()))
+        Path(output_dir, "unreadable_videos.jsonl").write_text(listed)
+        print(f"skipped {len(unreadable)} unreadable videos, listed in {Path(output_dir, 'unreadable_videos.jsonl')}")
     trainer.save_model(output_dir)
     processor.save_pretrained(output_dir)
     Path(output_dir, "eval_results.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.pretraining import video_name
 from hfvid.data.sampling import random_clip, uniform_clips
 from hfvid.data.transforms import ClipAugmentation, normalize
 
@@ -55,7 +56,9 @@ class VideoClassificationCollator:
     rotate_ccw), so a flipped clip never keeps a label that no longer describes it. Without
     ``class_names`` the flip keeps the label (appearance classes); ``flip_p=0`` turns flips off.
     Evaluation: the middle 1x clip, resized and centre-cropped by the model's video processor.
-    Unreadable videos are dropped from the batch and logged; a batch with none readable raises.
+    Unreadable videos are dropped from the batch, logged and listed in ``unreadable`` (path -> reason, each once;
+    per DataLoader worker process). A batch with none readable repeats the last readable example this collator
+    made, so that a long `Trainer` run goes on; only when no video has been readable yet does it raise.
     """
 
     def __init__(
@@ -79,6 +82,8 @@ class VideoClassificationCollator:
         self.augment = ClipAugmentation(size=size, scale=crop_scale, flip_p=0.0, color_jitter=None, grayscale_p=0.0)
         self.flip_p = flip_p
         self.mirrored = mirrored_labels(class_names) if class_names is not None else None
+        self.unreadable: dict[str, str] = {}
+        self._last_readable: tuple[torch.Tensor, int] | None = None
 
     def _clip(self, video, label: int) -> tuple[torch.Tensor, int]:
         clip_len = self.processor.num_frames
@@ -104,10 +109,15 @@ class VideoClassificationCollator:
                 clip, label = self._clip(example[self.video_column], int(example[self.label_column]))
             except (VideoDecodeError, IndexError) as error:
                 errors.append(str(error))
+                self.unreadable[video_name(example[self.video_column])] = str(error)
                 logger.warning("dropping unreadable video from the batch: %s", error)
                 continue
             clips.append(clip)
             labels.append(label)
         if not clips:
-            raise VideoDecodeError("<batch>", "no readable video in the batch: " + "; ".join(errors))
+            if self._last_readable is None:
+                raise VideoDecodeError("<batch>", "no readable video in the batch: " + "; ".join(errors))
+            logger.warning("no readable video in this batch: repeating the last readable example")
+            clips, labels = [self._last_readable[0]], [self._last_readable[1]]
+        self._last_readable = (clips[-1], labels[-1])
         return {"pixel_values_videos": torch.stack(clips), "labels": torch.tensor(labels)}
