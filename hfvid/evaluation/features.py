@@ -50,9 +50,17 @@ def dataset_fingerprint(dataset, video_column: str, label_column: str) -> str:
     return hashlib.sha256(f"{fingerprint}|{video_column}|{label_column}".encode()).hexdigest()[:16]
 
 
+def decode_short_side(processor) -> int | None:
+    """The shorter side evaluation decodes frames at, scaled in the decoder: twice the processor's resize target,
+    so that memory follows the model's input size, not the video's, and the processor's own antialiased resize
+    still does the last step (frames already smaller are left as they are)."""
+    shortest_edge = getattr(getattr(processor, "size", None), "shortest_edge", None)
+    return 2 * shortest_edge if shortest_edge else None
+
+
 def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
     """(num_clips, T, C, H, W) model input of one video."""
-    with VideoReader(video, backend=backend) as reader:
+    with VideoReader(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
         indices = clip_indices(reader.metadata.num_frames, processor.num_frames, num_clips)
         frames = reader.get_frames(indices.reshape(-1))
     clips = list(frames.view(num_clips, processor.num_frames, *frames.shape[1:]))
