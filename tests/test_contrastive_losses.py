@@ -209,3 +209,20 @@ def test_negative_cosine_similarity_matches_hand_computed_example_and_stops_targ
     loss.backward()
     assert target.grad is None
     assert prediction.grad.abs().sum() > 0
+
+
+def test_own_negatives_are_extra_columns_of_each_anchor_alone():
+    torch.manual_seed(0)
+    query, key, queue, own = torch.randn(3, 4), torch.randn(3, 4), torch.randn(5, 4), torch.randn(3, 2, 4)
+    q = F.normalize(query, dim=1)
+    logits = torch.cat([(q * F.normalize(key, dim=1)).sum(1, keepdim=True), torch.einsum("qd,qkd->qk", q, F.normalize(own, dim=2)),
+                        q @ F.normalize(queue, dim=1).T], dim=1) / 0.2  # fmt: skip
+    assert info_nce_loss(query, key, queue, 0.2, own_negatives=own).item() == pytest.approx(F.cross_entropy(logits, torch.zeros(3, dtype=torch.long)).item(), rel=1e-5)
+    a, b, own = torch.randn(3, 4), torch.randn(3, 4), torch.randn(6, 1, 4)
+    anchors, candidates = F.normalize(torch.cat([a, b]), dim=1), F.normalize(torch.cat([a, b]), dim=1)
+    base = (anchors @ candidates.T / 0.1).fill_diagonal_(float("-inf"))
+    logits = torch.cat([base, (anchors * F.normalize(own[:, 0], dim=1)).sum(1, keepdim=True) / 0.1], dim=1)
+    expected = F.cross_entropy(logits, torch.tensor([3, 4, 5, 0, 1, 2]))
+    assert nt_xent_loss(a, b, 0.1, own_negatives=own).item() == pytest.approx(expected.item(), rel=1e-5)
+    with pytest.raises(ValueError, match="own_negatives must be"):
+        nt_xent_loss(a, b, 0.1, own_negatives=torch.randn(3, 1, 4))

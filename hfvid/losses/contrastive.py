@@ -52,8 +52,10 @@ def nt_xent_loss(
     all_view_a: torch.Tensor | None = None,
     all_view_b: torch.Tensor | None = None,
     offset: int = 0,
+    own_negatives: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """SimCLR / CVRL's NT-Xent over the global batch, averaged over this process's 2N anchors.
+    """SimCLR / CVRL's NT-Xent over the global batch, averaged over this process's 2N anchors; ``own_negatives``
+    (2N, K, D), if given, are extra negatives of each anchor alone (anchors in order: view_a rows, then view_b).
 
     Anchors are the local embeddings (``view_a`` rows, then ``view_b`` rows, each (N, D)); candidates are
     the 2M embeddings of the global batch ``all_view_a`` / ``all_view_b`` (M, D), by default the local ones.
@@ -84,7 +86,13 @@ def nt_xent_loss(
     positive_columns = torch.cat([local + num_all, local])
     is_self = torch.zeros_like(logits, dtype=torch.bool)
     is_self[torch.arange(2 * num_local, device=logits.device), self_columns] = True
-    return F.cross_entropy(logits.masked_fill(is_self, float("-inf")), positive_columns)
+    logits = logits.masked_fill(is_self, float("-inf"))
+    if own_negatives is not None:
+        if own_negatives.ndim != 3 or own_negatives.shape[0] != len(anchors) or own_negatives.shape[2] != anchors.shape[1]:
+            raise ValueError(f"own_negatives must be ({len(anchors)}, K, {anchors.shape[1]}), got {tuple(own_negatives.shape)}")
+        own_logits = torch.einsum("nd,nkd->nk", anchors, F.normalize(own_negatives, dim=2)) / temperature
+        logits = torch.cat([logits, own_logits], dim=1)
+    return F.cross_entropy(logits, positive_columns)
 
 
 def rank_temperatures(

@@ -14,6 +14,10 @@ class SimCLRConfig(MultiViewConfig):
         loss_temperature (`float`, defaults to 0.1):
             NT-Xent temperature (CVRL's value; not named `temperature`, which transformers reserves for
             generation).
+        reverse_negatives (`bool`, defaults to `False`):
+            hfvid's option, not SimCLR's: both views of each video are also encoded played backwards, and each
+            anchor gets the two reversed clips of its own video as extra negatives (an arrow-of-time contrast, at
+            twice the compute). Use it with direction-preserving views (``flip_p=0``).
         kwargs: the fields of `MultiViewConfig` (view layout, projection head) and `HfvidConfig` (backbone,
             num_frames, image_size, classifier_dropout). The view layout must give exactly two views per
             video. The projector is Linear-BN-ReLU-Linear (SimCLR v1's 2-layer head; no deeper
@@ -24,10 +28,11 @@ class SimCLRConfig(MultiViewConfig):
     required_views = 2
     model_type = "simclr"
 
-    def __init__(self, loss_temperature: float = 0.1, **kwargs):
+    def __init__(self, loss_temperature: float = 0.1, reverse_negatives: bool = False, **kwargs):
         if loss_temperature <= 0:
             raise ValueError(f"loss_temperature must be > 0, got {loss_temperature}")
         self.loss_temperature = loss_temperature
+        self.reverse_negatives = reverse_negatives
         super().__init__(**kwargs)
 
 

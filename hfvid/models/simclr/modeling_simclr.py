@@ -87,7 +87,11 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
         view_a, view_b = projections[:batch], projections[batch:]
         all_a, offset = gather_rows_with_grad(view_a)
         all_b, _ = gather_rows_with_grad(view_b)
-        loss = nt_xent_loss(view_a, view_b, self.config.loss_temperature, all_a, all_b, offset)
+        own_negatives = None
+        if self.config.reverse_negatives:  # each anchor's own video, both clips played backwards
+            reversed_a, reversed_b = self.projector(encode_views(self.simclr, pixel_values_videos.flip(2)).pooler_output).split(batch)
+            own_negatives = torch.stack([torch.cat([reversed_a, reversed_b]), torch.cat([reversed_b, reversed_a])], dim=1)
+        loss = nt_xent_loss(view_a, view_b, self.config.loss_temperature, all_a, all_b, offset, own_negatives=own_negatives)
         with torch.no_grad():
             anchors = F.normalize(view_a, dim=1)
             similarities = anchors @ F.normalize(torch.cat([all_a, all_b]), dim=1).T
