@@ -305,3 +305,65 @@ def test_max_short_side_scales_in_the_decoder_like_torchvision(tmp_path, backend
     assert (scaled.float() - expected).abs().mean() < 1.5  # torchvision's antialiased bilinear resize, within rounding
     with VideoReader(path, backend=backend, max_short_side=500) as reader:  # never upscaled
         assert torch.equal(reader.get_frames([0, 5, 2]), full)
+
+
+def _encode_with_pyav(path, codec: str, container: str, frames: int = 24, options: dict | None = None, times=None):
+    import fractions
+
+    output = av.open(str(path), "w", format=container)
+    stream = output.add_stream(codec, rate=25)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    stream.codec_context.max_b_frames = 2
+    if times is not None:
+        stream.codec_context.time_base = stream.time_base = fractions.Fraction(1, 1000)
+    stream.options = options or {}
+    for i in range(frames):
+        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), (8 + 9 * i) % 250, np.uint8), format="rgb24")
+        if times is not None:
+            frame.pts, frame.time_base = times[i], fractions.Fraction(1, 1000)
+        for packet in stream.encode(frame):
+            output.mux(packet)
+    for packet in stream.encode():
+        output.mux(packet)
+    output.close()
+    return str(path)
+
+
+def _ffmpeg_frames(path) -> torch.Tensor:
+    import subprocess
+
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-fps_mode", "passthrough", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    return torch.from_numpy(np.frombuffer(raw, np.uint8).reshape(-1, 48, 64, 3).copy()).permute(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("kind", ["xvid_avi_with_b_frames", "mpeg_ts", "mp4_cut_mid_gop_with_copy"])
+@pytest.mark.parametrize("backend", ["torchcodec", "pyav"])
+def test_awkward_valid_videos_decode_frame_exact_against_ffmpeg(tmp_path, kind, backend):
+    import subprocess
+
+    if kind == "xvid_avi_with_b_frames":  # the UCF101 / HMDB51 kind
+        path = _encode_with_pyav(tmp_path / "xvid.avi", "mpeg4", "avi")
+    elif kind == "mpeg_ts":
+        path = _encode_with_pyav(tmp_path / "video.ts", "libx264", "mpegts")
+    else:  # an edit list that starts mid-GOP: frames before it are decoded, never shown
+        source = _encode_with_pyav(tmp_path / "source.mp4", "libx264", "mp4", frames=50, options={"g": "25"})
+        path = str(tmp_path / "cut.mp4")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", "0.5", "-i", source, "-c", "copy", path], check=True)
+    expected = _ffmpeg_frames(path)
+    rng = np.random.default_rng(0)
+    with VideoReader(path, backend=backend) as reader:
+        assert reader.metadata.num_frames == len(expected)
+        for indices in ([0], [len(expected) - 1], rng.permutation(len(expected))[:7].tolist(), list(range(len(expected)))):
+            assert torch.equal(reader.get_frames(indices), expected[indices]), indices
+
+
+def test_variable_frame_rate_with_b_frames_has_the_same_duration_in_both_backends(tmp_path):
+    times = np.cumsum([0] + list(np.random.default_rng(0).choice([20, 40, 120], 59))).tolist()
+    path = _encode_with_pyav(tmp_path / "vfr.mp4", "libx264", "mp4", frames=60, times=times)
+    durations = {}
+    for backend in ("torchcodec", "pyav"):
+        with VideoReader(path, backend=backend) as reader:
+            durations[backend] = reader.metadata.duration
+    assert abs(durations["torchcodec"] - durations["pyav"]) <= 0.125, durations  # within the longest frame
+    assert abs(durations["pyav"] - times[-1] / 1000) <= 0.125, durations

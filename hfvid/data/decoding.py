@@ -152,6 +152,10 @@ class _TorchcodecDecoder:
         else:
             self._decoder = VideoDecoder(source, seek_mode="exact", num_ffmpeg_threads=num_threads, transforms=transforms)
         stream = self._decoder.metadata
+        # More packets in the header than frames in the content: an edit list discards some (a file cut with
+        # `ffmpeg -ss X -c copy`), and torchcodec 0.14 then seeks to wrong frames without an error.
+        counts = (stream.num_frames_from_header, stream.num_frames_from_content)
+        self.seeks_wrong = None not in counts and counts[0] != counts[1]
         width, height = (size if transforms else (stream.width, stream.height))
         self.metadata = VideoMetadata(
             num_frames=stream.num_frames,
@@ -182,6 +186,7 @@ class _PyAVDecoder:
 
     def __init__(self, source, name: str, num_threads: int, max_short_side: int | None = None):
         self._name = name
+        self._source = source
         self._max_short_side = max_short_side
         self._frames, self._position = None, None  # the live frame iterator and the pts of its last frame
         self._container = av.open(io.BytesIO(source) if isinstance(source, bytes) else source)
@@ -207,20 +212,31 @@ class _PyAVDecoder:
         """Read every packet (no decoding) for the frame timestamps, then decode the first frame: it
         validates the codec and carries the display rotation, which PyAV exposes only on frames."""
         packets = sorted(
-            (packet.pts, packet.duration or 0, packet.is_keyframe)
+            (packet.pts, packet.duration or 0, packet.is_keyframe, packet.is_discard)
             for packet in self._container.demux(self._stream)
             if packet.size and packet.pts is not None
         )
+        # Keyframes of discarded packets (before an edit list's start, as `ffmpeg -ss X -c copy` writes) still
+        # start decoding; their frames are never output, so they are not frames of the video.
+        self._keyframe_pts = [pts for pts, _, is_keyframe, _ in packets if is_keyframe]
+        packets = [(pts, length, is_keyframe) for pts, length, is_keyframe, discard in packets if not discard]
         self._pts = [pts for pts, _, _ in packets]
-        self._keyframe_pts = [pts for pts, _, is_keyframe in packets if is_keyframe]
         self._rotation, duration = 0, 0.0
         width, height = self._stream.width, self._stream.height
         if packets:
             # The decoder stays just past frame 0: a first clip in the first GOP decodes on from there.
-            self._rotation = next(self._frames_at(self._pts[:1])).rotation % 360
+            try:
+                first = next(self._frames_at(self._pts[:1]))
+            except VideoDecodeError:  # a container that seeks imprecisely: from the start
+                self._frames = None
+                first = next(self._frames_from_start(self._pts[:1]))
+            self._rotation = first.rotation % 360
             if self._rotation % 180:
                 width, height = height, width
-            end = max(pts + length for pts, length, _ in packets)
+            # The last frame's end, as torchcodec reads it: its pts plus its own duration (other packets' durations
+            # can be far off in variable-frame-rate files with B-frames).
+            last_pts, last_length, _ = packets[-1]
+            end = last_pts + last_length
             duration = float((end - self._pts[0]) * self._stream.time_base)
         fps = len(packets) / duration if duration > 0 else float(self._stream.average_rate or 0)
         codec = self._stream.codec_context.codec.canonical_name
@@ -266,15 +282,47 @@ class _PyAVDecoder:
                 reason = f"got {count} of {len(wanted_pts)} requested frames (truncated or corrupt stream)"
                 raise VideoDecodeError(self._name, reason)
 
+    def _frames_from_start(self, wanted_pts: list[int]):
+        """Yield the frames with these sorted, distinct timestamps by decoding the video from its start in a fresh
+        demuxer, without seeking: slow, but right where seeking is not (MPEG-TS, AVI with B-frames, edit lists)."""
+        source = self._source
+        if hasattr(source, "seek"):
+            source.seek(0)
+        container = av.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        try:
+            wanted = iter(wanted_pts)
+            target = next(wanted, None)
+            for frame in container.decode(container.streams.best("video")):
+                if target is None:
+                    return
+                if frame.pts is None or frame.pts < target:
+                    continue
+                if frame.pts > target:
+                    raise VideoDecodeError(self._name, f"no frame at pts {target} (corrupt stream)")
+                yield frame
+                target = next(wanted, None)
+            if target is not None:
+                raise VideoDecodeError(self._name, "the stream ends before the requested frames (truncated or corrupt)")
+        finally:
+            container.close()
+
     def decode(self, indices: list[int]) -> torch.Tensor:
         """Decode each distinct frame once, in stream order, converting it to RGB straight into its slot(s) of
-        one preallocated (T, H, W, 3) array; returned as a (T, 3, H, W) view of it, as torchcodec does."""
+        one preallocated (T, H, W, 3) array; returned as a (T, 3, H, W) view of it, as torchcodec does. Where seeking
+        does not deliver the frames (some containers seek imprecisely), decode from the start instead."""
+        try:
+            return self._decode(indices, self._frames_at)
+        except VideoDecodeError:
+            self._frames = None
+            return self._decode(indices, self._frames_from_start)
+
+    def _decode(self, indices: list[int], frames_at) -> torch.Tensor:
         distinct, positions = np.unique(indices, return_inverse=True)
         order = np.argsort(positions, kind="stable")  # output slots grouped by distinct frame
         bounds = np.searchsorted(positions[order], np.arange(len(distinct) + 1))
         out = None
         try:
-            for k, frame in enumerate(self._frames_at([self._pts[index] for index in distinct.tolist()])):
+            for k, frame in enumerate(frames_at([self._pts[index] for index in distinct.tolist()])):
                 rgb = self._reformatter.reformat(frame, **self._reformat_options).to_ndarray()
                 if self._scaled is not None:
                     size = [self._scaled[1], self._scaled[0]]
@@ -317,8 +365,14 @@ class VideoReader:
         if _is_empty(source):
             raise VideoDecodeError(name, "empty input (0 bytes)")
         decoder_class = _TorchcodecDecoder if backend == "torchcodec" else _PyAVDecoder
+        self._reopen = (source, name, num_threads, max_short_side)  # for the PyAV fallback of `get_frames`
         with _decoder_errors(name):
             self._decoder = decoder_class(source, name, num_threads, max_short_side)
+            if getattr(self._decoder, "seeks_wrong", False) and not isinstance(source, VideoDecoder):
+                self._decoder.close()
+                if hasattr(source, "seek"):
+                    source.seek(0)
+                self._decoder = _PyAVDecoder(source, name, num_threads, max_short_side)
         self.metadata: VideoMetadata = self._decoder.metadata
         if self.metadata.num_frames == 0:
             self.close()
@@ -346,8 +400,23 @@ class VideoReader:
                 f"Frame indices {out_of_range[:5].tolist()} out of range for video {self.metadata.source}: "
                 f"valid range is [0, {num_frames - 1}] ({num_frames} frames)"
             )
-        with _decoder_errors(self.metadata.source):
-            return self._decoder.decode(indices.tolist())
+        try:
+            with _decoder_errors(self.metadata.source):
+                return self._decoder.decode(indices.tolist())
+        except VideoDecodeError:
+            # torchcodec fails on the last frames of some valid videos (MPEG-TS, AVI with B-frames); PyAV, which
+            # decodes from the start where seeking misses, reads them frame-exact. A VideoDecoder source is not
+            # reopened (its encoded bytes may be gone).
+            source = self._reopen[0]
+            if not isinstance(self._decoder, _TorchcodecDecoder) or isinstance(source, VideoDecoder):
+                raise
+            with _decoder_errors(self.metadata.source):
+                fallback = _PyAVDecoder(*self._reopen)
+                if fallback.metadata.num_frames != self.metadata.num_frames:
+                    raise
+                self._decoder.close()
+                self._decoder = fallback
+                return self._decoder.decode(indices.tolist())
 
     def close(self):
         """Release the decoder (a ``VideoDecoder`` passed in as the source is left open)."""
