@@ -367,3 +367,14 @@ def test_variable_frame_rate_with_b_frames_has_the_same_duration_in_both_backend
             durations[backend] = reader.metadata.duration
     assert abs(durations["torchcodec"] - durations["pyav"]) <= 0.125, durations  # within the longest frame
     assert abs(durations["pyav"] - times[-1] / 1000) <= 0.125, durations
+
+
+@pytest.mark.parametrize("backend", ["torchcodec", "pyav"])
+def test_a_video_stream_without_frames_says_so(tmp_path, backend):
+    import subprocess
+
+    path = tmp_path / "zero.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x48:d=1", "-c:v", "libx264",
+                    "-frames:v", "0", str(path)], check=True)  # fmt: skip
+    with pytest.raises(VideoDecodeError, match=r"zero\.mp4: (the video stream has no frames|no video stream)"):
+        VideoReader(path, backend=backend)

@@ -109,6 +109,8 @@ def _torchcodec_reason(message: str) -> str:
     message = re.sub(r"^.*\.cpp:\d+, ", "", message.strip().split("\n")[0])
     if "best video stream is unknown" in message:
         return "no decodable video stream (audio-only, or a video codec FFmpeg cannot decode)"
+    if message.startswith("Could not seek file to pts=0"):  # torchcodec's scan of a stream without any frame
+        return "the video stream has no frames"
     return message
 
 
