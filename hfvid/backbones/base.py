@@ -26,6 +26,21 @@ class VideoBackboneOutput(ModelOutput):
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
+def given_config(name_or_dict: str | dict[str, Any], presets: dict[str, dict[str, Any]], **overrides: Any) -> dict[str, Any]:
+    """A copy of the preset ``name_or_dict`` names, or of the dict it is, with ``overrides`` applied (not yet
+    completed or validated); ``ValueError`` for an unknown name or another type."""
+    if isinstance(name_or_dict, str):
+        if name_or_dict not in presets:
+            raise ValueError(f"unknown backbone {name_or_dict!r}; valid names: {sorted(presets)}")
+        given = dict(presets[name_or_dict])
+    elif isinstance(name_or_dict, dict):
+        given = dict(name_or_dict)
+    else:
+        raise ValueError(f"expected a backbone name or config dict, got {type(name_or_dict).__name__}")
+    given.update(overrides)
+    return given
+
+
 class VideoBackbone(nn.Module):
     """Base of hfvid's backbones. A subclass sets ``ARCHS`` (the ``arch`` values it builds) and ``PRESETS``
     (preset name -> config), implements `complete_config`, `forward`, `init_module` and `describe`, and sets

@@ -14,7 +14,7 @@ from typing import Any
 
 from torch import nn
 
-from hfvid.backbones.base import VideoBackbone
+from hfvid.backbones.base import VideoBackbone, given_config
 from hfvid.backbones.resnet3d import VideoResNet
 
 _BUILT_IN: tuple[type[VideoBackbone], ...] = (VideoResNet,)
@@ -40,16 +40,7 @@ def backbone_presets() -> dict[str, dict[str, Any]]:
 def backbone_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """A preset name or (possibly partial) config dict -> the complete, validated config; ``overrides`` replace
     single keys. Raises ``ValueError`` for an unknown name or arch, or what the backbone class rejects."""
-    if isinstance(name_or_dict, str):
-        presets = backbone_presets()
-        if name_or_dict not in presets:
-            raise ValueError(f"unknown backbone {name_or_dict!r}; valid names: {sorted(presets)}")
-        given = dict(presets[name_or_dict])
-    elif isinstance(name_or_dict, dict):
-        given = dict(name_or_dict)
-    else:
-        raise ValueError(f"expected a backbone name or config dict, got {type(name_or_dict).__name__}")
-    given.update(overrides)
+    given = given_config(name_or_dict, backbone_presets(), **overrides)
     arch = given.get("arch")
     if arch not in BACKBONES:
         raise ValueError(

@@ -17,7 +17,7 @@ from torch import nn
 from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 
-from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput
+from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput, given_config
 
 RESNET_PRESETS: dict[str, dict[str, Any]] = {
     "r3d_18": {
@@ -63,16 +63,7 @@ def resnet_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[
     of an R(2+1)D, which defaults to torchvision's 45 scaled by ``stem_width / 64``. ``overrides``
     replace single keys. Raises ``ValueError`` for an unknown name, arch or key, or a bad value.
     """
-    if isinstance(name_or_dict, str):
-        if name_or_dict not in RESNET_PRESETS:
-            raise ValueError(f"unknown backbone {name_or_dict!r}; valid names: {sorted(RESNET_PRESETS)}")
-        given = dict(RESNET_PRESETS[name_or_dict])
-    elif isinstance(name_or_dict, dict):
-        given = dict(name_or_dict)
-    else:
-        raise ValueError(f"expected a backbone name or config dict, got {type(name_or_dict).__name__}")
-    given.update(overrides)
-
+    given = given_config(name_or_dict, RESNET_PRESETS, **overrides)
     arch = given.get("arch")
     if arch not in _ARCH_DEFAULTS:
         raise ValueError(f"unknown arch {arch!r}; valid archs: {sorted(_ARCH_DEFAULTS)}")
