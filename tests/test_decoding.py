@@ -356,6 +356,8 @@ def test_awkward_valid_videos_decode_frame_exact_against_ffmpeg(tmp_path, kind, 
         assert reader.metadata.num_frames == len(expected)
         for indices in ([0], [len(expected) - 1], rng.permutation(len(expected))[:7].tolist(), list(range(len(expected)))):
             assert torch.equal(reader.get_frames(indices), expected[indices]), indices
+    with VideoReader(io.BytesIO(pathlib.Path(path).read_bytes()), backend=backend) as reader:  # a file object is rewound
+        assert torch.equal(reader.get_frames([len(expected) - 1, 0]), expected[[len(expected) - 1, 0]])
 
 
 def test_variable_frame_rate_with_b_frames_has_the_same_duration_in_both_backends(tmp_path):

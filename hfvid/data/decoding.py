@@ -367,14 +367,12 @@ class VideoReader:
         if _is_empty(source):
             raise VideoDecodeError(name, "empty input (0 bytes)")
         decoder_class = _TorchcodecDecoder if backend == "torchcodec" else _PyAVDecoder
-        self._reopen = (source, name, num_threads, max_short_side)  # for the PyAV fallback of `get_frames`
+        self._reopen = (source, name, num_threads, max_short_side)  # for `_open_pyav`
         with _decoder_errors(name):
             self._decoder = decoder_class(source, name, num_threads, max_short_side)
             if getattr(self._decoder, "seeks_wrong", False) and not isinstance(source, VideoDecoder):
                 self._decoder.close()
-                if hasattr(source, "seek"):
-                    source.seek(0)
-                self._decoder = _PyAVDecoder(source, name, num_threads, max_short_side)
+                self._decoder = self._open_pyav()
         self.metadata: VideoMetadata = self._decoder.metadata
         if self.metadata.num_frames == 0:
             self.close()
@@ -413,12 +411,19 @@ class VideoReader:
             if not isinstance(self._decoder, _TorchcodecDecoder) or isinstance(source, VideoDecoder):
                 raise
             with _decoder_errors(self.metadata.source):
-                fallback = _PyAVDecoder(*self._reopen)
+                fallback = self._open_pyav()
                 if fallback.metadata.num_frames != self.metadata.num_frames:
                     raise
                 self._decoder.close()
                 self._decoder = fallback
                 return self._decoder.decode(indices.tolist())
+
+    def _open_pyav(self) -> _PyAVDecoder:
+        """The same source opened with PyAV, where torchcodec cannot be trusted with it (a file object is rewound)."""
+        source = self._reopen[0]
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return _PyAVDecoder(*self._reopen)
 
     def close(self):
         """Release the decoder (a ``VideoDecoder`` passed in as the source is left open)."""
