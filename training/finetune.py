@@ -27,6 +27,7 @@ import hfvid  # registers the hfvid models with the Auto classes
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.models import processor_for_config
 from hfvid.data.collators import VideoClassificationCollator
+from hfvid.data.pretraining import write_unreadable
 from hfvid.data.sources import load_video_dataset
 
 
@@ -132,9 +133,7 @@ def finetune(args: argparse.Namespace) -> dict:
     unreadable.update(trainer.data_collator.unreadable)
     if unreadable:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
-        listed = "".join(json.dumps({"video": video, "reason": reason}) + "\n" for video, reason in sorted(unreadable.items()))
-        Path(output_dir, "unreadable_videos.jsonl").write_text(listed)
-        print(f"skipped {len(unreadable)} unreadable videos, listed in {Path(output_dir, 'unreadable_videos.jsonl')}")
+        print(f"skipped {len(unreadable)} unreadable videos, listed in {write_unreadable(output_dir, unreadable)}")
     trainer.save_model(output_dir)
     processor.save_pretrained(output_dir)
     Path(output_dir, "eval_results.json").write_text(json.dumps(metrics, indent=2) + "\n")

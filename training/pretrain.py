@@ -39,7 +39,7 @@ from transformers import AutoModel, get_cosine_schedule_with_warmup
 
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.convert.torchvision import load_backbone_checkpoint
-from hfvid.data.pretraining import PretrainingClips, collate_pretraining
+from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.plots import plot_training_loss
 from hfvid.evaluation.report import (
@@ -55,7 +55,6 @@ from hfvid.hub.push import push_model_folder
 from hfvid.presets import load_for_pretraining
 
 CHECKPOINT_PREFIX = "checkpoint-"
-UNREADABLE_FILE = "unreadable_videos.jsonl"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,9 +368,8 @@ def train(args: argparse.Namespace) -> dict:
         unwrapped.save_pretrained(output_dir)
         processor.save_pretrained(output_dir)
         (output_dir / "training_info.json").write_text(json.dumps(summary, indent=2) + "\n")
-        listed = "".join(json.dumps({"video": video, "reason": reason}) + "\n" for video, reason in sorted(unreadable.items()))
-        (output_dir / UNREADABLE_FILE).write_text(listed)
-        print(f"skipped {num_skipped} unreadable videos, listed in {output_dir / UNREADABLE_FILE}" if num_skipped else "no unreadable videos")
+        listed = write_unreadable(output_dir, unreadable)
+        print(f"skipped {num_skipped} unreadable videos, listed in {listed}" if num_skipped else "no unreadable videos")
     accelerator.end_training()
     if accelerator.is_main_process:
         report(args, processor, summary)

@@ -10,7 +10,9 @@ batch name by name. It knows no method and no view name.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -111,6 +113,16 @@ def video_name(video) -> str:
     if isinstance(video, dict):
         return str(video.get("path") or f"<bytes, id {video_id(video)}>")
     return f"<bytes, id {video_id(video)}>" if isinstance(video, bytes) else str(video)
+
+
+UNREADABLE_FILE = "unreadable_videos.jsonl"
+
+
+def write_unreadable(folder, unreadable: dict[str, str]) -> Path:
+    """``folder/unreadable_videos.jsonl``: one ``{"video", "reason"}`` line per unreadable video, sorted; its path."""
+    path = Path(folder) / UNREADABLE_FILE
+    path.write_text("".join(json.dumps({"video": video, "reason": reason}) + "\n" for video, reason in sorted(unreadable.items())))
+    return path
 
 
 def collate_pretraining(samples: list[dict]) -> dict:
