@@ -50,6 +50,7 @@ from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForVideoC
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
 from hfvid.data.decoding import VideoDecodeError, VideoReader, probe_size
+from hfvid.data.sources import looks_local
 from hfvid.data.sampling import transformation_speed, uniform_clips
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
 from hfvid.data.transformations import parse_transformation
@@ -205,8 +206,7 @@ def load_model(name: str) -> LoadedModel:
 
 @functools.lru_cache(maxsize=2)
 def _load_allowed_model(name: str) -> LoadedModel:
-    looks_local = name == DEFAULT_MODEL or name.startswith((".", "/", "~")) or name.count("/") > 1
-    if not Path(name).expanduser().exists() and looks_local:
+    if not Path(name).expanduser().exists() and (name == DEFAULT_MODEL or looks_local(name)):
         raise gr.Error(
             f"No model at {name}. Create it with: accelerate launch training/pretrain.py (run from the repository "
             f"root; it saves to {DEFAULT_MODEL}), or enter a Hub model id or a saved model folder above."
