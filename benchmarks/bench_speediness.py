@@ -23,6 +23,8 @@ Writes ``<output_dir>/{TransRank,TransCls}/`` (trained models), ``speediness.jso
 from __future__ import annotations
 
 import argparse
+import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -30,9 +32,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import glob
-import importlib.util
 
 import torch
 

@@ -50,8 +50,8 @@ from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForVideoC
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
 from hfvid.data.decoding import VideoDecodeError, VideoReader, probe_size
-from hfvid.data.sources import looks_local
 from hfvid.data.sampling import transformation_speed, uniform_clips
+from hfvid.data.sources import looks_local
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
 from hfvid.data.transformations import parse_transformation
 from hfvid.evaluation.features import clip_indices, extract_features

@@ -9,8 +9,6 @@ import pytest
 from conftest import losses, run_in_process
 from transformers import AutoConfig, AutoModel, AutoModelForPreTraining, AutoVideoProcessor
 
-import hfvid
-
 # Queues of 16 keys fill within two steps of 8 videos, so the loss is comparable from step 3 on.
 METHOD_RUNS = {
     "moco-r3d18-tiny": "queue_size=16",

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 
+import dualview
 import numpy as np
 import torch
 from conftest import run_in_process
 from safetensors.torch import load_file
 from transformers import AutoModel, AutoModelForPreTraining, AutoVideoProcessor, Trainer, TrainingArguments
 
-import dualview
 from hfvid.data.decoding import VideoReader
 from hfvid.data.pretraining import collate_pretraining
 from hfvid.presets import get_config

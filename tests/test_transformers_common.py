@@ -13,7 +13,6 @@ import unittest
 from unittest import mock
 
 import pytest
-
 import transformers_common
 
 if transformers_common.missing_reason():

@@ -12,6 +12,7 @@ import datasets
 import numpy as np
 import pytest
 import torch
+from bad_videos import make_bad_videos
 from PIL import Image
 
 from hfvid.data.decoding import VideoDecodeError
@@ -38,6 +39,7 @@ def make_files(root: Path) -> dict[str, Path]:
     files["truncated"].write_bytes(files["mp4"].read_bytes()[:200])
     files["png"] = root / "picture.mp4"
     Image.fromarray(frames[0]).save(files["png"], format="PNG")
+    files["corpus"] = make_bad_videos(root / "corpus", str(files["mp4"]))
     return files
 
 
@@ -82,6 +84,7 @@ def outcome(build, files) -> str:
 
 
 def table(files) -> str:
+    folder = str(files["mp4"].parent) + "/"
     lines = [
         "# Video inputs: what a video processor takes, and the error a bad input gets",
         "",
@@ -94,8 +97,25 @@ def table(files) -> str:
         "|---|---|",
     ]
     for description, build, _ in CASES:
-        result = outcome(build, files).replace(str(files["mp4"].parent) + "/", "").replace("|", "\\|")
+        result = outcome(build, files).replace(folder, "").replace("|", "\\|")
         lines.append(f"| {description} | {result.splitlines()[0][:160]} |")
+    lines += [
+        "",
+        "## Broken files",
+        "",
+        "The corpus of `tests/bad_videos.py`, made at test time, given to a video processor as a path. The same files",
+        "go through every entry point in `tests/test_bad_inputs.py`: `VideoReader` (both backends) raises the same",
+        "`VideoDecodeError`; `pretrain.py`, `finetune.py`, the fine-tuning collator and feature extraction for evaluation",
+        "skip each unreadable video, count it once and list it with this reason (`<output_dir>/unreadable_videos.jsonl`);",
+        "the Space answers `<file name> could not be read as a video: <reason>.` A video shorter than a clip is valid:",
+        "training fills the clip by its `short_video_policy`, a processor asked for a clip refuses it.",
+        "",
+        "| kind | result |",
+        "|---|---|",
+    ]
+    for kind, path in files["corpus"].items():
+        result = outcome(lambda f: path, files).replace(folder + "corpus/", "").replace("|", "\\|")
+        lines.append(f"| {kind.replace('_', ' ')} | {result.splitlines()[0][:160]} |")
     return "\n".join(lines) + "\n"
 
 

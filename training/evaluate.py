@@ -23,8 +23,8 @@ from accelerate.utils import set_seed
 from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
-from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, write_comparison, write_results
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 RANDOM_INIT_NAME = "random init"
 

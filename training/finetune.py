@@ -24,11 +24,11 @@ import numpy as np
 from transformers import AutoModelForVideoClassification, AutoVideoProcessor, Trainer, TrainingArguments, set_seed
 
 import hfvid  # registers the hfvid models with the Auto classes
-from hfvid.utils.cli import HelpFormatter, accept_dashes
-from hfvid.models import processor_for_config
-from hfvid.data.collators import VideoClassificationCollator
+from hfvid.data.collators import VideoClassificationCollator, readable_videos
 from hfvid.data.pretraining import write_unreadable
 from hfvid.data.sources import load_video_dataset
+from hfvid.models import processor_for_config
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,20 +122,26 @@ def finetune(args: argparse.Namespace) -> dict:
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=VideoClassificationCollator(
-            processor, train=True, crop_scale=args.crop_scale, flip_p=args.flip_p, class_names=class_names, **columns
+            processor, train=True, crop_scale=args.crop_scale, flip_p=args.flip_p, class_names=class_names,
+            fallback=train_dataset, **columns,
         ),
         compute_metrics=accuracy,
     )
     trainer.train()
     unreadable = dict(trainer.data_collator.unreadable)  # what this process's collator met (with no DataLoader workers: all)
-    trainer.data_collator = VideoClassificationCollator(processor, train=False, **columns)
-    metrics = trainer.evaluate()
+    trainer.save_model(output_dir)  # before the evaluation: whatever happens there, the trained model is kept
+    processor.save_pretrained(output_dir)
+    trainer.eval_dataset, unopened = readable_videos(eval_dataset, args.video_column)
+    unreadable.update(unopened)
+    trainer.data_collator = VideoClassificationCollator(processor, train=False, fallback=trainer.eval_dataset, **columns)
+    try:
+        metrics = trainer.evaluate()
+    except Exception as error:  # noqa: BLE001 - the model is saved; say why there is no evaluation
+        metrics = {"eval_error": f"{type(error).__name__}: {error}"}
+        print(f"evaluation failed (the fine-tuned model is saved in {output_dir}): {metrics['eval_error']}")
     unreadable.update(trainer.data_collator.unreadable)
     if unreadable:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
         print(f"skipped {len(unreadable)} unreadable videos, listed in {write_unreadable(output_dir, unreadable)}")
-    trainer.save_model(output_dir)
-    processor.save_pretrained(output_dir)
     Path(output_dir, "eval_results.json").write_text(json.dumps(metrics, indent=2) + "\n")
     if args.push_to_hub:
         trainer.push_to_hub()

@@ -37,7 +37,6 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoModel, get_cosine_schedule_with_warmup
 
-from hfvid.utils.cli import HelpFormatter, accept_dashes
 from hfvid.convert.torchvision import load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
 from hfvid.data.sources import load_video_dataset
@@ -53,6 +52,7 @@ from hfvid.evaluation.report import (
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import push_model_folder
 from hfvid.presets import load_for_pretraining
+from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 CHECKPOINT_PREFIX = "checkpoint-"
 

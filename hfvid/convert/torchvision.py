@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from hfvid.backbones.registry import BACKBONE_CONFIGS, backbone_config
 from hfvid.backbones.base import VideoBackbone
+from hfvid.backbones.registry import BACKBONE_CONFIGS, backbone_config
 from hfvid.backbones.resnet3d import convert_torchvision_state_dict
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 

@@ -58,7 +58,8 @@ class VideoClassificationCollator:
     Evaluation: the middle 1x clip, resized and centre-cropped by the model's video processor.
     Unreadable videos are dropped from the batch, logged and listed in ``unreadable`` (path -> reason, each once;
     per DataLoader worker process). A batch with none readable repeats the last readable example this collator
-    made, so that a long `Trainer` run goes on; only when no video has been readable yet does it raise.
+    made, so that a long `Trainer` run goes on; when no video has been readable yet, it takes the first readable
+    example of ``fallback`` (a dataset, e.g. the one being trained on), and raises only without one.
     """
 
     def __init__(
@@ -71,8 +72,10 @@ class VideoClassificationCollator:
         crop_scale: tuple[float, float] | None = None,
         flip_p: float = 0.5,
         class_names: list[str] | None = None,
+        fallback=None,
     ):
         self.processor = processor
+        self.fallback = fallback
         self.train = train
         self.video_column = video_column
         self.label_column = label_column
@@ -102,22 +105,51 @@ class VideoClassificationCollator:
             label = label if self.mirrored is None else self.mirrored[label]
         return normalize(clip, self.processor.image_mean, self.processor.image_std), label
 
+    def _readable_clip(self, example: dict, errors: list[str]) -> tuple[torch.Tensor, int] | None:
+        """(clip, label), or None for an unreadable video (logged, listed in ``unreadable`` and ``errors``)."""
+        try:
+            return self._clip(example[self.video_column], int(example[self.label_column]))
+        except (VideoDecodeError, IndexError) as error:
+            errors.append(str(error))
+            self.unreadable[video_name(example[self.video_column])] = str(error)
+            logger.warning("dropping unreadable video from the batch: %s", error)
+            return None
+
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         clips, labels, errors = [], [], []
         for example in examples:
-            try:
-                clip, label = self._clip(example[self.video_column], int(example[self.label_column]))
-            except (VideoDecodeError, IndexError) as error:
-                errors.append(str(error))
-                self.unreadable[video_name(example[self.video_column])] = str(error)
-                logger.warning("dropping unreadable video from the batch: %s", error)
-                continue
-            clips.append(clip)
-            labels.append(label)
+            made = self._readable_clip(example, errors)
+            if made is not None:
+                clips.append(made[0])
+                labels.append(made[1])
         if not clips:
+            if self._last_readable is None and self.fallback is not None:
+                self._last_readable = next(
+                    (made for example in self.fallback if (made := self._readable_clip(example, errors))), None
+                )
             if self._last_readable is None:
                 raise VideoDecodeError("<batch>", "no readable video in the batch: " + "; ".join(errors))
             logger.warning("no readable video in this batch: repeating the last readable example")
             clips, labels = [self._last_readable[0]], [self._last_readable[1]]
         self._last_readable = (clips[-1], labels[-1])
         return {"pixel_values_videos": torch.stack(clips), "labels": torch.tensor(labels)}
+
+
+def readable_videos(dataset, video_column: str = "video", backend: str = "torchcodec"):
+    """``(dataset without its unreadable videos, {video: reason})``: every video is opened once (its header and
+    index, no frame decoded), so an evaluation sees whole batches and scores each readable video exactly once.
+    A video that opens but fails later, while its frames are decoded, is still handled by the collator."""
+    unreadable: dict[str, str] = {}
+
+    def opens(example) -> bool:
+        try:
+            VideoReader(example[video_column], backend=backend).close()
+            return True
+        except VideoDecodeError as error:
+            unreadable[video_name(example[video_column])] = str(error)
+            logger.warning("leaving out unreadable video: %s", error)
+            return False
+
+    keep = [index for index, example in enumerate(dataset) if opens(example)]
+    return (dataset if len(keep) == len(dataset) else dataset.select(keep)), unreadable
+

@@ -36,8 +36,8 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Video
 # Containers FFmpeg reads that hold video (files are opened by content; the suffix only finds them in folders).
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".vob", ".flv",
-    ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".ogg", ".mxf", ".y4m", ".nut", ".gif",
-)  # fmt: skip
+    ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".ogg", ".mxf", ".y4m", ".nut", ".gif", ".m4a",
+)  # fmt: skip; .m4a and .ogg are mostly audio, but may hold video: an audio-only one is reported unreadable
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 LIST_SUFFIXES = (".csv", ".jsonl", ".txt")
 PATH_COLUMNS = ("file_name", "path", "video")
@@ -85,7 +85,8 @@ def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.iterdir() if path.is_file() and _is_video(path))
+    """The videos directly in ``folder``; a broken link is listed too, so that a run reports it unreadable."""
+    return sorted(path for path in folder.iterdir() if not path.is_dir() and _is_video(path))
 
 
 def _all_videos(root: Path) -> list[Path]:

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from av.video.reformatter import VideoReformatter
 from torchcodec import transforms as decoder_transforms
-from torchvision.transforms.v2.functional import resize as resize_image
 from torchcodec.decoders import VideoDecoder
+from torchvision.transforms.v2.functional import resize as resize_image
 
 BACKENDS = ("torchcodec", "pyav")
 
@@ -143,12 +143,10 @@ class _TorchcodecDecoder:
     def __init__(self, source, name: str, num_threads: int, max_short_side: int | None = None):
         transforms = None
         if max_short_side and not isinstance(source, VideoDecoder):
-            probe = VideoDecoder(source, seek_mode="approximate").metadata
-            size = scaled_size(probe.width, probe.height, max_short_side)
-            if size != (probe.width, probe.height):
+            width, height = probe_size(source)
+            size = scaled_size(width, height, max_short_side)
+            if size != (width, height):
                 transforms = [decoder_transforms.Resize(size=(size[1], size[0]))]
-            if hasattr(source, "seek"):
-                source.seek(0)
         if isinstance(source, VideoDecoder):
             self._decoder = source
         else:
@@ -358,12 +356,15 @@ class VideoReader:
         max_short_side: if set, frames come out scaled (in the decoder, by FFmpeg) so that their shorter side is at
             most this, aspect kept: memory then follows the output size, not the video's (a 4000 x 3000 upload).
             ``metadata.width`` / ``height`` are the sizes returned. A ``VideoDecoder`` source is not scaled.
+
+    ``name`` is how errors name the source (its path, ``<bytes>`` or ``<file-like>``).
     """
 
     def __init__(self, source, backend: str = "torchcodec", num_threads: int = 1, max_short_side: int | None = None):
         if backend not in BACKENDS:
             raise ValueError(f"Unknown video backend {backend!r}; expected one of {BACKENDS}")
         source, name = _resolve_source(source, backend)
+        self.name = name  # how errors name the source: its path, or "<bytes>", "<file-like>"
         if _is_empty(source):
             raise VideoDecodeError(name, "empty input (0 bytes)")
         decoder_class = _TorchcodecDecoder if backend == "torchcodec" else _PyAVDecoder
@@ -437,18 +438,25 @@ class VideoReader:
 
 
 def probe_size(source) -> tuple[int, int]:
-    """(width, height) of the video stream, from the container's header alone (nothing decoded, no scan): to turn
-    away videos too large to decode before decoding them. Raises `VideoDecodeError` naming the input."""
+    """(width, height) of the video stream, from the container's header alone (FFmpeg's demuxer through PyAV:
+    nothing decoded, no scan): to turn away videos too large to decode before decoding them. Raises
+    `VideoDecodeError` naming the input."""
     resolved, name = _resolve_source(source, "torchcodec")
     if isinstance(resolved, VideoDecoder):
         return resolved.metadata.width, resolved.metadata.height
     if _is_empty(resolved):
         raise VideoDecodeError(name, "empty input (0 bytes)")
-    with _decoder_errors(name):
-        metadata = VideoDecoder(resolved, seek_mode="approximate").metadata
+    with _decoder_errors(name), av.open(io.BytesIO(resolved) if isinstance(resolved, bytes) else resolved) as container:
+        if not container.streams.video:
+            kinds = sorted({stream.type for stream in container.streams}) or ["no streams"]
+            raise VideoDecodeError(name, f"no video stream (found: {', '.join(kinds)})")
+        stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise VideoDecodeError(name, "no decoder for its video codec in this FFmpeg build")
+        size = stream.codec_context.width, stream.codec_context.height
     if hasattr(resolved, "seek"):
         resolved.seek(0)
-    return metadata.width, metadata.height
+    return size
 
 
 def read_frames(source, indices, backend: str = "torchcodec") -> tuple[torch.Tensor, VideoMetadata]:

@@ -30,7 +30,6 @@ import datasets
 from hfvid.data.datasets import LIST_SUFFIXES, load_video_source
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion, synthmotion_features
 
-
 HOLDOUT_SPLITS = ("test", "validation")
 
 

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from huggingface_hub import CommitOperationAdd, HfApi
+
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 # Run by-products that are not part of a published model.

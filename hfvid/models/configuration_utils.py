@@ -8,7 +8,6 @@ from transformers import PreTrainedConfig
 from hfvid.backbones.registry import backbone_config
 from hfvid.data.sampling import GAP_DISTRIBUTIONS
 
-
 AUGMENTATION_FIELDS = ("crop_scale", "flip_p", "color_jitter", "color_jitter_p", "grayscale_p")
 
 

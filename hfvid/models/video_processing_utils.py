@@ -134,7 +134,10 @@ class HfvidVideoProcessor(BaseVideoProcessor):
             meta = reader.metadata
             metadata = VideoMetadata(total_num_frames=meta.num_frames, fps=meta.fps or None, width=meta.width,
                                      height=meta.height, duration=meta.duration)  # fmt: skip
-            indices = self.sample_frames(metadata, num_frames=num_frames, fps=fps) if sample else np.arange(meta.num_frames)
+            try:
+                indices = self.sample_frames(metadata, num_frames=num_frames, fps=fps) if sample else np.arange(meta.num_frames)
+            except ValueError as error:  # e.g. too few frames: say which video
+                raise ValueError(f"{reader.name}: {error}") from None
             return reader.get_frames(indices).contiguous()
 
     def save_pretrained(self, save_directory, *args, **kwargs):

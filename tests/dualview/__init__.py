@@ -7,7 +7,13 @@ target of the broad branch and a step counter) in ``after_optimizer_step``. Impo
 with transformers' Auto classes.
 """
 
-from transformers import AutoConfig, AutoModel, AutoModelForPreTraining, AutoModelForVideoClassification, AutoVideoProcessor
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForPreTraining,
+    AutoModelForVideoClassification,
+    AutoVideoProcessor,
+)
 
 from .modeling_dualview import AUTO_CLASSES, DualViewConfig, DualViewForPreTraining, DualViewVideoProcessor
 
