@@ -8,7 +8,7 @@ import re
 import numpy as np
 import torch
 
-from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.pretraining import video_name
 from hfvid.data.sampling import random_clip, uniform_clips
 from hfvid.data.transforms import ClipAugmentation, normalize
@@ -90,7 +90,7 @@ class VideoClassificationCollator:
 
     def _clip(self, video, label: int) -> tuple[torch.Tensor, int]:
         clip_len = self.processor.num_frames
-        with VideoReader(video, backend=self.backend) as reader:
+        with open_video(video, backend=self.backend) as reader:
             num_frames = reader.metadata.num_frames
             if self.train:
                 rng = np.random.default_rng(int(torch.randint(2**62, ())))  # torch's RNG is seeded per worker
@@ -143,7 +143,7 @@ def readable_videos(dataset, video_column: str = "video", backend: str = "torchc
 
     def opens(example) -> bool:
         try:
-            VideoReader(example[video_column], backend=backend).close()
+            open_video(example[video_column], backend=backend).close()
             return True
         except VideoDecodeError as error:
             unreadable[video_name(example[video_column])] = str(error)

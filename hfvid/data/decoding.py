@@ -23,6 +23,8 @@ from torchcodec import transforms as decoder_transforms
 from torchcodec.decoders import VideoDecoder
 from torchvision.transforms.v2.functional import resize as resize_image
 
+from hfvid.data.frames import decoded_video, is_decoded
+
 BACKENDS = ("torchcodec", "pyav")
 
 # PyAV >= 17 converts frames with several threads unless told otherwise (`reformat(threads=...)`).
@@ -457,6 +459,16 @@ def probe_size(source) -> tuple[int, int]:
     if hasattr(resolved, "seek"):
         resolved.seek(0)
     return size
+
+
+def open_video(video, backend: str = "torchcodec", num_threads: int = 1, max_short_side: int | None = None):
+    """Any video hfvid takes, open for `get_frames`: frames already decoded (a tensor or array, T x H x W x C or
+    T x C x H x W, or a list of PIL images: `hfvid.data.frames.check_frames`' rules) as a `DecodedVideo`, anything
+    else (path, ``Path``, bytes, file, `datasets` Video value) as a `VideoReader` (``backend``, ``num_threads``,
+    ``max_short_side``). Both are context managers; errors are `VideoDecodeError` or a ValueError naming the layout."""
+    if is_decoded(video):
+        return decoded_video(video)
+    return VideoReader(video, backend=backend, num_threads=num_threads, max_short_side=max_short_side)
 
 
 def read_frames(source, indices, backend: str = "torchcodec") -> tuple[torch.Tensor, VideoMetadata]:

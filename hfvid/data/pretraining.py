@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from hfvid.data.decoding import VideoDecodeError, VideoReader
-from hfvid.data.frames import stack_views
+from hfvid.data.decoding import VideoDecodeError, open_video
+from hfvid.data.frames import is_decoded, stack_views
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class PretrainingClips(IterableDataset):
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker_id, position])
             torch.manual_seed(int(rng.integers(2**63)))  # torchvision's augmentations draw from torch's RNG
             try:
-                with VideoReader(example[self.video_column], backend=self.backend) as reader:
+                with open_video(example[self.video_column], backend=self.backend) as reader:
                     views = self.processor.pretraining_views(reader, rng)
             except (VideoDecodeError, IndexError) as error:
                 skipped.append({"video": video_name(example[self.video_column]), "reason": str(error)})
@@ -100,18 +100,24 @@ class PretrainingClips(IterableDataset):
 
 
 def video_id(video) -> int:
-    """A stable 63-bit id of a `datasets` video value (undecoded ``{"path", "bytes"}`` dict, path or bytes):
-    a hash of its path, or of its bytes when it has no path."""
+    """A stable 63-bit id of a video value: a hash of its path (undecoded ``{"path", "bytes"}`` dict, path), of its
+    bytes when it has no path, or of its pixels (decoded frames: a tensor, an array or a list of frames)."""
     if isinstance(video, dict):
         video = video.get("path") or video.get("bytes")
-    data = video if isinstance(video, bytes) else str(video).encode()
+    if is_decoded(video):
+        frames = video if isinstance(video, (torch.Tensor, np.ndarray)) else [np.asarray(frame) for frame in video]
+        data = np.ascontiguousarray(torch.as_tensor(np.asarray(frames)).numpy()).tobytes()
+    else:
+        data = video if isinstance(video, bytes) else str(video).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
 def video_name(video) -> str:
-    """How an unreadable video is named in reports: its path, or its id when it came as bytes."""
+    """How an unreadable video is named in reports: its path, or its id when it came as bytes or frames."""
     if isinstance(video, dict):
         return str(video.get("path") or f"<bytes, id {video_id(video)}>")
+    if is_decoded(video):
+        return f"<decoded frames, id {video_id(video)}>"
     return f"<bytes, id {video_id(video)}>" if isinstance(video, bytes) else str(video)
 
 

@@ -22,7 +22,7 @@ from accelerate.utils import gather_object
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.sampling import uniform_clips
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def decode_short_side(processor) -> int | None:
 
 def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
     """(num_clips, T, C, H, W) model input of one video."""
-    with VideoReader(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
+    with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
         indices = clip_indices(reader.metadata.num_frames, processor.num_frames, num_clips)
         frames = reader.get_frames(indices.reshape(-1))
     clips = list(frames.view(num_clips, processor.num_frames, *frames.shape[1:]))

@@ -24,7 +24,7 @@ import torch
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.sampling import random_clip
 from hfvid.evaluation.features import decode_short_side
 from hfvid.evaluation.plots import _save
@@ -65,7 +65,7 @@ def speediness_task(tasks: dict[str, list[str]], task: str | None = None) -> str
 def _video_clips(video, processor, speeds: tuple[float, ...], clips_per_video: int, rng, backend: str) -> torch.Tensor:
     """Model input (len(speeds) * clips_per_video, T, C, H, W) of one video, speed after speed,
     processed like evaluation clips (resize, centre crop, normalise)."""
-    with VideoReader(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
+    with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
         indices = [
             speed_clip_indices(reader.metadata.num_frames, processor.num_frames, speed, rng)
             for speed in speeds

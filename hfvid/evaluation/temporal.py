@@ -29,7 +29,7 @@ from accelerate import PartialState
 from accelerate.utils import gather_object
 from tqdm.auto import tqdm
 
-from hfvid.data.decoding import VideoDecodeError, VideoReader
+from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.sampling import fit_to_video
 from hfvid.evaluation.features import decode_short_side, extract_features
 from hfvid.evaluation.probes import linear_probe
@@ -142,7 +142,7 @@ def _pair_clips(
 ) -> tuple[torch.Tensor, list[int]]:
     """Model input (2 * pairs, T, C, H, W) of one video's pairs, laid out a0, b0, a1, b1, ..., and their labels.
     One reader per video decodes every frame the pairs need in one call."""
-    with VideoReader(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
+    with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
         sampled = sample_pairs(task, reader.metadata.num_frames, processor.num_frames, pairs, rng, offsets, policy)
         frames = reader.get_frames(np.concatenate([indices for a, b, _ in sampled for indices in (a, b)]))
     clips = list(frames.view(2 * pairs, processor.num_frames, *frames.shape[1:]))

@@ -24,7 +24,7 @@ from transformers.processing_utils import VideosKwargs
 from transformers.video_processing_utils import BaseVideoProcessor
 from transformers.video_utils import VideoMetadata
 
-from hfvid.data.frames import as_video, read_clips, stack_views
+from hfvid.data.frames import as_video, check_frames, read_clips, stack_views
 from hfvid.data.sampling import GAP_DISTRIBUTIONS, nearby_clips, uniform_clips
 from hfvid.data.transforms import KINETICS_MEAN, KINETICS_STD, ClipAugmentation, normalize
 from hfvid.utils.remote_code import write_remote_code
@@ -202,47 +202,6 @@ def _is_source(video) -> bool:
         or hasattr(video, "read")
         or type(video).__name__ == "VideoDecoder"
     )
-
-
-def check_frames(video, do_rescale: bool = True):
-    """Decoded frames as transformers' processors take them, or a ValueError that names the expected layout.
-
-    - uint8 (T, H, W, 3) or (T, 3, H, W): as they are; (T, H, W) or a single channel: grey, repeated to RGB;
-      4 channels (RGBA): the alpha channel dropped.
-    - float frames are read like uint8, on a 0-255 scale (as transformers rescales them by 1/255). Frames whose
-      values all lie in [0, 1] are ambiguous (already scaled?): an error, unless ``do_rescale=False`` says they
-      are. Values outside [0, 255] are an error.
-    - 3 dimensions that look like one (C, H, W) frame, or anything not 3-4 dimensional: an error.
-    """
-    if isinstance(video, (list, tuple)) or not isinstance(video, (torch.Tensor, np.ndarray)):
-        return video  # PIL images and other kinds: transformers' own checks
-    frames = torch.as_tensor(video)
-    if frames.ndim == 3:
-        if frames.shape[0] in (1, 3, 4) and frames.shape[-1] not in (1, 3, 4) and min(frames.shape[1:]) > 4:
-            raise ValueError(
-                f"got one frame of shape {tuple(frames.shape)} (C, H, W), not a video: pass (T, H, W, C) or (T, C, H, W)"
-            )
-        frames = frames[..., None]  # (T, H, W) grey
-    if frames.ndim != 4:
-        raise ValueError(f"a video must be (T, H, W, C) or (T, C, H, W) frames, got shape {tuple(frames.shape)}")
-    channels_last = frames.shape[-1] in (1, 3, 4) and frames.shape[1] not in (1, 3, 4)
-    if channels_last:
-        frames = frames.permute(0, 3, 1, 2)
-    if frames.shape[1] == 1:
-        frames = frames.expand(-1, 3, -1, -1)
-    elif frames.shape[1] == 4:
-        frames = frames[:, :3]
-    elif frames.shape[1] != 3:
-        raise ValueError(f"frames need 1, 3 or 4 channels, got shape {tuple(video.shape)}")
-    if frames.is_floating_point():
-        low, high = float(frames.min()), float(frames.max())
-        if low < 0 or high > 255:
-            raise ValueError(f"float frames must lie in [0, 255], got values in [{low:g}, {high:g}]")
-        if do_rescale and high <= 1:
-            raise ValueError(
-                "float frames in [0, 1] look already scaled: pass do_rescale=False (or uint8 frames in [0, 255])"
-            )
-    return frames.contiguous()
 
 
 class MultiViewVideoProcessorKwargs(HfvidVideoProcessorKwargs, total=False):
