@@ -8,6 +8,8 @@ default data of the main job: 256 training videos, 64 x 64, 48 frames; generated
 AdamW) on every batch, in the main process, as in pretrain.py. Rows:
 
     loader                the DataLoader alone, main process at torch's default thread count
+    loader, 2 processes   two processes at once, each loading its rank's share with num_workers workers and one
+                          thread, as `accelerate launch --num_processes 2` runs them; "workers" counts both's
     loader, map-style     --no_streaming: a map-style set turned into an IterableDataset of up to 64 shards
     loader + step         the DataLoader and a training step per batch
     step only             the training step on one fixed batch (no data loading): the model's own limit
@@ -188,9 +190,8 @@ def measure_throughput(dataset: str, options: dict) -> dict:
         return {"videos_per_s": videos / seconds, "first_batch_s": None, "cpu_ms_per_video": 1000 * (cpu_seconds() - cpu_start) / videos,
                 "workers": 0, "threads": torch.get_num_threads(), "videos": videos}  # fmt: skip
 
-    clips, loader = pretrain.make_loader(
-        loader_args(Path(dataset), options), processor, types.SimpleNamespace(process_index=0, num_processes=1)
-    )
+    process = types.SimpleNamespace(process_index=options.get("rank", 0), num_processes=options.get("num_processes", 1))
+    clips, loader = pretrain.make_loader(loader_args(Path(dataset), options), processor, process)
     start, cpu_start, children_start = time.perf_counter(), cpu_seconds(), children_cpu_seconds()
     batches, epoch = iter(loader), 0
 
@@ -208,6 +209,8 @@ def measure_throughput(dataset: str, options: dict) -> dict:
     if options["step"]:
         training_step(model, optimizer, first["pixel_values_videos"])
     first_batch_s = time.perf_counter() - start
+    if options.get("barrier") is not None:  # several processes: all start the steady phase together
+        options["barrier"].wait()
     steady_start, videos, count = time.perf_counter(), 0, 0
     while count < options["batches"] and (count < 2 or time.perf_counter() - steady_start < options["max_seconds"]):
         batch = next_batch()
@@ -229,6 +232,34 @@ def measure_throughput(dataset: str, options: dict) -> dict:
         "threads": torch.get_num_threads(),
         "videos": videos,
         "num_shards": num_shards,
+    }
+
+
+def measure_processes(dataset: str, options: dict, num_processes: int) -> dict:
+    """``num_processes`` forked processes at once, each loading its rank's share as under `accelerate launch` (the
+    stream split by `datasets.distributed.split_dataset_by_node`, ``options["workers"]`` workers each), their
+    steady phases started together: the rates add up; CPU ms/video is the mean over processes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(num_processes), context.Queue()
+
+    def run(rank: int) -> None:
+        results.put(measure_throughput(dataset, {**options, "rank": rank, "num_processes": num_processes, "barrier": barrier}))
+
+    processes = [context.Process(target=run, args=(rank,)) for rank in range(num_processes)]
+    for process in processes:
+        process.start()
+    shares = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    return {
+        "videos_per_s": sum(share["videos_per_s"] for share in shares),
+        "first_batch_s": max(share["first_batch_s"] for share in shares),
+        "cpu_ms_per_video": sum(share["cpu_ms_per_video"] for share in shares) / len(shares),
+        "workers": sum(share["workers"] for share in shares),
+        "threads": shares[0]["threads"],
+        "videos": sum(share["videos"] for share in shares),
     }
 
 
@@ -308,6 +339,35 @@ def run_isolated(dataset: str, options: dict) -> dict:
 # ----------------------------------------------------------------------------- driver
 
 
+class Tee:
+    """stdout that also keeps what was printed (for ``--output``)."""
+
+    def __init__(self, stream):
+        self.stream, self.lines = stream, []
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def report(args, argv) -> None:
+    """Run the benchmark (``args`` without ``--output``) and write its printout to ``args.output`` as markdown."""
+    output, args.output = args.output, None
+    command = " ".join(["python benchmarks/bench_loader.py", *(argv if argv is not None else sys.argv[1:])])
+    main_with(args)
+    text = "".join(sys.stdout.lines)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        f"# DataLoader throughput and memory\n\nWritten by `{command}` (see the script's docstring for what each "
+        f"row measures).\n\n```\n{text.rstrip()}\n```\n"
+    )
+    sys.stdout = sys.stdout.stream
+    print(f"wrote {output}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -350,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--quick", action="store_true", help="3 batches, 5 s cap; 500 vs 5000 videos, 48 samples")
+    parser.add_argument("--output", type=Path, help="also write the report to this markdown file (e.g. docs/results/loader.md)")
     parser.add_argument("--memory-run", help=argparse.SUPPRESS)  # JSON {"dataset", "options"}: measure, print JSON
     args = parser.parse_args(argv)
     if args.memory_run:
@@ -358,7 +419,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.quick:
         args.batches, args.max_seconds, args.memory_sizes, args.memory_samples = 3, 5.0, [500, 5000], 48
+    if args.output:
+        sys.stdout = Tee(sys.stdout)
+        report(args, argv)
+        return
+    main_with(args)
 
+
+def main_with(args) -> None:
+    """The benchmark for parsed ``args``."""
     started = time.perf_counter()
     import datasets
     import pretrain  # noqa: F401  (imports shared by the forked children)
@@ -388,6 +457,8 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(("loader", {"workers": workers, "threads": None, "step": False, "loader": True}))
         if 0 in args.workers:
             rows.append(("loader, 1 thread", {"workers": 0, "threads": 1, "step": False, "loader": True}))
+        for workers in args.workers:  # as `accelerate launch --num_processes 2`: each process its share
+            rows.append(("loader, 2 processes", {"workers": workers, "threads": 1, "step": False, "loader": True, "processes": 2}))
         rows.append(
             (
                 "loader, map-style",
@@ -410,7 +481,10 @@ def main(argv: list[str] | None = None) -> None:
             + "  CPU ms/video"
         )
         for name, options in rows:
-            result = run_forked(measure_throughput, dataset, {**common, **options})
+            if options.get("processes", 1) > 1:
+                result = run_forked(measure_processes, dataset, {**common, **options}, options["processes"])
+            else:
+                result = run_forked(measure_throughput, dataset, {**common, **options})
             first = "-" if result["first_batch_s"] is None else f"{result['first_batch_s']:.2f}"
             print(
                 header.format(name, options["workers"], result["workers"], result["threads"], f"{result['videos_per_s']:.1f}",
