@@ -28,6 +28,9 @@ Limits of olah's offline mirror mode (olah 0.5.4):
   hash, or a branch/tag later added to `<tmp_dir>/mirrors/models/<repo_id>`, is served too (read live).
 - A missing repository or revision answers 401 `RepoNotFound`, which huggingface_hub raises as
   `RepositoryNotFoundError` (the real Hub gives `RevisionNotFoundError` for a revision).
+- Dataset repositories (`datasets/<org>/<name>` ids) are served like models; `hf://datasets/...` paths
+  (`HfFileSystem`, as `datasets` opens them) need the revision spelled out (`hf://datasets/<id>@main/...`),
+  for the reason below.
 - `/api/models/<id>` without a revision answers 401 (olah only resolves the latest commit from its upstream
   cache), so call `HfApi().model_info(repo_id, revision="main")`; downloads always pass a revision.
 - A non-UTF-8 file of 121-149 bytes gets HTTP 500 (olah decodes files of that size as possible LFS
@@ -116,7 +119,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextmanager
 def serve_local_hub(repos: Mapping[str, str | Path], tmp_dir: Path, port: int | None = None) -> Iterator[str]:
-    """Serve each `repo_id -> folder` as a model repo from a real `olah` server; yield its endpoint URL.
+    """Serve each `repo_id -> folder` from a real `olah` server; yield its endpoint URL. A repo id is a model's
+    (`org/name`), or a dataset's with the Hub's URL prefix (`datasets/org/name`).
 
     The folders are copied and committed to git repos under `tmp_dir`, which also holds the server's
     config, cache and logs (`olah-server.log`). Raises `RuntimeError` with the log tail if the server does
@@ -127,9 +131,9 @@ def serve_local_hub(repos: Mapping[str, str | Path], tmp_dir: Path, port: int | 
     if not repos:
         raise ValueError("serve_local_hub needs at least one repo")
     for repo_id, folder in repos.items():
-        if repo_id.count("/") > 1:
-            raise ValueError(f"repo_id must be 'name' or 'org/name', got {repo_id!r}")
-        _git_repo(Path(folder), mirrors / "models" / repo_id)
+        if _split(repo_id)[1].count("/") > 1:
+            raise ValueError(f"repo_id must be 'name', 'org/name' or 'datasets/org/name', got {repo_id!r}")
+        _git_repo(Path(folder), mirrors / _split(repo_id)[0] / _split(repo_id)[1])
 
     port = port or _free_port()
     endpoint = f"http://127.0.0.1:{port}"
@@ -164,6 +168,11 @@ def serve_local_hub(repos: Mapping[str, str | Path], tmp_dir: Path, port: int | 
             _stop(proc)
 
 
+def _split(repo_id: str) -> tuple[str, str]:
+    """("models" or "datasets", the id without the prefix)."""
+    return ("datasets", repo_id.removeprefix("datasets/")) if repo_id.startswith("datasets/") else ("models", repo_id)
+
+
 @contextmanager
 def _entry_not_found_proxy(olah_port: int, repo_ids: list[str]) -> Iterator[str]:
     """Forward every request to olah unchanged, except olah's 401 `RepoNotFound` for a missing file of a
@@ -174,7 +183,8 @@ def _entry_not_found_proxy(olah_port: int, repo_ids: list[str]) -> Iterator[str]
         def _forward(self):
             connection = http.client.HTTPConnection("127.0.0.1", olah_port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            connection.request(self.command, self.path, headers=headers)
+            sent = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None  # a POST's body
+            connection.request(self.command, self.path, body=sent, headers=headers)
             response = connection.getresponse()
             body = response.read()
             status, reply_headers = response.status, response.getheaders()
@@ -193,7 +203,7 @@ def _entry_not_found_proxy(olah_port: int, repo_ids: list[str]) -> Iterator[str]
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        do_GET = do_HEAD = _forward
+        do_GET = do_HEAD = do_POST = _forward
 
         def log_message(self, *args):  # keep test output clean
             pass
@@ -210,7 +220,7 @@ def _entry_not_found_proxy(olah_port: int, repo_ids: list[str]) -> Iterator[str]
 
 def _wait_until_serving(proc: subprocess.Popen, endpoint: str, repo_ids: list[str], log_path: Path) -> None:
     """Poll until the server serves every repo at `main`, or raise with the log tail."""
-    urls = [f"{endpoint}/api/models/{repo_id}/revision/main" for repo_id in repo_ids]
+    urls = [f"{endpoint}/api/{_split(repo_id)[0]}/{_split(repo_id)[1]}/revision/main" for repo_id in repo_ids]
     deadline = time.monotonic() + START_TIMEOUT_S
     status = None
     while time.monotonic() < deadline and proc.poll() is None:

@@ -222,22 +222,26 @@ def test_bad_options_are_clear_errors(synthmotion_dir, tmp_path, capsys):
     assert "(default: 2000)" in capsys.readouterr().out
 
 
-def test_webdataset_tar_shards_stream_into_pretraining(synthmotion_dir, tmp_path):
+def write_tar_shards(videos: list[Path], shards: Path, work: Path, count: int = 2) -> Path:
+    """``count`` WebDataset shards ``train-00i.tar`` of ``videos`` (each sample: ``<key>.mp4`` and ``<key>.cls``)."""
     import tarfile
 
-    from hfvid.data.sources import load_video_dataset
-
-    shards = tmp_path / "shards"
-    shards.mkdir()
-    videos = sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:6]
-    for index in range(2):
+    shards.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
         with tarfile.open(shards / f"train-{index:03d}.tar", "w") as tar:
-            for number, video in enumerate(videos[index::2]):
+            for number, video in enumerate(videos[index::count]):
                 key = f"s{index}_{number}"
                 tar.add(video, arcname=f"{key}.mp4")
-                label = tmp_path / f"{key}.cls"
+                label = work / f"{key}.cls"
                 label.write_text(str(number % 2))
                 tar.add(label, arcname=f"{key}.cls")
+    return shards
+
+
+def test_webdataset_tar_shards_stream_into_pretraining(synthmotion_dir, tmp_path):
+    from hfvid.data.sources import load_video_dataset
+
+    shards = write_tar_shards(sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:6], tmp_path / "shards", tmp_path)
     streamed = load_video_dataset(str(shards), streaming=True)
     rows = list(streamed)
     assert streamed.num_shards == 2 and len(rows) == 6 and {row["label"] for row in rows} == {0, 1}
@@ -245,3 +249,23 @@ def test_webdataset_tar_shards_stream_into_pretraining(synthmotion_dir, tmp_path
     out = tmp_path / "run"
     summary = run_in_process([*TINY_RUN, "--dataset", str(shards), "--max_steps", "3", "--output_dir", str(out)])
     assert summary["steps"] == 3 and summary["num_skipped_videos"] == 0
+
+
+@pytest.mark.slow
+def test_tar_shards_on_the_hub_stream_into_pretraining(synthmotion_dir, tmp_path):
+    """``hf://datasets/<id>@<revision>/train-*.tar`` from a real (olah) Hub server, in a subprocess as a user runs
+    it. The revision is spelled out because olah 0.5.4 answers a repository lookup without one with 401
+    (tests/hub_server.py); on the Hub ``hf://datasets/<id>/train-*.tar`` does the same."""
+    from hub_server import hub_env, serve_local_hub
+
+    shards = write_tar_shards(sorted(Path(synthmotion_dir, "train").rglob("*.mp4"))[:6], tmp_path / "repo", tmp_path)
+    out = tmp_path / "run"
+    with serve_local_hub({"datasets/hfvid-tests/tiny-shards": shards}, tmp_path / "hub") as endpoint:
+        result = subprocess.run(
+            [sys.executable, str(REPO / "training" / "pretrain.py"), *TINY_RUN, "--max_steps", "3",
+             "--dataset", "hf://datasets/hfvid-tests/tiny-shards@main/train-*.tar", "--output_dir", str(out)],  # fmt: skip
+            env=hub_env(endpoint, tmp_path / "hf_home"), capture_output=True, text=True, timeout=600,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "training_info.json").read_text())
+    assert summary["steps"] == 3 and summary["num_skipped_videos"] == 0 and (out / "model.safetensors").is_file()
