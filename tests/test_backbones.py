@@ -116,7 +116,7 @@ def test_config_round_trip(name):
     with torch.device("meta"):
         model = build_backbone(name)
         config = json.loads(json.dumps(model.config))
-        rebuilt = VideoResNet(config)
+        rebuilt = type(model)(config)
     assert config == backbone_config(name) == rebuilt.config
     assert rebuilt.num_features == model.num_features
     shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}

@@ -24,6 +24,7 @@ from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_S
 from transformers.models.auto import modeling_auto  # noqa: E402
 from transformers.testing_utils import torch_device  # noqa: E402
 
+from hfvid.backbones.vit import vit_config  # noqa: E402
 from hfvid.models import byol, moco, rince, simclr, simsiam, transrank  # noqa: E402
 
 common = transformers_common.load()
@@ -234,6 +235,46 @@ for _name, _reason in NOT_APPLICABLE.items():
     setattr(HfvidModelTestMixin, _name, unittest.skip(_reason)(lambda self: None))
 
 
+# A video ViT smaller than vit_tiny, given complete: 2 x 2 x 2 = 8 tokens of 16 features, 2 blocks of 2 heads.
+TINY_VIT = vit_config({"arch": "vit", "image_size": 16, "num_frames": 4, "patch_size": 8, "tubelet_size": 2,
+                       "hidden_size": 16, "depth": 2, "num_heads": 2})  # fmt: skip
+
+
+class HfvidViTModelTester(HfvidModelTester):
+    """The method with the video ViT backbone: token sequences, attention weights."""
+
+    def __init__(self, parent, method, **kwargs):
+        super().__init__(parent, method, **kwargs)
+        self.hidden_size = TINY_VIT["hidden_size"]
+        self.num_hidden_layers = TINY_VIT["depth"]
+        self.num_attention_heads = TINY_VIT["num_heads"]
+        self.seq_length = (self.num_frames // 2) * (self.image_size // 8) ** 2
+
+    def config_kwargs(self) -> dict:
+        return {**super().config_kwargs(), "backbone": copy.deepcopy(TINY_VIT)}
+
+
+class HfvidViTModelTestMixin(HfvidModelTestMixin):
+    """The common tests for a method with the video ViT backbone, attention and hidden-state tests included (the
+    mixin's own versions: hidden states are (clips, tokens, hidden) sequences)."""
+
+    has_attentions = True
+
+    def setUp(self):
+        super().setUp()
+        self.model_tester = HfvidViTModelTester(self, self.method)
+        self.config_tester = ConfigTester(
+            self,
+            config_class=self.method.AUTO_CLASSES["AutoConfig"],
+            has_text_modality=False,
+            common_properties=["backbone", "num_frames", "image_size"],
+            **self.model_tester.config_kwargs(),
+        )
+
+    def test_hidden_states_output(self):
+        ModelTesterMixin.test_hidden_states_output(self)
+
+
 class HfvidVideoProcessingTester:
     """As transformers' VideoMAEVideoProcessingTester, with hfvid's processors' clip length set to the input's."""
 
@@ -344,4 +385,28 @@ class SimSiamModelTest(HfvidModelTestMixin, unittest.TestCase):
 
 
 class SimSiamVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = simsiam
+
+
+class TransRankViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = transrank
+
+
+class MoCoViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = moco
+
+
+class RINCEViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = rince
+
+
+class SimCLRViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = simclr
+
+
+class BYOLViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = byol
+
+
+class SimSiamViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = simsiam

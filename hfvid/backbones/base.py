@@ -18,12 +18,15 @@ from transformers.utils import ModelOutput
 
 @dataclass
 class VideoBackboneOutput(ModelOutput):
-    """last_hidden_state: the last feature map (batch, num_features, ...); pooler_output: one vector per video
-    (batch, num_features); hidden_states: with ``output_hidden_states``, the stem's output and every stage's."""
+    """last_hidden_state: the last feature map (batch, num_features, ...) or tokens (batch, tokens, num_features);
+    pooler_output: one vector per video (batch, num_features); hidden_states: with ``output_hidden_states``, the
+    stem's (embeddings') output and every stage's (block's); attentions: with ``output_attentions``, every
+    attention layer's weights (None for backbones without attention)."""
 
     last_hidden_state: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 def given_config(name_or_dict: str | dict[str, Any], presets: dict[str, dict[str, Any]], **overrides: Any) -> dict[str, Any]:
@@ -60,9 +63,21 @@ class VideoBackbone(nn.Module):
         ``ValueError`` naming the bad key or value."""
         raise NotImplementedError
 
-    def forward(self, pixel_values_videos: torch.Tensor, output_hidden_states: bool = False) -> VideoBackboneOutput:
-        """(batch, frames, channels, height, width) float -> `VideoBackboneOutput`."""
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+        attn_implementation: str | None = None,
+    ) -> VideoBackboneOutput:
+        """(batch, frames, channels, height, width) float -> `VideoBackboneOutput`. ``attn_implementation`` is the
+        model config's ``_attn_implementation`` ("eager", "sdpa"; None: the backbone's choice), for backbones with
+        attention."""
         raise NotImplementedError
+
+    def training_progress(self, step: int, total_steps: int | None) -> None:
+        """Called once per optimiser step through the model's ``after_optimizer_step`` (``step`` optimiser steps
+        taken out of ``total_steps``), for schedules inside the backbone; nothing by default."""
 
     @classmethod
     def init_module(cls, module: nn.Module) -> bool:

@@ -16,8 +16,9 @@ from torch import nn
 
 from hfvid.backbones.base import VideoBackbone, given_config
 from hfvid.backbones.resnet3d import VideoResNet
+from hfvid.backbones.vit import VideoViT
 
-_BUILT_IN: tuple[type[VideoBackbone], ...] = (VideoResNet,)
+_BUILT_IN: tuple[type[VideoBackbone], ...] = (VideoResNet, VideoViT)
 BACKBONES: dict[str, type[VideoBackbone]] = {arch: cls for cls in _BUILT_IN for arch in cls.ARCHS}
 
 

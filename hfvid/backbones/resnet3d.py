@@ -265,7 +265,15 @@ class VideoResNet(VideoBackbone):
             f"widths {self.config['widths']}"
         )
 
-    def forward(self, pixel_values_videos: torch.Tensor, output_hidden_states: bool = False) -> VideoBackboneOutput:
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+        attn_implementation: str | None = None,
+    ) -> VideoBackboneOutput:
+        """``output_attentions`` and ``attn_implementation`` are accepted for the common interface; a ResNet has no
+        attention (``attentions`` is None)."""
         channels = self.config["in_channels"]
         if pixel_values_videos.ndim != 5 or pixel_values_videos.shape[2] != channels:
             raise ValueError(

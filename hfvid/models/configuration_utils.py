@@ -23,7 +23,8 @@ class HfvidConfig(PreTrainedConfig):
 
     Args:
         backbone (`str` or `dict`, defaults to `"r3d_18"`):
-            A backbone preset name (`r3d_18`, `r2plus1d_18`, `r3d_tiny`, `r2plus1d_tiny`) or a backbone config dict.
+            A backbone preset name (`r3d_18`, `r2plus1d_18`, `r3d_tiny`, `r2plus1d_tiny`, `vit_tiny`, `vit_s`,
+            `vit_b`) or a backbone config dict (`hfvid.backbones.registry`).
         num_frames (`int`, defaults to 16):
             Frames per clip.
         image_size (`int`, defaults to 112):
@@ -112,3 +113,15 @@ class MultiViewConfig(HfvidConfig):
     def views_per_video(self) -> int:
         """Model inputs per video: clips_per_video x views_per_clip, laid out clip after clip."""
         return self.clips_per_video * self.views_per_clip
+
+
+def vit_presets(presets: dict[str, dict], method: str) -> dict[str, dict]:
+    """The video-ViT presets of a method, made from its R3D-18 ones: ``<method>-vit-tiny`` is
+    ``<method>-r3d18-tiny`` with the ``vit_tiny`` backbone (same clips, 32 px, 8 frames); ``<method>-vit-s`` and
+    ``-vit-b`` are ``<method>-r3d18`` with ``vit_s`` / ``vit_b`` at 224 px and 16 frames, the ViTs' own size."""
+    return {
+        f"{method}-vit-tiny": {**presets[f"{method}-r3d18-tiny"], "backbone": "vit_tiny"},
+        f"{method}-vit-s": {**presets[f"{method}-r3d18"], "backbone": "vit_s", "image_size": 224, "num_frames": 16},
+        f"{method}-vit-b": {**presets[f"{method}-r3d18"], "backbone": "vit_b", "image_size": 224, "num_frames": 16},
+    }
+

@@ -18,8 +18,9 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import BaseModelOutputWithPoolingAndNoAttention, ImageClassifierOutput
+from transformers.modeling_outputs import BaseModelOutputWithPooling, ImageClassifierOutput
 
+from hfvid.backbones.base import VideoBackbone
 from hfvid.backbones.heads import MLPHead
 from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder, MomentumEncoder
 from hfvid.backbones.registry import build_backbone, init_backbone_module
@@ -32,6 +33,8 @@ class HfvidPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values_videos"
     input_modalities = "video"
     supports_gradient_checkpointing = True
+    _supports_sdpa = True  # attention backbones (the video ViT) follow config._attn_implementation
+    drops_tokens = False  # True in pre-training models: see `post_init`
 
     def _init_weights(self, module):
         """A backbone's modules as the backbone says (`hfvid.backbones.base.VideoBackbone.init_module`); heads:
@@ -58,11 +61,24 @@ class HfvidPreTrainedModel(PreTrainedModel):
         elif isinstance(module, (MomentumEncoder, KeyQueue)):
             module.init_state()
 
+    def post_init(self):
+        """transformers' ``post_init``; a pre-training model (``drops_tokens``) also lets its backbones drop tokens
+        in training mode, where their config asks for it (`hfvid.backbones.vit`)."""
+        super().post_init()
+        if self.drops_tokens:
+            for module in self.modules():
+                if isinstance(module, VideoBackbone):
+                    module.token_dropping = True
+
     def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
         """Work a method does once per optimiser step (after ``optimizer.step()``): momentum updates, queue pushes,
         schedules. ``step`` is the number of optimiser steps taken so far (1 after the first) and ``total_steps``
         the run's planned total. `training/pretrain.py` calls it; with `Trainer`, add
-        `hfvid.utils.callbacks.AfterOptimizerStepCallback`. Nothing to do by default."""
+        `hfvid.utils.callbacks.AfterOptimizerStepCallback`. By default it steps the backbones' own schedules
+        (`VideoBackbone.training_progress`); a method that overrides it calls ``super()`` first."""
+        for module in self.modules():
+            if isinstance(module, VideoBackbone):
+                module.training_progress(step, total_steps)
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module), so
@@ -101,20 +117,30 @@ class HfvidBackboneModel(HfvidPreTrainedModel):
         self,
         pixel_values_videos: torch.Tensor,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
         """pixel_values_videos (batch, frames, channels, height, width) -> `last_hidden_state`, the last
-        feature map (batch, hidden, t, h, w), `pooler_output` (batch, hidden) and, with
-        ``output_hidden_states``, the stem's and every stage's feature map."""
+        feature map (batch, hidden, t, h, w) or tokens (batch, tokens, hidden), `pooler_output` (batch, hidden)
+        and, with ``output_hidden_states``, the stem's and every stage's feature map (a ViT's embeddings and
+        every block's tokens); with ``output_attentions``, a ViT's attention weights per block."""
         check_video_input(pixel_values_videos)
         if output_hidden_states is None:
             output_hidden_states = self.config.output_hidden_states
-        features = self.backbone(pixel_values_videos, output_hidden_states=output_hidden_states)
-        output = BaseModelOutputWithPoolingAndNoAttention(
+        if output_attentions is None:
+            output_attentions = self.config.output_attentions
+        features = self.backbone(
+            pixel_values_videos,
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+            attn_implementation=self.config._attn_implementation,
+        )
+        output = BaseModelOutputWithPooling(
             last_hidden_state=features.last_hidden_state,
             pooler_output=features.pooler_output,
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 
@@ -141,29 +167,42 @@ class HfvidForVideoClassification(HfvidPreTrainedModel):
         pixel_values_videos: torch.Tensor,
         labels: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
         """pixel_values_videos (batch, frames, channels, height, width); `labels` (batch,) class indices, or
         (batch, num_labels) targets for multi-label classification and regression."""
-        features = self.base_model(pixel_values_videos, output_hidden_states=output_hidden_states)
+        features = self.base_model(
+            pixel_values_videos, output_hidden_states=output_hidden_states, output_attentions=output_attentions
+        )
         logits = self.classifier(self.dropout(features.pooler_output))
         loss = self.loss_function(labels, logits, self.config) if labels is not None else None
-        output = ImageClassifierOutput(loss=loss, logits=logits, hidden_states=features.hidden_states)
+        output = ImageClassifierOutput(
+            loss=loss, logits=logits, hidden_states=features.hidden_states, attentions=features.attentions
+        )
         return output.to_tuple() if return_dict is False else output
 
 
 def encode_views(
-    base_model: HfvidBackboneModel, pixel_values_videos: torch.Tensor, output_hidden_states: bool | None = None
-) -> BaseModelOutputWithPoolingAndNoAttention:
+    base_model: HfvidBackboneModel,
+    pixel_values_videos: torch.Tensor,
+    output_hidden_states: bool | None = None,
+    output_attentions: bool | None = None,
+) -> BaseModelOutputWithPooling:
     """The backbone output of every view, (batch, views, frames, C, H, W) -> ``pooler_output`` (views x batch,
     hidden), view after view (all view 0s, then all view 1s, ...), from one pass so that BatchNorm sees every clip
-    of the batch; ``hidden_states`` (if asked for) video after video, (batch x views, ...), as a batch of clips
-    of the videos in their order."""
+    of the batch; ``hidden_states`` and ``attentions`` (if asked for) video after video, (batch x views, ...), as a
+    batch of clips of the videos in their order."""
     num_views = pixel_values_videos.shape[1]
-    output = base_model(pixel_values_videos.transpose(0, 1).flatten(0, 1), output_hidden_states=output_hidden_states)
-    if output.hidden_states is not None:
-        output.hidden_states = tuple(per_video(h, num_views).flatten(0, 1) for h in output.hidden_states)
+    output = base_model(
+        pixel_values_videos.transpose(0, 1).flatten(0, 1),
+        output_hidden_states=output_hidden_states,
+        output_attentions=output_attentions,
+    )
+    for name in ("hidden_states", "attentions"):
+        if getattr(output, name) is not None:
+            output[name] = tuple(per_video(h, num_views).flatten(0, 1) for h in getattr(output, name))
     return output
 
 
@@ -179,6 +218,7 @@ class MomentumContrastForPreTraining(HfvidPreTrainedModel):
     ``self.queue.stage(keys, video_ids)`` after the loss. `after_optimizer_step` does the rest."""
 
     backbone_model_class: type[HfvidBackboneModel]
+    drops_tokens = True
 
     def __init__(self, config):
         super().__init__(config)
@@ -196,5 +236,6 @@ class MomentumContrastForPreTraining(HfvidPreTrainedModel):
 
     def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
         """Move the key encoder towards the query encoder, then queue the keys of this step's batches."""
+        super().after_optimizer_step(step, total_steps)
         self.key_encoder.update(self.config.momentum, backbone=self.base_model.backbone, projector=self.projector)
         self.queue.push_staged()

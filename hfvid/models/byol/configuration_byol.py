@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import MultiViewConfig, check_momentum
+from hfvid.models.configuration_utils import MultiViewConfig, check_momentum, vit_presets
 
 
 class BYOLConfig(MultiViewConfig):
@@ -48,3 +48,4 @@ BYOL_PRESETS = {
         "predictor_hidden_dim": 128,
     },
 }
+BYOL_PRESETS.update(vit_presets(BYOL_PRESETS, "byol"))

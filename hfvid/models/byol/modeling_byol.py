@@ -41,6 +41,7 @@ class BYOLForPreTrainingOutput(ModelOutput):
         target_embeddings: (batch, 2, projection_dim) L2-normalised target projections of the two views.
         pooler_output: (batch, 2, hidden) online backbone features of the two views.
         hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the the clips of both views (view after view).
+        attentions: with ``output_attentions`` (attention backbones), every attention layer's weights, clips as in hidden_states.
     """
 
     loss: torch.FloatTensor | None = None
@@ -48,6 +49,7 @@ class BYOLForPreTrainingOutput(ModelOutput):
     target_embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class BYOLPreTrainedModel(HfvidPreTrainedModel):
@@ -65,6 +67,8 @@ class BYOLModel(BYOLPreTrainedModel, HfvidBackboneModel):
 class BYOLForPreTraining(BYOLPreTrainedModel):
     """Online backbone + projector + predictor, and the momentum copies of backbone and projector (the target)."""
 
+    drops_tokens = True  # a ViT backbone drops tokens in pre-training where its config asks
+
     def __init__(self, config: BYOLConfig):
         super().__init__(config)
         self.byol = BYOLModel(config)
@@ -75,12 +79,14 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
 
     def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
         """Move the target encoder towards the online one."""
+        super().after_optimizer_step(step, total_steps)
         self.target_encoder.update(self.config.momentum, backbone=self.byol.backbone, projector=self.projector)
 
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -90,7 +96,7 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
         batch = len(pixel_values_videos)
         if self.training:
             self.target_encoder.start(backbone=self.byol.backbone, projector=self.projector)
-        features = encode_views(self.byol, pixel_values_videos, output_hidden_states)
+        features = encode_views(self.byol, pixel_values_videos, output_hidden_states, output_attentions)
         pooled = features.pooler_output
         predictions = self.predictor(self.projector(pooled))
         targets = self.target_encoder(pixel_values_videos.transpose(0, 1).flatten(0, 1))
@@ -107,6 +113,7 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
             target_embeddings=per_video(targets, 2),
             pooler_output=per_video(pooled, 2),
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 

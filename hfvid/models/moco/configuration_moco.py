@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import MultiViewConfig, check_momentum
+from hfvid.models.configuration_utils import MultiViewConfig, check_momentum, vit_presets
 
 
 class MoCoConfig(MultiViewConfig):
@@ -62,3 +62,4 @@ MOCO_PRESETS = {
         "queue_size": 256,
     },
 }
+MOCO_PRESETS.update(vit_presets(MOCO_PRESETS, "moco"))

@@ -39,6 +39,7 @@ class MoCoForPreTrainingOutput(ModelOutput):
         key_embeddings: (batch, projection_dim) L2-normalised keys of the momentum encoder.
         pooler_output: (batch, hidden) backbone features of the query views.
         hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the query clips.
+        attentions: with ``output_attentions`` (attention backbones), every attention layer's weights, clips as in hidden_states.
     """
 
     loss: torch.FloatTensor | None = None
@@ -47,6 +48,7 @@ class MoCoForPreTrainingOutput(ModelOutput):
     key_embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class MoCoPreTrainedModel(HfvidPreTrainedModel):
@@ -71,6 +73,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
         pixel_values_videos: torch.Tensor,
         video_ids: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -79,7 +82,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
         `after_optimizer_step`); the first training forward of a fresh model copies the query encoder into the
         key encoder."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
-        features = self.moco(pixel_values_videos[:, 0], output_hidden_states=output_hidden_states)
+        features = self.moco(pixel_values_videos[:, 0], output_hidden_states=output_hidden_states, output_attentions=output_attentions)
         pooled = features.pooler_output
         queries = F.normalize(self.projector(pooled), dim=1)
         self.start_key_encoder()
@@ -102,6 +105,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
             key_embeddings=keys,
             pooler_output=pooled,
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 

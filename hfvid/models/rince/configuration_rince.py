@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hfvid.losses.contrastive import RINCE_VARIANTS
-from hfvid.models.configuration_utils import MultiViewConfig, check_momentum
+from hfvid.models.configuration_utils import MultiViewConfig, check_momentum, vit_presets
 
 
 class RINCEConfig(MultiViewConfig):
@@ -77,3 +77,4 @@ RINCE_PRESETS = {
         "queue_size": 512,
     },
 }
+RINCE_PRESETS.update(vit_presets(RINCE_PRESETS, "rince"))

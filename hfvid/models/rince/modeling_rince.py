@@ -41,6 +41,7 @@ class RINCEForPreTrainingOutput(ModelOutput):
         ranks: (batch * clips, candidates) the rank of each candidate (1 same clip, 2 same video, 0 negative).
         pooler_output: (batch * clips, hidden) backbone features of the query views.
         hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the query clips.
+        attentions: with ``output_attentions`` (attention backbones), every attention layer's weights, clips as in hidden_states.
     """
 
     loss: torch.FloatTensor | None = None
@@ -49,6 +50,7 @@ class RINCEForPreTrainingOutput(ModelOutput):
     ranks: torch.LongTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class RINCEPreTrainedModel(HfvidPreTrainedModel):
@@ -73,6 +75,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         pixel_values_videos: torch.Tensor,
         video_ids: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -84,7 +87,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch, clips = len(pixel_values_videos), self.config.clips_per_video
         views = pixel_values_videos.unflatten(1, (clips, 2))
-        features = self.rince(views[:, :, 0].flatten(0, 1), output_hidden_states=output_hidden_states)
+        features = self.rince(views[:, :, 0].flatten(0, 1), output_hidden_states=output_hidden_states, output_attentions=output_attentions)
         pooled = features.pooler_output
         queries = F.normalize(self.projector(pooled), dim=1)
         self.start_key_encoder()
@@ -123,6 +126,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         output = RINCEForPreTrainingOutput(
             loss=loss, accuracy=accuracy, similarities=similarities, ranks=ranks, pooler_output=pooled,
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 

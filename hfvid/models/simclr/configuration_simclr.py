@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import MultiViewConfig
+from hfvid.models.configuration_utils import MultiViewConfig, vit_presets
 
 
 class SimCLRConfig(MultiViewConfig):
@@ -47,3 +47,4 @@ SIMCLR_PRESETS = {
         "projection_dim": 64,
     },
 }
+SIMCLR_PRESETS.update(vit_presets(SIMCLR_PRESETS, "simclr"))

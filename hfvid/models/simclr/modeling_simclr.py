@@ -40,6 +40,7 @@ class SimCLRForPreTrainingOutput(ModelOutput):
         embeddings: (batch, 2, projection_dim) L2-normalised projections of the two views.
         pooler_output: (batch, 2, hidden) backbone features of the two views.
         hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the the clips of both views (view after view).
+        attentions: with ``output_attentions`` (attention backbones), every attention layer's weights, clips as in hidden_states.
     """
 
     loss: torch.FloatTensor | None = None
@@ -47,6 +48,7 @@ class SimCLRForPreTrainingOutput(ModelOutput):
     embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class SimCLRPreTrainedModel(HfvidPreTrainedModel):
@@ -64,6 +66,8 @@ class SimCLRModel(SimCLRPreTrainedModel, HfvidBackboneModel):
 class SimCLRForPreTraining(SimCLRPreTrainedModel):
     """Backbone + projection MLP, shared by both views."""
 
+    drops_tokens = True  # a ViT backbone drops tokens in pre-training where its config asks
+
     def __init__(self, config: SimCLRConfig):
         super().__init__(config)
         self.simclr = SimCLRModel(config)
@@ -74,6 +78,7 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
         self,
         pixel_values_videos: torch.Tensor,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -81,7 +86,7 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
         (each batch holds two views of each video)."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
-        features = encode_views(self.simclr, pixel_values_videos, output_hidden_states)
+        features = encode_views(self.simclr, pixel_values_videos, output_hidden_states, output_attentions)
         pooled = features.pooler_output
         projections = self.projector(pooled)
         view_a, view_b = projections[:batch], projections[batch:]
@@ -104,6 +109,7 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
             embeddings=per_video(F.normalize(projections, dim=1), 2),
             pooler_output=per_video(pooled, 2),
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 

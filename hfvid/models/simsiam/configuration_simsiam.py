@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import MultiViewConfig
+from hfvid.models.configuration_utils import MultiViewConfig, vit_presets
 
 
 class SimSiamConfig(MultiViewConfig):
@@ -52,3 +52,4 @@ SIMSIAM_PRESETS = {
         "predictor_hidden_dim": 16,
     },
 }
+SIMSIAM_PRESETS.update(vit_presets(SIMSIAM_PRESETS, "simsiam"))

@@ -39,6 +39,7 @@ class SimSiamForPreTrainingOutput(ModelOutput):
         embeddings: (batch, 2, projection_dim) L2-normalised projections z of the two views (the targets).
         pooler_output: (batch, 2, hidden) backbone features of the two views.
         hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the the clips of both views (view after view).
+        attentions: with ``output_attentions`` (attention backbones), every attention layer's weights, clips as in hidden_states.
     """
 
     loss: torch.FloatTensor | None = None
@@ -46,6 +47,7 @@ class SimSiamForPreTrainingOutput(ModelOutput):
     embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class SimSiamPreTrainedModel(HfvidPreTrainedModel):
@@ -63,6 +65,8 @@ class SimSiamModel(SimSiamPreTrainedModel, HfvidBackboneModel):
 class SimSiamForPreTraining(SimSiamPreTrainedModel):
     """Backbone + projector (ending in an affine-free BatchNorm) + bottleneck predictor, shared by both views."""
 
+    drops_tokens = True  # a ViT backbone drops tokens in pre-training where its config asks
+
     def __init__(self, config: SimSiamConfig):
         super().__init__(config)
         self.simsiam = SimSiamModel(config)
@@ -79,13 +83,14 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
         self,
         pixel_values_videos: torch.Tensor,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
         """pixel_values_videos: (batch, 2, frames, channels, height, width)."""
         check_video_input(pixel_values_videos, clips_per_video=self.config.views_per_video)
         batch = len(pixel_values_videos)
-        features = encode_views(self.simsiam, pixel_values_videos, output_hidden_states)
+        features = encode_views(self.simsiam, pixel_values_videos, output_hidden_states, output_attentions)
         pooled = features.pooler_output
         projections = self.projector(pooled)
         predictions = self.predictor(projections)
@@ -102,6 +107,7 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
             embeddings=per_video(F.normalize(projections, dim=1), 2),
             pooler_output=per_video(pooled, 2),
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from hfvid.data.transformations import parse_transformation
-from hfvid.models.configuration_utils import HfvidConfig
+from hfvid.models.configuration_utils import HfvidConfig, vit_presets
 
 DEFAULT_TASKS = [
     {"name": "temporal", "transformations": ["1x", "2x", "reverse"], "weight": 1.0},
@@ -142,3 +142,4 @@ TRANSRANK_PRESETS.update(
         for name, kwargs in list(TRANSRANK_PRESETS.items())
     }
 )
+TRANSRANK_PRESETS.update(vit_presets(TRANSRANK_PRESETS, "transrank"))

@@ -40,6 +40,7 @@ class TransRankForPreTrainingOutput(ModelOutput):
         accuracy: `{task name: (batch, N)}` 1 where a video's transformation was recognised, else 0.
         pooler_output: (batch, clips, hidden) pooled features of every clip.
         hidden_states: with ``output_hidden_states``, the backbone's stem and stage feature maps of the every clip (clips folded into the batch).
+        attentions: with ``output_attentions`` (attention backbones), every attention layer's weights, clips as in hidden_states.
     """
 
     loss: torch.FloatTensor | None = None
@@ -48,6 +49,7 @@ class TransRankForPreTrainingOutput(ModelOutput):
     accuracy: dict[str, torch.Tensor] | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class TransRankPreTrainedModel(HfvidPreTrainedModel):
@@ -64,6 +66,8 @@ class TransRankModel(TransRankPreTrainedModel, HfvidBackboneModel):
 
 class TransRankForPreTraining(TransRankPreTrainedModel):
     """Backbone + one head per transformation task, trained with the ranking (or cross-entropy) loss."""
+
+    drops_tokens = True  # a ViT backbone drops tokens in pre-training where its config asks
 
     def __init__(self, config: TransRankConfig):
         super().__init__(config)
@@ -95,6 +99,7 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         self,
         pixel_values_videos: torch.Tensor,
         output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ):
@@ -102,7 +107,7 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         `config.transformations[i]`."""
         check_video_input(pixel_values_videos, clips_per_video=len(self.config.transformations))
         batch, num_clips = pixel_values_videos.shape[:2]
-        features = self.transrank(pixel_values_videos.flatten(0, 1), output_hidden_states=output_hidden_states)
+        features = self.transrank(pixel_values_videos.flatten(0, 1), output_hidden_states=output_hidden_states, output_attentions=output_attentions)
         pooled = features.pooler_output.view(batch, num_clips, -1)
 
         loss, task_losses, scores, accuracy, start = 0.0, {}, {}, {}, 0
@@ -121,6 +126,7 @@ class TransRankForPreTraining(TransRankPreTrainedModel):
         output = TransRankForPreTrainingOutput(
             loss=loss, task_losses=task_losses, scores=scores, accuracy=accuracy, pooler_output=pooled,
             hidden_states=features.hidden_states,
+            attentions=features.attentions,
         )
         return output.to_tuple() if return_dict is False else output
 
