@@ -417,6 +417,37 @@ def run_isolated(spec: dict, processor) -> dict:
     return run_forked(measure, spec, processor)
 
 
+class _Tee:
+    """stdout that also keeps what was printed."""
+
+    def __init__(self, stream):
+        self.stream, self.lines = stream, []
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def write_report(output: Path, title: str, script: str, argv: list[str], run) -> None:
+    """Call ``run()`` (a benchmark that prints its results) and write what it printed to ``output`` as markdown,
+    with the command that reproduces it: benchmark numbers in docs stay generated, not copied by hand."""
+    tee = sys.stdout = _Tee(sys.stdout)
+    try:
+        run()
+    finally:
+        sys.stdout = tee.stream
+    command = " ".join([f"python benchmarks/{script}", *argv])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        f"# {title}\n\nWritten by `{command}` (see the script's docstring for what each column measures).\n\n"
+        f"```\n{''.join(tee.lines).rstrip()}\n```\n"
+    )
+    print(f"wrote {output}")
+
+
 def run_forked(function, *args):
     """``function(*args)`` in a forked child (imports shared, its own peak memory); its JSON-able result."""
     read_end, write_end = os.pipe()

@@ -56,7 +56,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from bench_decode import cpu_seconds, machine_description, proc_status_kib, reset_peak_memory, run_forked
+from bench_decode import cpu_seconds, machine_description, proc_status_kib, reset_peak_memory, run_forked, write_report
 
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
 
@@ -339,35 +339,6 @@ def run_isolated(dataset: str, options: dict) -> dict:
 # ----------------------------------------------------------------------------- driver
 
 
-class Tee:
-    """stdout that also keeps what was printed (for ``--output``)."""
-
-    def __init__(self, stream):
-        self.stream, self.lines = stream, []
-
-    def write(self, text: str) -> int:
-        self.lines.append(text)
-        return self.stream.write(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-
-def report(args, argv) -> None:
-    """Run the benchmark (``args`` without ``--output``) and write its printout to ``args.output`` as markdown."""
-    output, args.output = args.output, None
-    command = " ".join(["python benchmarks/bench_loader.py", *(argv if argv is not None else sys.argv[1:])])
-    main_with(args)
-    text = "".join(sys.stdout.lines)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(
-        f"# DataLoader throughput and memory\n\nWritten by `{command}` (see the script's docstring for what each "
-        f"row measures).\n\n```\n{text.rstrip()}\n```\n"
-    )
-    sys.stdout = sys.stdout.stream
-    print(f"wrote {output}")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -420,8 +391,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.batches, args.max_seconds, args.memory_sizes, args.memory_samples = 3, 5.0, [500, 5000], 48
     if args.output:
-        sys.stdout = Tee(sys.stdout)
-        report(args, argv)
+        output, args.output = args.output, None
+        argv = sys.argv[1:] if argv is None else argv
+        write_report(output, "DataLoader throughput and memory", "bench_loader.py", argv, lambda: main_with(args))
         return
     main_with(args)
 

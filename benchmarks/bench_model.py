@@ -1,13 +1,16 @@
-"""Training-step speed and peak memory of hfvid's video ResNets against torchvision's.
+"""Training-step speed and peak memory of hfvid's backbones against their reference implementations.
 
 For R3D-18 and R(2+1)D-18, times forward + backward (clips/s) of torchvision's model (``fc`` =
-Identity) and ours (with ``--channels-last``, ours in ``torch.channels_last_3d`` too), in float32 and
-under bfloat16 autocast, on CPU and on CUDA when available.
+Identity) and ours (with ``--channels-last``, ours in ``torch.channels_last_3d`` too); for the video ViTs
+(``vit_tiny``, ``vit_s``, ``vit_b``), transformers' VideoMAE encoder of the same size (``VideoMAEModel``: same
+width, depth, heads, MLP, tubelets and input; SDPA attention; mean of the last tokens) against ours (its
+position tables made for the input's size, so nothing is interpolated; SDPA). In float32 and under bfloat16
+autocast, on CPU and on CUDA when available; ``--archs`` picks the backbones.
 
 Each (device, dtype, arch) runs in one child process (on CPU forked from this one after its imports,
 no 9 s of ``import torch`` per child; on CUDA a fresh interpreter) that holds every model of the
 comparison and interleaves their steps (A B, then B A, ...), so that a change in this shared
-machine's load hits them alike. "clips/s" and "vs tv" come from each model's fastest step ("best"),
+machine's load hits them alike. "clips/s" and "vs ref" come from each model's fastest step ("best"),
 which shrugs off steps slowed by other processes; "median" is the median step; "cpu ms" the process
 CPU time of the median step, which tells a busy machine (wall time well above cpu ms / threads) from
 a slow model. Memory is per step: on CPU "train" is the resident memory a step adds above what was
@@ -48,9 +51,37 @@ import torchvision
 from hfvid.backbones import build_backbone, convert_torchvision_state_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_decode import proc_status_kib, reset_peak_memory, run_forked
+from bench_decode import proc_status_kib, reset_peak_memory, run_forked, write_report
 
 ARCHS = ("r3d_18", "r2plus1d_18")
+VIT_ARCHS = ("vit_tiny", "vit_s", "vit_b")
+
+
+def reference_name(arch: str) -> str:
+    return "transformers VideoMAE" if arch.startswith("vit") else "torchvision"
+
+
+def hfvid_backbone(arch: str, frames: int, size: int) -> torch.nn.Module:
+    """Our backbone; a ViT with its position tables made for ``frames`` x ``size`` x ``size`` clips."""
+    if arch.startswith("vit"):
+        return build_backbone({**build_backbone(arch).config, "image_size": size, "num_frames": frames})
+    return build_backbone(arch)
+
+
+def videomae_encoder(arch: str, frames: int, size: int) -> torch.nn.Module:
+    """transformers' VideoMAE encoder of the size of our ViT ``arch``, random weights, SDPA attention."""
+    from transformers import VideoMAEConfig, VideoMAEModel
+
+    config = build_backbone(arch).config
+    return VideoMAEModel(
+        VideoMAEConfig(
+            image_size=size, num_frames=frames, patch_size=config["patch_size"], tubelet_size=config["tubelet_size"],
+            hidden_size=config["hidden_size"], num_hidden_layers=config["depth"], num_attention_heads=config["num_heads"],
+            intermediate_size=int(config["hidden_size"] * config["mlp_ratio"]), qkv_bias=True, use_mean_pooling=True,
+            attn_implementation="sdpa",
+        )  # fmt: skip
+    )
+
 TOLERANCE = 1e-4
 
 
@@ -105,7 +136,12 @@ def measure_group(spec: dict) -> list[dict]:
     runs = []
     for impl, channels_last in spec["impls"]:
         memory_format = torch.channels_last_3d if channels_last else torch.contiguous_format
-        model = torchvision_backbone(spec["arch"]) if impl == "torchvision" else build_backbone(spec["arch"])
+        if impl == "torchvision":
+            model = torchvision_backbone(spec["arch"])
+        elif impl == "transformers VideoMAE":
+            model = videomae_encoder(spec["arch"], spec["frames"], spec["size"])
+        else:
+            model = hfvid_backbone(spec["arch"], spec["frames"], spec["size"])
         runs.append({
             "impl": impl,
             "model": model.to(device, memory_format=memory_format).train(),
@@ -121,6 +157,8 @@ def measure_group(spec: dict) -> list[dict]:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=spec["dtype"] == "bfloat16"):
             if run["impl"] == "torchvision":
                 pooled = run["model"](run["input"])
+            elif run["impl"] == "transformers VideoMAE":
+                pooled = run["model"](run["input"].transpose(1, 2)).last_hidden_state.mean(dim=1)
             else:
                 pooled = hfvid_pooled(run["model"], run["input"])
         pooled.float().square().mean().backward()
@@ -175,12 +213,25 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1, help="timed steps per model; the fastest counts (default 1)")
     parser.add_argument("--warmup", type=int, default=0, help="untimed steps per model first (default 0)")
     parser.add_argument("--channels-last", action="store_true", help="also time hfvid's models in channels_last_3d")
+    parser.add_argument(
+        "--archs", nargs="+", default=[*ARCHS, "vit_tiny", "vit_s"], choices=[*ARCHS, *VIT_ARCHS],
+        help="backbones to compare with their reference (default: both ResNets, vit_tiny and vit_s)",
+    )  # fmt: skip
+    parser.add_argument("--output", type=Path, help="also write the report to this markdown file (docs/results/backbones.md)")
     parser.add_argument("--configuration", help=argparse.SUPPRESS)  # JSON spec: measure one group, print JSON
     args = parser.parse_args()
     if args.configuration:
         print(json.dumps(measure_group(json.loads(args.configuration))))
         return
+    if args.output:
+        output, args.output = args.output, None
+        write_report(output, "Backbone training steps vs reference implementations", "bench_model.py", sys.argv[1:], lambda: compare(args))
+        return
+    compare(args)
 
+
+def compare(args) -> None:
+    """Every (device, dtype, arch) group of ``args``, printed as a table."""
     started = time.perf_counter()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -203,13 +254,14 @@ def main() -> None:
 
     columns = ["device", "dtype", "arch", "model", "clips/s", "median ms", "best ms", "cpu ms", "peak MiB", "train MiB"]
     row = "{:6} {:8} {:11} {:24} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6}"
-    print(row.format(*columns, "vs tv"))
-    for group, (device, dtype, arch) in enumerate(itertools.product(devices, ("float32", "bfloat16"), ARCHS)):
+    print(row.format(*columns, "vs ref"))
+    for group, (device, dtype, arch) in enumerate(itertools.product(devices, ("float32", "bfloat16"), args.archs)):
         spec = {key: getattr(args, key) for key in ("batch", "frames", "size", "steps", "warmup")}
-        spec.update(device=device, dtype=dtype, arch=arch, impls=impls, order=group % 2)
+        group_impls = [(reference_name(arch), False), ("hfvid", False)] if arch.startswith("vit") else impls
+        spec.update(device=device, dtype=dtype, arch=arch, impls=group_impls, order=group % 2)
         results = run_group(spec)
         reference = results[0]["clips_per_s"]
-        for (impl, channels_last), result in zip(impls, results):
+        for (impl, channels_last), result in zip(group_impls, results):
             numbers = ["clips_per_s", "median_ms", "best_ms", "cpu_ms", "peak_mib", "training_mib"]
             print(
                 row.format(

@@ -2,13 +2,16 @@
 
     python benchmarks/bench_ssl_methods.py                                  # TransRank and TransCls, 3 seeds
     python benchmarks/bench_ssl_methods.py --methods transrank-r3d18-tiny,moco-r3d18-tiny,simclr-r3d18-tiny --steps 600
+    python benchmarks/bench_ssl_methods.py --methods transrank-vit-tiny \
+        --variant drop75 transrank-vit-tiny "backbone={arch: vit, image_size: 32, num_frames: 8, patch_size: 8, hidden_size: 64, depth: 4, num_heads: 4, token_drop_ratio: 0.75}"
 
 Each preset is pre-trained by training/pretrain.py with the same steps, batch size (videos), optimiser and
 seed, for each seed (a model folder that already exists is reused unless --retrain); then its frozen backbone
 and one with random weights (drawn with the same seed) are scored by the same protocols: retrieval R@k, kNN,
 linear probe (on SynthMotion the labels are the motion, so this is also the Motion task), Sync and Order.
 Prints and writes (comparison.md, results.json) one table: the mean over seeds +- the 95% t-interval (values
-in %), the chance level and each method's pre-training wall time per seed.
+in %), the chance level and each method's pre-training wall time per seed. A ``--variant LABEL PRESET OVERRIDES``
+is a preset pre-trained with pretrain.py's ``--config_overrides OVERRIDES``, listed as LABEL.
 """
 
 from __future__ import annotations
@@ -63,8 +66,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
     parser.add_argument("--output_root", default="outputs/bench_ssl_methods")
     parser.add_argument("--retrain", action="store_true", help="pre-train again even if a model folder exists")
+    parser.add_argument(
+        "--variant", nargs=3, action="append", default=[], metavar=("LABEL", "PRESET", "OVERRIDES"),
+        help="also a preset with pretrain.py's --config_overrides, listed as LABEL (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     root = Path(args.output_root)
+    runs = {preset: (preset, None) for preset in args.methods.split(",")}  # label -> (preset, config overrides)
+    runs.update({label: (preset, overrides) for label, preset, overrides in args.variant})
 
     results, seconds = {}, {}
     for seed in [int(seed) for seed in args.seeds.split(",")]:
@@ -72,28 +81,29 @@ def main(argv: list[str] | None = None) -> None:
             source="synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
             batch_size=args.batch_size, seed=seed, progress=False,
         )  # fmt: skip
-        for preset in args.methods.split(","):
-            model_dir = root / f"{preset}-seed{seed}"
+        for label, (preset, overrides) in runs.items():
+            model_dir = root / f"{label}-seed{seed}"
             if args.retrain or not (model_dir / "config.json").is_file():
                 pretrain.main(
                     ["--model", preset, "--dataset", "synthmotion", "--data_dir", args.data_dir, "--max_steps", str(args.steps),
                      "--batch_size", str(args.batch_size), "--learning_rate", str(args.learning_rate), "--seed", str(seed),
                      "--no_evaluate", "--output_dir", str(model_dir)]
+                    + (["--config_overrides", overrides] if overrides else [])
                 )  # fmt: skip
             info = json.loads((model_dir / "training_info.json").read_text())
-            seconds.setdefault(preset, []).append(info["wall_seconds_this_session"])  # also for a reused folder
+            seconds.setdefault(label, []).append(info["wall_seconds_this_session"])  # also for a reused folder
             if info["steps"] != args.steps or info["batch_size_per_process"] != args.batch_size:
                 raise SystemExit(f"{model_dir} was trained with another budget ({info['steps']} steps); use --retrain")
-            print(f"evaluating {preset} seed {seed} ...", flush=True)
+            print(f"evaluating {label} seed {seed} ...", flush=True)
             processor = AutoVideoProcessor.from_pretrained(model_dir)
             model = AutoModel.from_pretrained(model_dir)
-            results.setdefault(preset, []).append(evaluate_model(model, processor, **settings))
-            if preset == args.methods.split(",")[0]:  # one random init per seed, with the first method's architecture
+            results.setdefault(label, []).append(evaluate_model(model, processor, **settings))
+            if label == next(iter(runs)):  # one random init per seed, with the first method's architecture
                 torch.manual_seed(seed)
                 results.setdefault("random init", []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
         print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
-    results = {name: results[name] for name in [*args.methods.split(","), "random init"]}
+    results = {name: results[name] for name in [*runs, "random init"]}
     table = seed_table(results, seconds, args.steps)
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")

@@ -161,3 +161,57 @@ def test_registry_lists_the_vit_presets():
     assert isinstance(build_backbone("vit_s"), VideoViT)
     assert {"vit_tiny", "vit_s", "vit_b"} <= set(hfvid.backbones.registry.backbone_presets())
     assert {f"{method}-vit-{size}" for method in METHODS for size in ("tiny", "s", "b")} <= set(hfvid.list_configs())
+
+
+def tiny_transformers_checkpoint(model_type: str, folder, model_class=None) -> torch.nn.Module:
+    """A tiny randomly initialised transformers checkpoint of ``model_type``, saved in ``folder``."""
+    from transformers import AutoConfig
+
+    extra = {"num_frames": 4, "tubelet_size": 2} if model_type == "videomae" else {}
+    config = AutoConfig.for_model(model_type, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                  intermediate_size=32, image_size=16, patch_size=8, num_labels=3, **extra)  # fmt: skip
+    torch.manual_seed(0)
+    model = (model_class or AutoModel).from_config(config).eval()
+    model.save_pretrained(folder)
+    return model
+
+
+@pytest.mark.parametrize("model_type", ["vit", "dinov2", "deit"])
+def test_an_image_vit_checkpoint_starts_a_video_vit(model_type, tmp_path):
+    from hfvid.backbones.vit_conversion import video_vit_from_transformers
+
+    image_model = tiny_transformers_checkpoint(model_type, tmp_path / model_type)
+    image = torch.randn(2, 3, 16, 16)
+    one_frame = video_vit_from_transformers(tmp_path / model_type, num_frames=1, tubelet_size=1).eval()
+    with torch.no_grad():
+        expected = image_model(pixel_values=image).last_hidden_state
+        ours = one_frame(image[:, None]).last_hidden_state
+    if model_type == "deit":  # its distillation token (left out here) takes part in attention
+        assert ours.shape == (2, 5, 16)
+    else:  # one frame: exactly the image model (CLS first, then the patches)
+        assert torch.allclose(ours, expected, atol=1e-5)
+    # Inflated over a 2-frame tubelet: a still video gives every tubelet the image's patch embedding.
+    video = video_vit_from_transformers(tmp_path / model_type, num_frames=4, tubelet_size=2).eval()
+    with torch.no_grad():
+        still = image[:, None].expand(-1, 4, -1, -1, -1)
+        tubelets = video.embeddings.patch_embedding(still.transpose(1, 2)).flatten(3)  # (B, D, t, h*w)
+        patches = one_frame.embeddings.patch_embedding(image[:, :, None]).flatten(3)
+    assert torch.allclose(tubelets, patches.expand_as(tubelets), atol=1e-5)
+    assert video.config["cls_token"] and video(torch.randn(1, 8, 3, 32, 32)).pooler_output.shape == (1, 16)
+
+
+def test_a_videomae_checkpoint_loads_layer_for_layer(tmp_path):
+    from transformers import AutoModelForVideoClassification
+
+    from hfvid.backbones.vit_conversion import video_vit_from_transformers
+
+    encoder = tiny_transformers_checkpoint("videomae", tmp_path / "encoder")
+    video = torch.randn(2, 4, 3, 16, 16)
+    ours = video_vit_from_transformers(tmp_path / "encoder").eval()
+    with torch.no_grad():
+        assert torch.allclose(ours(video).last_hidden_state, encoder(video).last_hidden_state, atol=1e-5)
+    classifier = tiny_transformers_checkpoint("videomae", tmp_path / "classifier", AutoModelForVideoClassification)
+    ours = video_vit_from_transformers(tmp_path / "classifier").eval()
+    with torch.no_grad():  # the classifier's fc_norm is the pooled features' norm
+        expected = classifier.fc_norm(classifier.videomae(video).last_hidden_state.mean(dim=1))
+        assert torch.allclose(ours(video).pooler_output, expected, atol=1e-5)

@@ -12,7 +12,9 @@ saved model folders as remote code.
   then over space at each time, each with its own weights. SDPA where it applies (plain softmax, no attention
   weights asked for); gradient checkpointing per block.
 - **Outputs.** ``last_hidden_state`` (batch, tokens, hidden) after the final norm (CLS first if used);
-  ``pooler_output`` the mean of the patch tokens (``pooling="mean"``) or the CLS token; per-block
+  ``pooler_output`` the mean of the patch tokens (``pooling="mean"``) or the CLS token; with
+  ``final_norm="pooled"`` (VideoMAE's mean pooling) the tokens are left unnormalised and the pooled vector is
+  normalised instead; per-block
   ``hidden_states`` (the embeddings and every block's output) and ``attentions`` (batch, heads, tokens, tokens;
   with divided attention each block's spatial attention, (batch x time, heads, space, space)).
 - **Token dropping** (the video-first long-clip recipe): ``token_drop_ratio`` of the patch tokens are left out
@@ -62,6 +64,8 @@ _VIT_DEFAULTS: dict[str, Any] = {
     "position_embedding": "learned",
     "cls_token": False,
     "pooling": "mean",
+    "final_norm": "tokens",
+    "final_norm_eps": None,
     "attention_type": "joint",
     "attention": "softmax",
     "heat_treatment": False,
@@ -79,6 +83,7 @@ VIT_PRESETS: dict[str, dict[str, Any]] = {
 _CHOICES = {
     "position_embedding": ("learned", "sinusoidal"),
     "pooling": ("mean", "cls"),
+    "final_norm": ("tokens", "pooled"),
     "attention_type": ("joint", "divided"),
     "attention": ("softmax", "norm_softmax", "norm_softmax_std"),
     "token_drop": ("random", "tube"),
@@ -296,7 +301,8 @@ class VideoViT(VideoBackbone):
         self.config = vit_config(config)
         self.embeddings = VideoViTEmbeddings(self.config)
         self.blocks = nn.ModuleList(VideoViTBlock(self.config) for _ in range(self.config["depth"]))
-        self.norm = nn.LayerNorm(self.config["hidden_size"], eps=self.config["layer_norm_eps"])
+        eps = self.config["final_norm_eps"] or self.config["layer_norm_eps"]  # None: the blocks' eps
+        self.norm = nn.LayerNorm(self.config["hidden_size"], eps=eps)
         self.num_features = self.config["hidden_size"]
         self.register_buffer("heat_scale", torch.tensor(self.heat_factor(0.0)), persistent=True)
         self.token_dropping = False  # set by the models that pre-train (never saved: a loaded model does not drop)
@@ -403,9 +409,12 @@ class VideoViT(VideoBackbone):
             tokens, weights = block(tokens, grid, scale, output_attentions, sdpa)
             hidden_states.append(tokens)
             attentions.append(weights)
-        tokens = self.norm(tokens)
+        if config["final_norm"] == "tokens":
+            tokens = self.norm(tokens)
         patches = tokens[:, 1:] if self.embeddings.cls_token is not None else tokens
         pooled = tokens[:, 0] if config["pooling"] == "cls" else patches.mean(dim=1)
+        if config["final_norm"] == "pooled":  # VideoMAE's mean pooling: the norm after pooling (its fc_norm)
+            pooled = self.norm(pooled)
         return VideoBackboneOutput(
             last_hidden_state=tokens,
             pooler_output=pooled,
