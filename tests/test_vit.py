@@ -215,3 +215,24 @@ def test_a_videomae_checkpoint_loads_layer_for_layer(tmp_path):
     with torch.no_grad():  # the classifier's fc_norm is the pooled features' norm
         expected = classifier.fc_norm(classifier.videomae(video).last_hidden_state.mean(dim=1))
         assert torch.allclose(ours(video).pooler_output, expected, atol=1e-5)
+
+
+def test_pretraining_starts_from_a_converted_image_vit(synthmotion_dir, tmp_path):
+    """python -m hfvid.convert.transformers_vit, then pretrain.py --init_backbone with a ViT preset: the preset
+    takes the checkpoint's architecture and weights."""
+    from safetensors.torch import load_file
+
+    from hfvid.convert import transformers_vit
+
+    tiny_transformers_checkpoint("dinov2", tmp_path / "dinov2")
+    transformers_vit.main(["--model", str(tmp_path / "dinov2"), "--num_frames", "8", "--out", str(tmp_path / "converted")])
+    out = tmp_path / "run"
+    run_in_process(
+        ["--model", "simclr-vit-tiny", "--dataset", synthmotion_dir, "--batch_size", "2", "--max_steps", "1",
+         "--learning_rate", "0", "--warmup_steps", "0", "--no_evaluate", "--init_backbone", str(tmp_path / "converted"),
+         "--output_dir", str(out)]  # fmt: skip
+    )
+    backbone = AutoModel.from_pretrained(out).backbone
+    assert backbone.config["hidden_size"] == 16 and backbone.config["layer_scale"] is not None  # DINOv2's shape
+    converted = load_file(str(tmp_path / "converted" / "backbone.safetensors"))
+    assert torch.equal(backbone.embeddings.patch_embedding.weight, converted["embeddings.patch_embedding.weight"])

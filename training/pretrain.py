@@ -37,7 +37,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoModel, get_cosine_schedule_with_warmup
 
-from hfvid.convert.torchvision import load_backbone_checkpoint
+from hfvid.convert.checkpoint import backbone_checkpoint_config, load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.plots import plot_training_loss
@@ -51,7 +51,7 @@ from hfvid.evaluation.report import (
 )
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import push_model_folder
-from hfvid.presets import load_for_pretraining
+from hfvid.presets import list_configs, load_for_pretraining
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--model", default="transrank-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
     group.add_argument("--config_overrides", default=None, help="comma-separated config fields for a preset, e.g. 'queue_size=1024,loss_temperature=0.1' (values parsed as YAML)")
     group.add_argument("--processor_overrides", default=None, help="comma-separated video processor fields, e.g. 'crop_scale=[0.6, 1.0],flip_p=0' (values parsed as YAML)")
-    group.add_argument("--init_backbone", default=None, help="backbone checkpoint folder to start from (python -m hfvid.convert.torchvision)")
+    group.add_argument("--init_backbone", default=None, help="backbone checkpoint folder to start from (python -m hfvid.convert.torchvision, python -m hfvid.convert.transformers_vit); a preset takes its architecture")
     group = parser.add_argument_group("data")
     group.add_argument("--dataset", default="synthmotion", help="'synthmotion' (generated if missing), a videofolder directory, a CSV of path,label, or a Hub dataset name")
     group.add_argument("--dataset_config", default=None, help="config name of a Hub dataset")
@@ -253,7 +253,10 @@ def train(args: argparse.Namespace) -> dict:
     set_seed(args.seed)
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
-    model, processor = load_for_pretraining(args.model, **parse_config_overrides(args.config_overrides))
+    overrides = parse_config_overrides(args.config_overrides)
+    if args.init_backbone and args.model in list_configs() and "backbone" not in overrides:
+        overrides["backbone"] = backbone_checkpoint_config(args.init_backbone)  # the preset takes its architecture
+    model, processor = load_for_pretraining(args.model, **overrides)
     model.train()  # from_pretrained returns a model in eval mode
     for key, value in parse_config_overrides(args.processor_overrides).items():
         if key not in processor.valid_kwargs.__annotations__:

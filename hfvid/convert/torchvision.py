@@ -9,20 +9,16 @@ starts any method from it (e.g. torchvision's Kinetics-400 weights, downloaded b
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 
-from hfvid.backbones.base import VideoBackbone
-from hfvid.backbones.registry import BACKBONE_CONFIGS, backbone_config
+from hfvid.backbones.registry import BACKBONE_CONFIGS
 from hfvid.backbones.resnet3d import convert_torchvision_state_dict
+from hfvid.convert.checkpoint import load_backbone_checkpoint, save_backbone_checkpoint  # noqa: F401 (re-exported)
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
-BACKBONE_WEIGHTS = "backbone.safetensors"
-BACKBONE_CONFIG = "backbone_config.json"
 TORCHVISION_ARCHS = ("r3d_18", "r2plus1d_18")
 
 
@@ -34,20 +30,7 @@ def convert_checkpoint(arch: str, weights: str | os.PathLike, out: str | os.Path
     if not isinstance(state_dict, dict):
         raise ValueError(f"{weights} does not hold a state dict")
     converted = convert_torchvision_state_dict(state_dict, arch)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_file({name: tensor.contiguous() for name, tensor in converted.items()}, str(out / BACKBONE_WEIGHTS))
-    (out / BACKBONE_CONFIG).write_text(json.dumps(BACKBONE_CONFIGS[arch], indent=2) + "\n")
-    return out
-
-
-def load_backbone_checkpoint(backbone: VideoBackbone, folder: str | os.PathLike) -> None:
-    """Load a converted checkpoint into ``backbone``; the architectures must match exactly."""
-    folder = Path(folder)
-    config = backbone_config(json.loads((folder / BACKBONE_CONFIG).read_text()))
-    if config != backbone.config:
-        raise ValueError(f"{folder} holds a {config} backbone, the model has {backbone.config}")
-    backbone.load_state_dict(load_file(str(folder / BACKBONE_WEIGHTS)), strict=True)
+    return save_backbone_checkpoint(converted, BACKBONE_CONFIGS[arch], out)
 
 
 def main(argv: list[str] | None = None) -> None:
