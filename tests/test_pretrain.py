@@ -151,10 +151,11 @@ def test_config_overrides_are_parsed_as_yaml_values():
 def test_processor_overrides_reach_the_pretraining_processor(synthmotion_dir, tmp_path):
     out = tmp_path / "run"
     argv = ["--dataset", synthmotion_dir, "--max_steps", "1", "--batch_size", "2", "--no_evaluate", "--output_dir", str(out),
-            "--processor_overrides", "crop_scale=[0.6, 1.0],flip_p=0.25"]  # fmt: skip
+            "--processor_overrides", "crop_scale=[0.6, 1.0],flip_p=0.25,crop_size={height: 24, width: 24}"]  # fmt: skip
     run_in_process(argv)
     saved = json.loads((out / "video_preprocessor_config.json").read_text())
     assert saved["crop_scale"] == [0.6, 1.0] and saved["flip_p"] == 0.25
+    assert saved["crop_size"] == {"height": 24, "width": 24}  # a size dict is stored as the processor stores sizes
     with pytest.raises(ValueError, match="has no field 'crop_size_typo'"):
         run_in_process([*argv[:-1], "crop_size_typo=3"])
 

@@ -36,6 +36,7 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoModel, get_cosine_schedule_with_warmup
+from transformers.image_utils import SizeDict
 
 from hfvid.convert.checkpoint import backbone_checkpoint_config, load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
@@ -261,6 +262,8 @@ def train(args: argparse.Namespace) -> dict:
     for key, value in parse_config_overrides(args.processor_overrides).items():
         if key not in processor.valid_kwargs.__annotations__:
             raise ValueError(f"--processor_overrides: {type(processor).__name__} has no field {key!r}")
+        if isinstance(getattr(processor, key, None), SizeDict) and isinstance(value, dict):
+            value = SizeDict(**value)  # e.g. crop_size={height: 64, width: 64}, as the processor's __init__ stores it
         setattr(processor, key, value)
     if args.init_backbone:
         load_backbone_checkpoint(model.base_model.backbone, args.init_backbone)
