@@ -1,6 +1,7 @@
 """How long resuming takes, by position in the epoch: the time from `--resume` to the first batch.
 
     python benchmarks/bench_resume.py                  # 2000 videos (SynthMotion's train split), batch 8
+    python benchmarks/bench_resume.py --batch_size 2 --batches 10,999    # batch 10 vs 1000 of the 2000 videos
 
 `training/pretrain.py` records, per DataLoader worker, the rows of the epoch its consumed batches came from, and a
 resumed run starts each worker after them without opening those videos again. This measures `make_loader` +
@@ -43,10 +44,11 @@ def first_batch_seconds(args, processor, batches: int, fast: bool) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default="data/synthmotion")
-    parser.add_argument("--batches", default="10,200", help="resume points, in batches of the epoch")
+    parser.add_argument("--batches", default="10,200", help="resume points, in batches of the epoch (0-based)")
+    parser.add_argument("--batch_size", type=int, default=8, help="videos per batch (2000 videos: 250 batches of 8)")
     options = parser.parse_args(argv)
     torch.set_num_threads(1)
-    args = pretrain.parse_args(["--data_dir", options.data_dir])
+    args = pretrain.parse_args(["--data_dir", options.data_dir, "--batch_size", str(options.batch_size)])
     _, processor = load_for_pretraining(args.model)
     print(f"{args.model}, batch {args.batch_size}, SynthMotion train split in {options.data_dir}, num_workers 0")
     print("| resume at batch | this version (s) | regenerate and drop (s) |\n|---:|---:|---:|")
