@@ -9,7 +9,8 @@ digits, test pairs the other 597.
 Model: hfvid's video ViT (`hfvid.backbones.vit`, 4 blocks, width 64, 4 heads, 8 x 8 patches, one frame per
 tubelet: 8 tokens, CLS pooling) and a linear classifier, AdamW (lr ``--lr``, weight decay 0.05), batch 64,
 ``--steps`` steps, the same data order for every option of a seed. Options: ``softmax``; ``norm_softmax``
-(the official code's NormSoftmax); ``heat`` (softmax with heat treatment, 3.0 -> 0.125 for 64-d heads over the
+(the official code's NormSoftmax: logits / min(sqrt(d), row variance)); ``norm_softmax_std`` (the row's standard
+deviation instead); ``heat`` (softmax with heat treatment, 3.0 -> 0.125 for 64-d heads over the
 first half of the run, stepped by the model's per-step hook). Every ``--every`` steps the training accuracy on a
 fixed 2048 training pairs is measured (no gradient; the model as it trains, so heat treatment counts). Reported:
 the first step at which it reaches ``--target`` (the plateau broken), per seed, mean and 95% interval over
@@ -39,6 +40,7 @@ from hfvid.backbones import build_backbone
 OPTIONS = {
     "softmax": {},
     "norm_softmax": {"attention": "norm_softmax"},
+    "norm_softmax_std": {"attention": "norm_softmax_std"},
     "heat": {"heat_treatment": True},
 }
 BACKBONE = {"arch": "vit", "image_size": 16, "num_frames": 2, "patch_size": 8, "tubelet_size": 1, "hidden_size": 64,
@@ -170,7 +172,7 @@ def plot(results: list[dict], args, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"softmax": "tab:blue", "norm_softmax": "tab:orange", "heat": "tab:green"}
+    colours = {"softmax": "tab:blue", "norm_softmax": "tab:orange", "norm_softmax_std": "tab:red", "heat": "tab:green"}
     figure, axis = plt.subplots(figsize=(7, 4))
     for result in results:
         steps, values = zip(*result["curve"])
