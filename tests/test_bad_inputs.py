@@ -178,7 +178,10 @@ def test_finetune_py_skips_lists_and_finishes(user_folder, corpus, tmp_path):
              "--per_device_train_batch_size", "2", "--output_dir", str(out)]  # fmt: skip
         )
     )  # one epoch, then the evaluation on a held-out part of the folder (no test split): every file is met once
-    assert 0.0 <= metrics["eval_accuracy"] <= 1.0
+    # The held-out part is chosen by a hash of each (temporary) path: it may hold no readable video, and then the
+    # run says so instead of failing.
+    assert 0.0 <= metrics.get("eval_accuracy", 0.0) <= 1.0
+    assert "eval_accuracy" in metrics or "no readable video" in metrics["eval_error"]
     assert (out / "model.safetensors").is_file()
     listed = listed_unreadable(out)
     kinds = set(folder_kinds())

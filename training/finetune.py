@@ -135,6 +135,8 @@ def finetune(args: argparse.Namespace) -> dict:
     unreadable.update(unopened)
     trainer.data_collator = VideoClassificationCollator(processor, train=False, fallback=trainer.eval_dataset, **columns)
     try:
+        if len(trainer.eval_dataset) == 0:
+            raise ValueError(f"no readable video to evaluate on ({len(unopened)} unreadable in the evaluation split)")
         metrics = trainer.evaluate()
     except Exception as error:  # noqa: BLE001 - the model is saved; say why there is no evaluation
         metrics = {"eval_error": f"{type(error).__name__}: {error}"}
