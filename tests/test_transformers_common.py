@@ -149,8 +149,10 @@ class HfvidModelTestMixin(ModelTesterMixin):
         ):
             cls.enterClassContext(mock.patch.dict(table, {model_type: classes[auto_name].__name__}))
 
+    model_tester_class = HfvidModelTester
+
     def setUp(self):
-        self.model_tester = HfvidModelTester(self, self.method)
+        self.model_tester = self.model_tester_class(self, self.method)
         self.config_tester = ConfigTester(
             self,
             config_class=self.method.AUTO_CLASSES["AutoConfig"],
@@ -259,17 +261,7 @@ class HfvidViTModelTestMixin(HfvidModelTestMixin):
     mixin's own versions: hidden states are (clips, tokens, hidden) sequences)."""
 
     has_attentions = True
-
-    def setUp(self):
-        super().setUp()
-        self.model_tester = HfvidViTModelTester(self, self.method)
-        self.config_tester = ConfigTester(
-            self,
-            config_class=self.method.AUTO_CLASSES["AutoConfig"],
-            has_text_modality=False,
-            common_properties=["backbone", "num_frames", "image_size"],
-            **self.model_tester.config_kwargs(),
-        )
+    model_tester_class = HfvidViTModelTester
 
     def test_hidden_states_output(self):
         ModelTesterMixin.test_hidden_states_output(self)
