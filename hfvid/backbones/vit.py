@@ -132,6 +132,17 @@ def sinusoidal_table(num_positions: int, dim: int) -> torch.Tensor:
     return table.float()[None]
 
 
+def interpolate_spatial(table: torch.Tensor, grid: tuple[int, int], new_grid: tuple[int, int]) -> torch.Tensor:
+    """A (1, h*w, D) spatial position table made for a ``grid`` = (h, w) patch grid, resized bicubically to
+    ``new_grid`` (as it is when already that size)."""
+    if tuple(grid) == tuple(new_grid):
+        return table
+    dim = table.shape[-1]
+    table = table.reshape(1, *grid, dim).permute(0, 3, 1, 2)
+    table = F.interpolate(table, size=tuple(new_grid), mode="bicubic", align_corners=False)
+    return table.permute(0, 2, 3, 1).reshape(1, new_grid[0] * new_grid[1], dim)
+
+
 class VideoViTEmbeddings(nn.Module):
     """Tubelet patches + position embeddings (+ CLS token): (B, T, C, H, W) -> tokens (B, t*h*w, D), and (t, h, w)."""
 
@@ -145,18 +156,20 @@ class VideoViTEmbeddings(nn.Module):
             self.spatial_position = nn.Parameter(torch.zeros(1, self.grid[1] * self.grid[2], dim))
             self.temporal_position = nn.Parameter(torch.zeros(1, self.grid[0], dim))
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim)) if config["cls_token"] else None
+        self._sinusoidal: torch.Tensor | None = None  # the fixed table of the last clip size and device (not saved)
 
     def positions(self, grid: tuple[int, int, int]) -> torch.Tensor:
         """(1, t*h*w, D) position embeddings for a token grid, interpolated from the preset's grid if needed."""
         t, h, w = grid
         dim = self.config["hidden_size"]
         if self.config["position_embedding"] == "sinusoidal":
-            return sinusoidal_table(t * h * w, dim).to(self.patch_embedding.weight.device)
-        spatial, temporal = self.spatial_position, self.temporal_position
-        if (h, w) != self.grid[1:]:
-            spatial = spatial.reshape(1, *self.grid[1:], dim).permute(0, 3, 1, 2)
-            spatial = F.interpolate(spatial, size=(h, w), mode="bicubic", align_corners=False)
-            spatial = spatial.permute(0, 2, 3, 1).reshape(1, h * w, dim)
+            device = self.patch_embedding.weight.device
+            table = self._sinusoidal
+            if table is None or table.shape[1] != t * h * w or table.device != device:  # made once per size
+                table = self._sinusoidal = sinusoidal_table(t * h * w, dim).to(device)
+            return table
+        spatial = interpolate_spatial(self.spatial_position, self.grid[1:], (h, w))
+        temporal = self.temporal_position
         if t != self.grid[0]:
             temporal = F.interpolate(temporal.transpose(1, 2), size=t, mode="linear", align_corners=False).transpose(1, 2)
         return (temporal[:, :, None, :] + spatial[:, None, :, :]).reshape(1, t * h * w, dim)

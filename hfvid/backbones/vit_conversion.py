@@ -28,9 +28,8 @@ import re
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from hfvid.backbones.vit import VideoViT, vit_config
+from hfvid.backbones.vit import VideoViT, interpolate_spatial, vit_config
 
 IMAGE_TYPES = ("vit", "deit", "dinov2")
 VIDEO_TYPES = ("videomae",)
@@ -114,11 +113,7 @@ def convert_transformers_vit_state_dict(
         spatial = table[:, extra:]
         side = round(spatial.shape[1] ** 0.5)
         grid = config["image_size"] // config["patch_size"]
-        if side != grid:
-            spatial = spatial.reshape(1, side, side, -1).permute(0, 3, 1, 2)
-            spatial = F.interpolate(spatial, size=(grid, grid), mode="bicubic", align_corners=False)
-            spatial = spatial.permute(0, 2, 3, 1).reshape(1, grid * grid, -1)
-        ours["embeddings.spatial_position"] = spatial
+        ours["embeddings.spatial_position"] = interpolate_spatial(spatial, (side, side), (grid, grid))
         ours["embeddings.temporal_position"] = torch.zeros(1, config["num_frames"] // config["tubelet_size"], table.shape[-1])
         cls = state_dict[next(key for key in state_dict if key.endswith("embeddings.cls_token"))]
         ours["embeddings.cls_token"] = cls + table[:, :1]

@@ -91,12 +91,15 @@ def is_decoded(video) -> bool:
     )
 
 
+def frames_array(video):
+    """Decoded frames (`is_decoded`) as one array: a tensor or array as it is, a list of frames stacked."""
+    return np.stack([np.asarray(frame) for frame in video]) if isinstance(video, (list, tuple)) else video
+
+
 def decoded_video(video, name: str = "<decoded video>") -> DecodedVideo:
     """Decoded frames (`is_decoded`) as a uint8 `DecodedVideo`, following `check_frames`' rules (float frames on a
     0-255 scale are rounded)."""
-    if isinstance(video, (list, tuple)):
-        video = np.stack([np.asarray(frame) for frame in video])
-    frames = check_frames(video)
+    frames = check_frames(frames_array(video))
     if frames.is_floating_point():
         frames = frames.round().to(torch.uint8)
     return DecodedVideo(frames, name)

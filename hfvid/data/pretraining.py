@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from hfvid.data.decoding import VideoDecodeError, open_video
-from hfvid.data.frames import is_decoded, stack_views
+from hfvid.data.frames import frames_array, is_decoded, stack_views
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,7 @@ def video_id(video) -> int:
     if isinstance(video, dict):
         video = video.get("path") or video.get("bytes")
     if is_decoded(video):
-        frames = video if isinstance(video, (torch.Tensor, np.ndarray)) else [np.asarray(frame) for frame in video]
-        data = np.ascontiguousarray(torch.as_tensor(np.asarray(frames)).numpy()).tobytes()
+        data = np.ascontiguousarray(np.asarray(frames_array(video))).tobytes()
     else:
         data = video if isinstance(video, bytes) else str(video).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
