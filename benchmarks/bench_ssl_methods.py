@@ -57,7 +57,7 @@ def seed_table(results: dict[str, list[dict]], seconds: dict[str, list[float]], 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated presets (hfvid.list_configs())")
+    parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated presets (hfvid.list_configs()); empty: the --variant runs only")
     parser.add_argument("--steps", type=int, default=2000, help="optimiser steps per method and seed")
     parser.add_argument("--batch_size", type=int, default=8, help="videos per step")
     parser.add_argument("--learning_rate", type=float, default=3e-3)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     args = parser.parse_args(argv)
     root = Path(args.output_root)
-    runs = {preset: (preset, None) for preset in args.methods.split(",")}  # label -> (preset, config overrides)
+    runs = {preset: (preset, None) for preset in args.methods.split(",") if preset}  # label -> (preset, config overrides)
     runs.update({label: (preset, overrides) for label, preset, overrides in args.variant})
 
     results, seconds = {}, {}

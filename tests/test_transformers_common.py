@@ -25,7 +25,7 @@ from transformers.models.auto import modeling_auto  # noqa: E402
 from transformers.testing_utils import torch_device  # noqa: E402
 
 from hfvid.backbones.vit import vit_config  # noqa: E402
-from hfvid.models import byol, moco, rince, simclr, simsiam, transrank  # noqa: E402
+from hfvid.models import bfp, byol, moco, rince, simclr, simsiam, transrank  # noqa: E402
 
 common = transformers_common.load()
 ModelTesterMixin = common.test_modeling_common.ModelTesterMixin
@@ -49,6 +49,8 @@ NOT_APPLICABLE_TO_CLASSES: dict[str, dict[str, str]] = {
         "`accuracy` and loss depend on the batch",
         "RINCEForPreTraining": "the other videos of the batch are each clip's negatives, so its `accuracy` and loss "
         "depend on the batch",
+        "BFPForPreTraining": "the other videos' targets are each prediction's negatives, so its `accuracy` and loss "
+        "depend on the batch",
     },
 }
 
@@ -70,6 +72,7 @@ METHOD_CONFIGS = {
     "simclr": {**PROJECTION},
     "byol": {**PROJECTION, "predictor_hidden_dim": 16},
     "simsiam": {**PROJECTION, "predictor_hidden_dim": 4},
+    "bfp": {**PROJECTION},
 }
 
 
@@ -380,6 +383,14 @@ class SimSiamVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCas
     method = simsiam
 
 
+class BFPModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = bfp
+
+
+class BFPVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = bfp
+
+
 class TransRankViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = transrank
 
@@ -402,3 +413,7 @@ class BYOLViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
 
 class SimSiamViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = simsiam
+
+
+class BFPViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = bfp

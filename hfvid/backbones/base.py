@@ -75,6 +75,17 @@ class VideoBackbone(nn.Module):
         attention."""
         raise NotImplementedError
 
+    def feature_map(self, last_hidden_state: torch.Tensor, clip_shape: tuple[int, ...]) -> torch.Tensor:
+        """This backbone's ``last_hidden_state`` for clips of ``clip_shape`` (frames, channels, height, width) as a
+        space-time feature map (batch, hidden, t, h, w), for methods that need to know where features are. By
+        default ``last_hidden_state`` must already be one (a CNN's last stage)."""
+        if last_hidden_state.ndim != 5:
+            raise ValueError(
+                f"{type(self).__name__} gives no (batch, hidden, t, h, w) feature map: its last_hidden_state is "
+                f"{tuple(last_hidden_state.shape)}"
+            )
+        return last_hidden_state
+
     def training_progress(self, step: int, total_steps: int | None) -> None:
         """Called once per optimiser step through the model's ``after_optimizer_step`` (``step`` optimiser steps
         taken out of ``total_steps``), for schedules inside the backbone; nothing by default."""

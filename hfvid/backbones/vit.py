@@ -344,6 +344,20 @@ class VideoViT(VideoBackbone):
         if self.config["heat_treatment"] and total_steps:
             self.heat_scale.fill_(self.heat_factor(step / total_steps))
 
+    def feature_map(self, last_hidden_state: torch.Tensor, clip_shape: tuple[int, ...]) -> torch.Tensor:
+        """The patch tokens (CLS left out) of clips of ``clip_shape`` (frames, channels, height, width) on their
+        token grid, (batch, hidden, t, h, w). Tokens dropped in pre-training leave no full grid: a ValueError."""
+        frames, _, height, width = clip_shape
+        config = self.config
+        grid = (frames // config["tubelet_size"], height // config["patch_size"], width // config["patch_size"])
+        patches = last_hidden_state[:, 1:] if self.embeddings.cls_token is not None else last_hidden_state
+        if patches.shape[1] != grid[0] * grid[1] * grid[2]:
+            raise ValueError(
+                f"{patches.shape[1]} patch tokens do not fill the {grid[0]} x {grid[1]} x {grid[2]} token grid (tokens "
+                "dropped in pre-training?): a feature map needs every token"
+            )
+        return patches.transpose(1, 2).reshape(len(patches), -1, *grid)
+
     def attention_scale(self) -> float:
         if self.config["heat_treatment"] and self.training:
             return float(self.heat_scale)

@@ -7,9 +7,11 @@ from hfvid.losses.contrastive import (
     rank_temperatures,
     rince_loss,
 )
+from hfvid.losses.predictive import feature_prediction_loss
 from hfvid.losses.ranking import transformation_accuracy, transformation_cross_entropy, transformation_ranking_loss
 
 __all__ = [
+    "feature_prediction_loss",
     "info_nce_loss",
     "negative_cosine_similarity",
     "nt_xent_loss",
