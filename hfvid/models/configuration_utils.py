@@ -7,8 +7,49 @@ from transformers import PreTrainedConfig
 
 from hfvid.backbones.registry import backbone_config
 from hfvid.data.sampling import GAP_DISTRIBUTIONS
+from hfvid.data.transformations import parse_transformation
 
 AUGMENTATION_FIELDS = ("crop_scale", "flip_p", "color_jitter", "color_jitter_p", "grayscale_p")
+EQUIVARIANCE_DEFAULTS = {
+    "transformations": ["1x", "2x", "reverse"],
+    "weight": 0.4,
+    "loss": "rank",
+    "margin": 1.0,
+    "image_size": None,
+    "head_hidden_dim": None,
+}
+EQUIVARIANCE_LOSSES = ("rank", "cls")
+
+
+def equivariance_settings(equivariance: dict | None) -> dict | None:
+    """E-SSL's equivariance term (Dangovski et al., ICLR 2022), as an option of the embedding methods: the given
+    settings completed with `EQUIVARIANCE_DEFAULTS` and checked, or None (no term).
+
+    - ``transformations``: one extra clip per name (hfvid's vocabulary, `hfvid.data.transformations`: speeds,
+      ``reverse``, rotations, ...), in this order; the model must tell which clip carries which.
+    - ``weight``: the term's weight in the loss (0.4 in E-SSL's official SimCLR code).
+    - ``loss``: ``"rank"`` (TransRank's margin ranking loss over a video's clips) or ``"cls"`` (cross-entropy, as
+      E-SSL), with ``margin`` for the ranking loss.
+    - ``image_size``: side of the extra clips (None: the model's ``image_size``; E-SSL uses smaller crops, which
+      here would shrink the motion the clips carry).
+    - ``head_hidden_dim``: hidden width of the head Linear-BN-ReLU-Linear (None: ``projection_hidden_dim``).
+    """
+    if equivariance is None:
+        return None
+    unknown = sorted(set(equivariance) - set(EQUIVARIANCE_DEFAULTS))
+    if unknown:
+        raise ValueError(f"equivariance: unknown fields {unknown}; valid: {sorted(EQUIVARIANCE_DEFAULTS)}")
+    settings = {**EQUIVARIANCE_DEFAULTS, **equivariance}
+    settings["transformations"] = list(settings["transformations"])
+    if len(settings["transformations"]) < 2 or len(set(settings["transformations"])) != len(settings["transformations"]):
+        raise ValueError(f"equivariance needs 2 or more different transformations, got {settings['transformations']}")
+    for name in settings["transformations"]:
+        parse_transformation(name)
+    if settings["loss"] not in EQUIVARIANCE_LOSSES:
+        raise ValueError(f"equivariance loss must be one of {EQUIVARIANCE_LOSSES}, got {settings['loss']!r}")
+    if settings["weight"] < 0:
+        raise ValueError(f"equivariance weight must be >= 0, got {settings['weight']}")
+    return settings
 
 
 def check_momentum(momentum: float) -> None:
@@ -74,6 +115,10 @@ class MultiViewConfig(HfvidConfig):
             Size of the embedding the loss compares.
         projection_hidden_dim (`int`, defaults to 2048):
             Hidden width of the projection MLP (Linear-BN-ReLU-Linear).
+        equivariance (`dict`, *optional*):
+            E-SSL's equivariance term on top of the method's loss: extra clips of each video, one per
+            transformation, whose transformations a head must tell apart from backbone features, e.g.
+            `{"transformations": ["1x", "2x", "reverse"], "weight": 0.4}`; see `equivariance_settings`.
         kwargs: the fields of `HfvidConfig`.
 
     A method that compares a fixed number of views per video sets ``required_views``.
@@ -88,6 +133,7 @@ class MultiViewConfig(HfvidConfig):
         gap_distribution: str = "decreasing",
         projection_dim: int = 128,
         projection_hidden_dim: int = 2048,
+        equivariance: dict | None = None,
         **kwargs,
     ):
         if gap_distribution not in GAP_DISTRIBUTIONS:
@@ -102,6 +148,7 @@ class MultiViewConfig(HfvidConfig):
         self.gap_distribution = gap_distribution
         self.projection_dim = projection_dim
         self.projection_hidden_dim = projection_hidden_dim
+        self.equivariance = equivariance_settings(equivariance)
         super().__init__(**kwargs)
         if self.required_views is not None and self.views_per_video != self.required_views:
             raise ValueError(

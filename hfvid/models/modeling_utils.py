@@ -24,6 +24,7 @@ from hfvid.backbones.base import VideoBackbone
 from hfvid.backbones.heads import MLPHead
 from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder, MomentumEncoder
 from hfvid.backbones.registry import build_backbone, init_backbone_module
+from hfvid.losses.ranking import transformation_accuracy, transformation_cross_entropy, transformation_ranking_loss
 from hfvid.utils.remote_code import write_remote_code
 
 
@@ -227,6 +228,7 @@ class MomentumContrastForPreTraining(HfvidPreTrainedModel):
         self.projector = MLPHead(backbone.num_features, config.projection_dim, config.projection_hidden_dim)
         self.key_encoder = MomentumClipEncoder(backbone, self.projector)
         self.queue = KeyQueue(config.queue_size, config.projection_dim)
+        self.equivariance_head = equivariance_head(config, backbone.num_features)
         self.post_init()
 
     def start_key_encoder(self) -> None:
@@ -239,3 +241,46 @@ class MomentumContrastForPreTraining(HfvidPreTrainedModel):
         super().after_optimizer_step(step, total_steps)
         self.key_encoder.update(self.config.momentum, backbone=self.base_model.backbone, projector=self.projector)
         self.queue.push_staged()
+
+
+def equivariance_head(config, num_features: int) -> MLPHead | None:
+    """The head of E-SSL's equivariance term (``config.equivariance``, see
+    `hfvid.models.configuration_utils.equivariance_settings`): backbone features -> one score per transformation;
+    None when the config has no such term. A method stores it as ``self.equivariance_head``."""
+    settings = getattr(config, "equivariance", None)
+    if not settings:
+        return None
+    hidden = settings["head_hidden_dim"] or config.projection_hidden_dim
+    return MLPHead(num_features, len(settings["transformations"]), hidden)
+
+
+def add_equivariance_term(
+    model: HfvidPreTrainedModel, loss: torch.Tensor, accuracy: dict | None, equivariance_values: torch.Tensor | None
+) -> tuple[torch.Tensor, dict | None]:
+    """``loss`` plus E-SSL's weighted equivariance term, and ``accuracy`` with ``"equivariance"`` added: (batch,
+    transformations) whether each transformation was recognised. ``equivariance_values`` (batch, transformations,
+    frames, C, H, W) are the extra clips the method's video processor makes, clip i carrying transformation i; the
+    model's backbone (``model.base_model``) scores them with ``model.equivariance_head``, and the scores are ranked
+    within each video (``loss="rank"``, TransRank's loss) or classified (``"cls"``, E-SSL's cross-entropy). Without
+    the option, the loss and accuracy come back unchanged."""
+    head, settings = model.equivariance_head, getattr(model.config, "equivariance", None)
+    if head is None:
+        if equivariance_values is not None:
+            raise ValueError("equivariance_values were given, but the model's config has no equivariance term")
+        return loss, accuracy
+    num = len(settings["transformations"])
+    if equivariance_values is None:
+        raise ValueError(
+            f"the config's equivariance term needs equivariance_values (batch, {num}, frames, channels, height, width), "
+            "as the method's video processor makes them"
+        )
+    check_video_input(equivariance_values, clips_per_video=num)
+    batch = len(equivariance_values)
+    scores = head(model.base_model(equivariance_values.flatten(0, 1)).pooler_output).view(batch, num, num)
+    if settings["loss"] == "rank":
+        term = transformation_ranking_loss(scores, settings["margin"])
+    else:
+        term = transformation_cross_entropy(scores)
+    recognised = transformation_accuracy(scores.detach(), by_ranking=settings["loss"] == "rank")
+    return loss + settings["weight"] * term, {**(accuracy or {}), "equivariance": recognised}
+

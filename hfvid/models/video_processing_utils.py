@@ -8,7 +8,9 @@ keyword arguments of the method's ``...ForPreTraining.forward`` for that video (
 width; views that share a shape may be stacked under one name, e.g. ``pixel_values_videos`` (clips, T, C, H, W));
 `stack_views` stacks a batch of them name by name, and ``preprocess_pretraining(videos)`` does both. The default
 ``pretraining_views`` asks the method which frames each of its clips takes (``sample_pretraining_indices``),
-decodes them in one pass, and stacks what ``pretraining_clips`` makes of them as ``pixel_values_videos``.
+decodes them in one pass, and stacks what ``pretraining_clips`` makes of them as ``pixel_values_videos``. With
+``equivariance_transformations`` (a model config's E-SSL option) it adds ``equivariance_values`` (transformations, T,
+C, H, W): one clip per transformation, decoded in the same pass.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from transformers.video_utils import VideoMetadata
 
 from hfvid.data.frames import as_video, check_frames, read_clips, stack_views
 from hfvid.data.sampling import GAP_DISTRIBUTIONS, nearby_clips, uniform_clips
+from hfvid.data.transformations import parse_transformation
 from hfvid.data.transforms import KINETICS_MEAN, KINETICS_STD, ClipAugmentation, normalize
 from hfvid.utils.remote_code import write_remote_code
 
@@ -35,6 +38,8 @@ class HfvidVideoProcessorKwargs(VideosKwargs, total=False):
 
     crop_scale: RandomResizedCrop area range.
     flip_p, color_jitter, color_jitter_p, grayscale_p: the other augmentation settings.
+    equivariance_transformations: E-SSL's extra clips, one per transformation name (None: none).
+    equivariance_size: side of those clips (None: ``crop_size``).
     """
 
     crop_scale: list[float]
@@ -42,6 +47,8 @@ class HfvidVideoProcessorKwargs(VideosKwargs, total=False):
     color_jitter: list[float]
     color_jitter_p: float
     grayscale_p: float
+    equivariance_transformations: list[str] | None
+    equivariance_size: int | None
 
 
 class HfvidVideoProcessor(BaseVideoProcessor):
@@ -66,13 +73,23 @@ class HfvidVideoProcessor(BaseVideoProcessor):
     color_jitter = [0.4, 0.4, 0.4, 0.1]
     color_jitter_p = 0.8
     grayscale_p = 0.2
+    equivariance_transformations = None
+    equivariance_size = None
     valid_kwargs = HfvidVideoProcessorKwargs
     model_input_names = ["pixel_values_videos"]
 
     @classmethod
     def from_model_config(cls, config, **kwargs):
-        """The processor matching a model config: its clip length, image size (resized to 8/7 of the crop) and
-        the augmentation settings the config overrides (``config.augmentation``)."""
+        """The processor matching a model config: its clip length, image size (resized to 8/7 of the crop), the
+        augmentation settings the config overrides (``config.augmentation``) and the extra clips of its E-SSL
+        option (``config.equivariance``)."""
+        equivariance = getattr(config, "equivariance", None)
+        if equivariance:
+            kwargs = {
+                "equivariance_transformations": list(equivariance["transformations"]),
+                "equivariance_size": equivariance["image_size"],
+                **kwargs,
+            }
         return cls(
             num_frames=config.num_frames,
             crop_size={"height": config.image_size, "width": config.image_size},
@@ -147,13 +164,14 @@ class HfvidVideoProcessor(BaseVideoProcessor):
         self.auto_map = {**(getattr(self, "auto_map", None) or {}), **auto_map}  # as a reloaded processor has it
         return saved
 
-    def augmentation(self) -> ClipAugmentation:
-        """The pre-training augmentation; each call of the returned module draws new parameters."""
+    def augmentation(self, size: int | None = None) -> ClipAugmentation:
+        """The pre-training augmentation, to ``size`` (default: the square ``crop_size``); each call of the returned
+        module draws new parameters."""
         height, width = self.crop_size.height, self.crop_size.width
         if height != width:
             raise ValueError(f"pre-training needs a square crop_size, got {height}x{width}")
         return ClipAugmentation(
-            size=height,
+            size=size or height,
             scale=tuple(self.crop_scale),
             flip_p=self.flip_p,
             color_jitter=tuple(self.color_jitter),
@@ -173,7 +191,32 @@ class HfvidVideoProcessor(BaseVideoProcessor):
         views differ in shape, or that needs more than clips, overrides this method."""
         video = as_video(video)
         indices = self.sample_pretraining_indices(video.metadata.num_frames, rng)
-        return {"pixel_values_videos": self.pretraining_clips(read_clips(video, indices))}
+        extra = self.sample_equivariance_indices(video.metadata.num_frames, rng)
+        clips = read_clips(video, indices + extra)
+        views = {"pixel_values_videos": self.pretraining_clips(clips[: len(indices)])}
+        if extra:
+            views["equivariance_values"] = self.equivariance_clips(clips[len(indices) :])
+        return views
+
+    def sample_equivariance_indices(self, num_frames: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """Frame indices of E-SSL's extra clips, one per ``equivariance_transformations`` name ([] without them),
+        without speed jitter."""
+        return [
+            parse_transformation(name).sample_indices(num_frames, self.num_frames, rng, speed_jitter=None)
+            for name in self.equivariance_transformations or ()
+        ]
+
+    def equivariance_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
+        """E-SSL's extra uint8 clips -> (transformations, T, C, size, size) float: one augmentation draw for all of
+        them (so that only their transformations tell them apart), then each one's spatial transformation."""
+        augment = self.augmentation(self.equivariance_size)
+        augmented = augment(torch.cat(clips)).split([len(clip) for clip in clips])
+        return torch.stack(
+            [
+                self.to_model_input(parse_transformation(name).apply_spatial(clip))
+                for name, clip in zip(self.equivariance_transformations, augmented)
+            ]
+        )
 
     def sample_pretraining_indices(self, num_frames: int, rng: np.random.Generator) -> list[np.ndarray]:
         """Frame indices of each pre-training clip of a ``num_frames``-frame video (for the default `pretraining_views`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import HfvidConfig, vit_presets
+from hfvid.models.configuration_utils import HfvidConfig, equivariance_settings, vit_presets
 
 BFP_PREDICTIONS = ("bidirectional", "future", "past")
 BLOCKS = ("past", "present", "future")
@@ -41,6 +41,8 @@ class BFPConfig(HfvidConfig):
         projection_hidden_dim (`int`, defaults to 2048):
             Hidden width of the predictor MLP (present -> prediction) and of the target MLP
             (concatenated block features -> joint embedding), each Linear-BN-ReLU-Linear (our choice).
+        equivariance (`dict`, *optional*):
+            E-SSL's equivariance term on top of BFP's loss (`hfvid.models.configuration_utils.equivariance_settings`).
         kwargs: the fields of `HfvidConfig` (backbone, num_frames = frames per block, image_size, ...).
 
     Each block is encoded by the same backbone as one clip; the heads see it as a small grid of pooled features
@@ -62,6 +64,7 @@ class BFPConfig(HfvidConfig):
         loss_temperature: float = 0.1,
         projection_dim: int = 128,
         projection_hidden_dim: int = 2048,
+        equivariance: dict | None = None,
         **kwargs,
     ):
         if prediction not in BFP_PREDICTIONS:
@@ -87,6 +90,7 @@ class BFPConfig(HfvidConfig):
         self.loss_temperature = loss_temperature
         self.projection_dim = projection_dim
         self.projection_hidden_dim = projection_hidden_dim
+        self.equivariance = equivariance_settings(equivariance)
         super().__init__(**kwargs)
 
     @property

@@ -24,8 +24,10 @@ from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
+    add_equivariance_term,
     check_video_input,
     encode_views,
+    equivariance_head,
     per_video,
 )
 from hfvid.utils.distributed import gather_rows_with_grad
@@ -64,7 +66,7 @@ class BFPPreTrainedModel(HfvidPreTrainedModel):
     config_class = BFPConfig
     base_model_prefix = "bfp"
     # Loading a pre-training checkpoint as a backbone or classifier leaves the predictor and target heads out.
-    _keys_to_ignore_on_load_unexpected = [r"^predictor\.", r"^target_head\."]
+    _keys_to_ignore_on_load_unexpected = [r"^(predictor|target_head|equivariance_head)\."]
 
 
 class BFPModel(BFPPreTrainedModel, HfvidBackboneModel):
@@ -82,11 +84,13 @@ class BFPForPreTraining(BFPPreTrainedModel):
         features = self.bfp.backbone.num_features * config.block_cells
         self.predictor = MLPHead(features, config.projection_dim, config.projection_hidden_dim)
         self.target_head = MLPHead(features * len(config.target_blocks), config.projection_dim, config.projection_hidden_dim)
+        self.equivariance_head = equivariance_head(config, self.bfp.backbone.num_features)
         self.post_init()
 
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        equivariance_values: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
@@ -124,6 +128,7 @@ class BFPForPreTraining(BFPPreTrainedModel):
             if swap:
                 rows = torch.arange(batch, device=similarities.device)
                 accuracy["order"] = (similarities[rows, own] > similarities[rows, own + len(all_targets)]).float()
+        loss, accuracy = add_equivariance_term(self, loss, accuracy, equivariance_values)
         output = BFPForPreTrainingOutput(
             loss=loss,
             accuracy=accuracy,

@@ -22,8 +22,10 @@ from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
+    add_equivariance_term,
     check_video_input,
     encode_views,
+    equivariance_head,
     per_video,
 )
 
@@ -37,6 +39,8 @@ class BYOLForPreTrainingOutput(ModelOutput):
     Args:
         loss: ``2 - 2 cos(prediction of one view, target projection of the other)``, averaged over the
             batch and both directions; 0 (perfect) to 4.
+        accuracy: with the config's equivariance term, `{"equivariance": (batch, transformations)}` whether each
+            transformation of E-SSL's extra clips was recognised; None without it.
         predictions: (batch, 2, projection_dim) L2-normalised online predictions of the two views.
         target_embeddings: (batch, 2, projection_dim) L2-normalised target projections of the two views.
         pooler_output: (batch, 2, hidden) online backbone features of the two views.
@@ -45,6 +49,7 @@ class BYOLForPreTrainingOutput(ModelOutput):
     """
 
     loss: torch.FloatTensor | None = None
+    accuracy: dict[str, torch.Tensor] | None = None
     predictions: torch.FloatTensor | None = None
     target_embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
@@ -57,7 +62,7 @@ class BYOLPreTrainedModel(HfvidPreTrainedModel):
     config_class = BYOLConfig
     base_model_prefix = "byol"
     # Loading a pre-training checkpoint as a backbone or classifier leaves the heads and the target out.
-    _keys_to_ignore_on_load_unexpected = [r"^(projector|predictor|target_encoder)\."]
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|predictor|target_encoder|equivariance_head)\."]
 
 
 class BYOLModel(BYOLPreTrainedModel, HfvidBackboneModel):
@@ -75,6 +80,7 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
         self.projector = MLPHead(self.byol.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
         self.predictor = MLPHead(config.projection_dim, config.projection_dim, config.predictor_hidden_dim)
         self.target_encoder = MomentumClipEncoder(self.byol.backbone, self.projector)
+        self.equivariance_head = equivariance_head(config, self.byol.backbone.num_features)
         self.post_init()
 
     def after_optimizer_step(self, step: int, total_steps: int | None = None) -> None:
@@ -85,6 +91,7 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        equivariance_values: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
@@ -107,8 +114,10 @@ class BYOLForPreTraining(BYOLPreTrainedModel):
             (2 + 2 * negative_cosine_similarity(prediction_a, target_b))
             + (2 + 2 * negative_cosine_similarity(prediction_b, target_a))
         )
+        loss, accuracy = add_equivariance_term(self, loss, None, equivariance_values)
         output = BYOLForPreTrainingOutput(
             loss=loss,
+            accuracy=accuracy,
             predictions=per_video(F.normalize(predictions, dim=1), 2),
             target_embeddings=per_video(targets, 2),
             pooler_output=per_video(pooled, 2),

@@ -21,6 +21,7 @@ from hfvid.models.modeling_utils import (
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
     MomentumContrastForPreTraining,
+    add_equivariance_term,
     check_video_input,
 )
 from hfvid.utils.distributed import gather_rows
@@ -56,7 +57,7 @@ class MoCoPreTrainedModel(HfvidPreTrainedModel):
     config_class = MoCoConfig
     base_model_prefix = "moco"
     # Loading a pre-training checkpoint as a backbone or classifier leaves the contrastive parts out.
-    _keys_to_ignore_on_load_unexpected = [r"^(projector|key_encoder|queue)\."]
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|key_encoder|queue|equivariance_head)\."]
 
 
 class MoCoModel(MoCoPreTrainedModel, HfvidBackboneModel):
@@ -72,6 +73,7 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
         self,
         pixel_values_videos: torch.Tensor,
         video_ids: torch.Tensor | None = None,
+        equivariance_values: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
@@ -98,9 +100,11 @@ class MoCoForPreTraining(MoCoPreTrainedModel, MomentumContrastForPreTraining):
             if video_ids is None:
                 video_ids = torch.full((len(keys),), -1, dtype=torch.long, device=keys.device)
             self.queue.stage(gather_rows(keys), gather_rows(video_ids))
+        accuracy = {"instance": (positive > hardest_negative).float()}
+        loss, accuracy = add_equivariance_term(self, loss, accuracy, equivariance_values)
         output = MoCoForPreTrainingOutput(
             loss=loss,
-            accuracy={"instance": (positive > hardest_negative).float()},
+            accuracy=accuracy,
             query_embeddings=queries,
             key_embeddings=keys,
             pooler_output=pooled,

@@ -20,6 +20,7 @@ from hfvid.models.modeling_utils import (
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
     MomentumContrastForPreTraining,
+    add_equivariance_term,
     check_video_input,
 )
 from hfvid.utils.distributed import gather_rows_with_grad
@@ -58,7 +59,7 @@ class RINCEPreTrainedModel(HfvidPreTrainedModel):
     config_class = RINCEConfig
     base_model_prefix = "rince"
     # Loading a pre-training checkpoint as a backbone or classifier leaves the contrastive parts out.
-    _keys_to_ignore_on_load_unexpected = [r"^(projector|key_encoder|queue)\."]
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|key_encoder|queue|equivariance_head)\."]
 
 
 class RINCEModel(RINCEPreTrainedModel, HfvidBackboneModel):
@@ -74,6 +75,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
         self,
         pixel_values_videos: torch.Tensor,
         video_ids: torch.Tensor | None = None,
+        equivariance_values: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
@@ -123,6 +125,7 @@ class RINCEForPreTraining(RINCEPreTrainedModel, MomentumContrastForPreTraining):
             }
         if self.training:
             self.queue.stage(batch_keys, batch_key_ids if known_ids else torch.full_like(batch_key_ids, -1))
+        loss, accuracy = add_equivariance_term(self, loss, accuracy, equivariance_values)
         output = RINCEForPreTrainingOutput(
             loss=loss, accuracy=accuracy, similarities=similarities, ranks=ranks, pooler_output=pooled,
             hidden_states=features.hidden_states,

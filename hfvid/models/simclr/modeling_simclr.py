@@ -20,8 +20,10 @@ from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
+    add_equivariance_term,
     check_video_input,
     encode_views,
+    equivariance_head,
     per_video,
 )
 from hfvid.utils.distributed import gather_rows_with_grad
@@ -56,7 +58,7 @@ class SimCLRPreTrainedModel(HfvidPreTrainedModel):
     config_class = SimCLRConfig
     base_model_prefix = "simclr"
     # Loading a pre-training checkpoint as a backbone or classifier leaves the projector out.
-    _keys_to_ignore_on_load_unexpected = [r"^projector\."]
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|equivariance_head)\."]
 
 
 class SimCLRModel(SimCLRPreTrainedModel, HfvidBackboneModel):
@@ -72,11 +74,13 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
         super().__init__(config)
         self.simclr = SimCLRModel(config)
         self.projector = MLPHead(self.simclr.backbone.num_features, config.projection_dim, config.projection_hidden_dim)
+        self.equivariance_head = equivariance_head(config, self.simclr.backbone.num_features)
         self.post_init()
 
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        equivariance_values: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
@@ -103,9 +107,10 @@ class SimCLRForPreTraining(SimCLRPreTrainedModel):
             local = torch.arange(offset, offset + batch, device=similarities.device)
             similarities[torch.arange(batch, device=similarities.device), local] = float("-inf")  # not itself
             correct = similarities.argmax(dim=1) == local + len(all_a)
+        loss, accuracy = add_equivariance_term(self, loss, {"instance": correct.float()}, equivariance_values)
         output = SimCLRForPreTrainingOutput(
             loss=loss,
-            accuracy={"instance": correct.float()},
+            accuracy=accuracy,
             embeddings=per_video(F.normalize(projections, dim=1), 2),
             pooler_output=per_video(pooled, 2),
             hidden_states=features.hidden_states,

@@ -20,8 +20,10 @@ from hfvid.models.modeling_utils import (
     HfvidBackboneModel,
     HfvidForVideoClassification,
     HfvidPreTrainedModel,
+    add_equivariance_term,
     check_video_input,
     encode_views,
+    equivariance_head,
     per_video,
 )
 
@@ -35,6 +37,8 @@ class SimSiamForPreTrainingOutput(ModelOutput):
     Args:
         loss: ``0.5 * (D(p1, z2) + D(p2, z1))``, D the negative cosine similarity with the target detached;
             -1 (perfect) to 1.
+        accuracy: with the config's equivariance term, `{"equivariance": (batch, transformations)}` whether each
+            transformation of E-SSL's extra clips was recognised; None without it.
         predictions: (batch, 2, projection_dim) L2-normalised predictions p of the two views.
         embeddings: (batch, 2, projection_dim) L2-normalised projections z of the two views (the targets).
         pooler_output: (batch, 2, hidden) backbone features of the two views.
@@ -43,6 +47,7 @@ class SimSiamForPreTrainingOutput(ModelOutput):
     """
 
     loss: torch.FloatTensor | None = None
+    accuracy: dict[str, torch.Tensor] | None = None
     predictions: torch.FloatTensor | None = None
     embeddings: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
@@ -55,7 +60,7 @@ class SimSiamPreTrainedModel(HfvidPreTrainedModel):
     config_class = SimSiamConfig
     base_model_prefix = "simsiam"
     # Loading a pre-training checkpoint as a backbone or classifier leaves the projector and predictor out.
-    _keys_to_ignore_on_load_unexpected = [r"^(projector|predictor)\."]
+    _keys_to_ignore_on_load_unexpected = [r"^(projector|predictor|equivariance_head)\."]
 
 
 class SimSiamModel(SimSiamPreTrainedModel, HfvidBackboneModel):
@@ -77,11 +82,13 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
             output_batch_norm=True,
         )
         self.predictor = MLPHead(config.projection_dim, config.projection_dim, config.predictor_hidden_dim)
+        self.equivariance_head = equivariance_head(config, self.simsiam.backbone.num_features)
         self.post_init()
 
     def forward(
         self,
         pixel_values_videos: torch.Tensor,
+        equivariance_values: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
         return_dict: bool | None = None,
@@ -101,8 +108,10 @@ class SimSiamForPreTraining(SimSiamPreTrainedModel):
             negative_cosine_similarity(prediction_a, projection_b)
             + negative_cosine_similarity(prediction_b, projection_a)
         )
+        loss, accuracy = add_equivariance_term(self, loss, None, equivariance_values)
         output = SimSiamForPreTrainingOutput(
             loss=loss,
+            accuracy=accuracy,
             predictions=per_video(F.normalize(predictions, dim=1), 2),
             embeddings=per_video(F.normalize(projections, dim=1), 2),
             pooler_output=per_video(pooled, 2),
