@@ -28,11 +28,19 @@ GLOBAL_BATCH = 4
 STEPS = 3
 
 
-def global_batch(config, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+def global_batch(config, step: int) -> dict[str, torch.Tensor]:
+    """The model inputs of one step for the whole global batch (rows = videos)."""
     generator = torch.Generator().manual_seed(step)
-    shape = (GLOBAL_BATCH, config.views_per_video, config.num_frames, 3, config.image_size, config.image_size)
+    size = config.image_size
+    if hasattr(config, "broad_num_frames"):  # BraVe: a narrow and a broad view
+        broad = (GLOBAL_BATCH, config.broad_num_frames, 3, config.broad_image_size, config.broad_image_size)
+        return {
+            "pixel_values_videos": torch.randn((GLOBAL_BATCH, config.num_frames, 3, size, size), generator=generator),
+            "broad_values": torch.randn(broad, generator=generator),
+        }
+    shape = (GLOBAL_BATCH, config.views_per_video, config.num_frames, 3, size, size)
     # Video ids repeat across steps, so queued keys of the same video exist (RINCE ranks them 2).
-    return torch.randn(shape, generator=generator), torch.arange(GLOBAL_BATCH)
+    return {"pixel_values_videos": torch.randn(shape, generator=generator), "video_ids": torch.arange(GLOBAL_BATCH)}
 
 
 def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
@@ -48,8 +56,7 @@ def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
     mine = slice(accelerator.process_index * rows, (accelerator.process_index + 1) * rows)
     losses = []
     for step in range(STEPS):
-        pixel_values, video_ids = global_batch(config, step)
-        output = model(pixel_values_videos=pixel_values[mine], video_ids=video_ids[mine])
+        output = model(**{name: value[mine] for name, value in global_batch(config, step).items()})
         accelerator.backward(output.loss)
         optimizer.step()
         optimizer.zero_grad()

@@ -19,6 +19,7 @@ METHOD_RUNS = {
     "byol-r3d18-tiny": "",
     "simsiam-r3d18-tiny": "",
     "bfp-r3d18-tiny": "",
+    "brave-r3d18-tiny": "",
 }
 
 

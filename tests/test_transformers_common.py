@@ -25,7 +25,7 @@ from transformers.models.auto import modeling_auto  # noqa: E402
 from transformers.testing_utils import torch_device  # noqa: E402
 
 from hfvid.backbones.vit import vit_config  # noqa: E402
-from hfvid.models import bfp, byol, moco, rince, simclr, simsiam, transrank  # noqa: E402
+from hfvid.models import bfp, brave, byol, moco, rince, simclr, simsiam, transrank  # noqa: E402
 
 common = transformers_common.load()
 ModelTesterMixin = common.test_modeling_common.ModelTesterMixin
@@ -73,6 +73,8 @@ METHOD_CONFIGS = {
     "byol": {**PROJECTION, "predictor_hidden_dim": 16},
     "simsiam": {**PROJECTION, "predictor_hidden_dim": 4},
     "bfp": {**PROJECTION},
+    # A broad view of 8 frames at the narrow view's 16 px.
+    "brave": {**PROJECTION, "predictor_hidden_dim": 16, "broad_num_frames": 8, "broad_frame_step": 1, "broad_image_size": 16},
 }
 
 
@@ -119,6 +121,13 @@ class HfvidModelTester:
     def prepare_config_and_inputs_for_common(self):
         config, pixel_values_videos, _ = self.prepare_config_and_inputs()
         return config, {"pixel_values_videos": pixel_values_videos}
+
+
+def broad_input(pixel_values_videos: torch.Tensor, config) -> torch.Tensor:
+    """BraVe's broad view made of the narrow one (batch, frames, C, H, W): the clip repeated up to the broad view's
+    length and mirrored, so that each sample's broad view depends on that sample only."""
+    repeats = -(-config.broad_num_frames // pixel_values_videos.shape[1])
+    return pixel_values_videos.repeat(1, repeats, 1, 1, 1)[:, : config.broad_num_frames].flip(-1)
 
 
 def pretraining_input(pixel_values_videos: torch.Tensor, num_clips: int) -> torch.Tensor:
@@ -174,8 +183,11 @@ class HfvidModelTestMixin(ModelTesterMixin):
     def _prepare_for_class(self, inputs_dict, model_class, return_labels=False):
         inputs_dict = copy.deepcopy(inputs_dict)
         if model_class is self.method.AUTO_CLASSES["AutoModelForPreTraining"]:
-            num_clips = clips_per_sample(self.model_tester.get_config())
-            inputs_dict["pixel_values_videos"] = pretraining_input(inputs_dict["pixel_values_videos"], num_clips)
+            config = self.model_tester.get_config()
+            if hasattr(config, "broad_num_frames"):  # BraVe: the narrow clip as it is, and a broad view
+                inputs_dict["broad_values"] = broad_input(inputs_dict["pixel_values_videos"], config)
+            else:
+                inputs_dict["pixel_values_videos"] = pretraining_input(inputs_dict["pixel_values_videos"], clips_per_sample(config))
         if return_labels and model_class is self.method.AUTO_CLASSES["AutoModelForVideoClassification"]:
             inputs_dict["labels"] = torch.zeros(self.model_tester.batch_size, dtype=torch.long, device=torch_device)
         return inputs_dict
@@ -229,8 +241,9 @@ class HfvidModelTestMixin(ModelTesterMixin):
 
     def test_for_pretraining(self):
         config, pixel_values_videos, _ = self.model_tester.prepare_config_and_inputs()
-        model = self.method.AUTO_CLASSES["AutoModelForPreTraining"](config).to(torch_device).train()
-        output = model(pretraining_input(pixel_values_videos, clips_per_sample(config)))
+        model_class = self.method.AUTO_CLASSES["AutoModelForPreTraining"]
+        model = model_class(config).to(torch_device).train()
+        output = model(**self._prepare_for_class({"pixel_values_videos": pixel_values_videos}, model_class))
         self.assertEqual(output.loss.ndim, 0)
         self.assertTrue(torch.isfinite(output.loss))
         output.loss.backward()
@@ -391,6 +404,14 @@ class BFPVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
     method = bfp
 
 
+class BraVeModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = brave
+
+
+class BraVeVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = brave
+
+
 class TransRankViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = transrank
 
@@ -417,3 +438,7 @@ class SimSiamViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
 
 class BFPViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = bfp
+
+
+class BraVeViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = brave
