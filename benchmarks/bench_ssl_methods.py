@@ -11,7 +11,8 @@ and one with random weights (drawn with the same seed) are scored by the same pr
 linear probe (on SynthMotion the labels are the motion, so this is also the Motion task), Sync and Order.
 Prints and writes (comparison.md, results.json) one table: the mean over seeds +- the 95% t-interval (values
 in %), the chance level and each method's pre-training wall time per seed. A ``--variant LABEL PRESET OVERRIDES``
-is a preset pre-trained with pretrain.py's ``--config_overrides OVERRIDES``, listed as LABEL.
+is a preset pre-trained with pretrain.py's ``--config_overrides OVERRIDES``, listed as LABEL. ``--features`` scores
+other outputs of the models too (e.g. LSFD's ``stationary,non_stationary``), each listed as "LABEL [feature]".
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ sys.path.insert(0, str(TRAINING))
 
 import pretrain  # noqa: E402
 
+from hfvid.evaluation.features import view_of  # noqa: E402
 from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval  # noqa: E402
 
 DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
@@ -70,12 +72,17 @@ def main(argv: list[str] | None = None) -> None:
         "--variant", nargs=3, action="append", default=[], metavar=("LABEL", "PRESET", "OVERRIDES"),
         help="also a preset with pretrain.py's --config_overrides, listed as LABEL (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--features", default="pooler_output",
+        help="comma-separated outputs to score (training/evaluate.py's --feature), e.g. pooler_output,stationary,non_stationary",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     root = Path(args.output_root)
     runs = {preset: (preset, None) for preset in args.methods.split(",") if preset}  # label -> (preset, config overrides)
     runs.update({label: (preset, overrides) for label, preset, overrides in args.variant})
 
     results, seconds = {}, {}
+    features = [feature.strip() for feature in args.features.split(",") if feature.strip()]
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         settings = dict(
             source="synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
@@ -97,13 +104,17 @@ def main(argv: list[str] | None = None) -> None:
             print(f"evaluating {label} seed {seed} ...", flush=True)
             processor = AutoVideoProcessor.from_pretrained(model_dir)
             model = AutoModel.from_pretrained(model_dir)
-            results.setdefault(label, []).append(evaluate_model(model, processor, **settings))
+            for feature in features:
+                name = label if feature == "pooler_output" else f"{label} [{feature}]"
+                if name != label:
+                    seconds.setdefault(name, []).append(seconds[label][-1])
+                results.setdefault(name, []).append(evaluate_model(view_of(model, feature), processor, **settings))
             if label == next(iter(runs)):  # one random init per seed, with the first method's architecture
                 torch.manual_seed(seed)
                 results.setdefault("random init", []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
         print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
-    results = {name: results[name] for name in [*runs, "random init"]}
+    results = {name: results[name] for name in [*[name for name in results if name != "random init"], "random init"]}
     table = seed_table(results, seconds, args.steps)
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")

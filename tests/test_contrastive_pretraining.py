@@ -20,6 +20,7 @@ METHOD_RUNS = {
     "simsiam-r3d18-tiny": "",
     "bfp-r3d18-tiny": "",
     "brave-r3d18-tiny": "",
+    "lsfd-r3d18-tiny": "",
 }
 
 

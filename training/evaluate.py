@@ -23,6 +23,7 @@ from accelerate.utils import set_seed
 from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
+from hfvid.evaluation.features import view_of
 from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, write_comparison, write_results
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = parser.add_argument_group("evaluation")
     group.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"comma-separated subset of {','.join(PROTOCOLS)}")
     group.add_argument("--num_clips", type=int, default=1, help="uniformly spaced clips per video, features averaged")
+    group.add_argument("--feature", default="pooler_output", help="which output of the model is scored: pooler_output (the backbone's features), another output field (e.g. LSFD's stationary or non_stationary), several comma-separated (concatenated), or an alias the model declares (LSFD: both)")
     group.add_argument("--batch_size", type=int, default=8, help="videos (clip pairs for sync/order) per model call")
     group.add_argument("--pairs_per_video", type=int, default=4, help="clip pairs per video for the sync and order tasks")
     group.add_argument("--seed", type=int, default=0, help="seeds the probes, the clip pairs and the random-init weights")
@@ -88,11 +90,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         cache_dir=args.cache_dir, progress=args.progress, synthmotion_dir=args.data_dir, config_name=args.dataset_config,
     )  # fmt: skip
     name = model_name(args.model)
-    results_by_model = {name: evaluate_model(model, processor, **evaluate)}
+    results_by_model = {name: evaluate_model(view_of(model, args.feature), processor, **evaluate)}
     if args.compare_random_init:
         set_seed(args.seed)
         random_model = AutoModel.from_config(model.config).to(state.device)
-        results_by_model[RANDOM_INIT_NAME] = evaluate_model(random_model, processor, **evaluate)
+        results_by_model[RANDOM_INIT_NAME] = evaluate_model(view_of(random_model, args.feature), processor, **evaluate)
     if args.finetune_steps > 0:
         add_finetune_results(args, model, processor, results_by_model)
     if state.is_main_process:

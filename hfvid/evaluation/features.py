@@ -5,6 +5,9 @@ video, runs the model without gradients, averages the clips' pooled features, an
 ``(features, labels)``. With ``cache_dir`` the result is stored as safetensors under a key made of
 the model's weights, the data and the settings, so evaluating the same model again does not
 re-extract. Under ``accelerate launch`` each process extracts a share and all get the full result.
+
+``FeatureView(model, feature)`` shows every protocol another output of a model than ``pooler_output`` (e.g. LSFD's
+``stationary`` part), or several concatenated.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from accelerate import PartialState
 from accelerate.utils import gather_object
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
+from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.sampling import uniform_clips
@@ -36,10 +40,48 @@ def clip_indices(num_frames: int, clip_len: int, num_clips: int) -> np.ndarray:
 def model_fingerprint(model: torch.nn.Module) -> str:
     """A hash of the model's class and weights (and buffers): two models with equal weights share it."""
     digest = hashlib.sha256(type(model).__name__.encode())
+    digest.update(repr(getattr(model, "feature_names", "")).encode())  # a FeatureView: which outputs
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def feature_names(model, feature: str) -> tuple[str, ...]:
+    """The output fields that ``feature`` names for ``model``: an alias the model declares (``feature_aliases``, e.g.
+    LSFD's "both"), or comma-separated field names."""
+    aliases = getattr(model, "feature_aliases", {})
+    return tuple(aliases.get(feature, [name.strip() for name in feature.split(",") if name.strip()]))
+
+
+class FeatureView(torch.nn.Module):
+    """``model`` with ``pooler_output`` replaced by the outputs that ``feature`` names (`feature_names`), concatenated,
+    so that every evaluation protocol scores them. Raises ValueError, listing the model's outputs, for a name it
+    does not give."""
+
+    def __init__(self, model: torch.nn.Module, feature: str):
+        super().__init__()
+        self.model = model
+        self.config = model.config
+        self.feature_names = feature_names(model, feature)
+        if not self.feature_names:
+            raise ValueError(f"no feature named in {feature!r}")
+
+    def forward(self, pixel_values_videos: torch.Tensor, **kwargs) -> BaseModelOutputWithPooling:
+        output = self.model(pixel_values_videos=pixel_values_videos)
+        missing = [name for name in self.feature_names if output.get(name) is None]
+        if missing:
+            aliases = list(getattr(self.model, "feature_aliases", {}))
+            raise ValueError(
+                f"{type(self.model).__name__} gives no {', '.join(missing)}: its outputs are {', '.join(output.keys())}"
+                + (f" (and the aliases {', '.join(aliases)})" if aliases else "")
+            )
+        return BaseModelOutputWithPooling(pooler_output=torch.cat([output[name] for name in self.feature_names], dim=-1))
+
+
+def view_of(model: torch.nn.Module, feature: str = "pooler_output") -> torch.nn.Module:
+    """``model`` itself for ``feature="pooler_output"``, else its `FeatureView`."""
+    return model if feature == "pooler_output" else FeatureView(model, feature)
 
 
 def dataset_fingerprint(dataset, video_column: str, label_column: str) -> str:
