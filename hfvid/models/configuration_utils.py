@@ -10,6 +10,9 @@ from hfvid.data.sampling import GAP_DISTRIBUTIONS
 from hfvid.data.transformations import parse_transformation
 
 AUGMENTATION_FIELDS = ("crop_scale", "flip_p", "color_jitter", "color_jitter_p", "grayscale_p")
+# The tiny presets' pre-training augmentation: none (whole frames, no flip, no colour changes). On SynthMotion's motion
+# labels the tiny backbone learnt more without augmentation (docs/learning.md).
+NO_AUGMENTATION = {"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0}
 EQUIVARIANCE_DEFAULTS = {
     "transformations": ["1x", "2x", "reverse"],
     "weight": 0.4,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import HfvidConfig, equivariance_settings, vit_presets
+from hfvid.models.configuration_utils import NO_AUGMENTATION, HfvidConfig, equivariance_settings, vit_presets
 
 BFP_PREDICTIONS = ("bidirectional", "future", "past")
 BLOCKS = ("past", "present", "future")
@@ -120,7 +120,7 @@ BFP_PRESETS = {
         "projection_dim": 64,
         # As TransRank's tiny recipe: on SynthMotion the order of time was learnt further without augmentation
         # (training order accuracy 0.71 vs 0.66 at 2000 steps, one seed; docs/learning.md).
-        "augmentation": {"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0},
+        "augmentation": NO_AUGMENTATION,
     },
 }
 BFP_PRESETS.update(vit_presets(BFP_PRESETS, "bfp"))

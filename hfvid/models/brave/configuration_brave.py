@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hfvid.backbones.registry import backbone_config
-from hfvid.models.configuration_utils import HfvidConfig, equivariance_settings, vit_presets
+from hfvid.models.configuration_utils import NO_AUGMENTATION, HfvidConfig, equivariance_settings, vit_presets
 
 BROAD_INPUTS = ("rgb", "frame_difference")
 NARROW_POSITIONS = ("start", "random")
@@ -108,7 +108,7 @@ BRAVE_PRESETS = {
         "projection_dim": 64,
         "projection_hidden_dim": 128,
         "predictor_hidden_dim": 128,
-        "augmentation": {"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0},
+        "augmentation": NO_AUGMENTATION,
     },
 }
 BRAVE_PRESETS.update(vit_presets(BRAVE_PRESETS, "brave"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hfvid.models.configuration_utils import HfvidConfig, equivariance_settings, vit_presets
+from hfvid.models.configuration_utils import NO_AUGMENTATION, HfvidConfig, equivariance_settings, vit_presets
 
 LSFD_AGGREGATORS = ("mlp", "gru")
 
@@ -87,7 +87,7 @@ LSFD_PRESETS = {
         "image_size": 32,
         "projection_hidden_dim": 128,
         "projection_dim": 64,
-        "augmentation": {"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0},
+        "augmentation": NO_AUGMENTATION,
     },
 }
 LSFD_PRESETS.update(vit_presets(LSFD_PRESETS, "lsfd"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from hfvid.data.transformations import parse_transformation
-from hfvid.models.configuration_utils import HfvidConfig, vit_presets
+from hfvid.models.configuration_utils import NO_AUGMENTATION, HfvidConfig, vit_presets
 
 DEFAULT_TASKS = [
     {"name": "temporal", "transformations": ["1x", "2x", "reverse"], "weight": 1.0},
@@ -129,7 +129,7 @@ TINY_OVERRIDES = {"num_frames": 8, "image_size": 32, "head_hidden_dim": 64}
 TINY_TEMPORAL_RECIPE = {
     "tasks": [{"name": "temporal", "transformations": ["1x", "2x", "reverse"]}],
     "speed_jitter": None,
-    "augmentation": {"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0},
+    "augmentation": NO_AUGMENTATION,
 }
 TRANSRANK_PRESETS.update(
     {
