@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tests" / "distributed_steps.py"
 PRESETS = ["moco-r3d18-tiny", "simclr-r3d18-tiny", "rince-r3d18-tiny", "byol-r3d18-tiny", "simsiam-r3d18-tiny", "bfp-r3d18-tiny",
-           "brave-r3d18-tiny", "lsfd-r3d18-tiny"]
+           "brave-r3d18-tiny", "lsfd-r3d18-tiny", "hdc-r3d18-tiny"]
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ METHOD_RUNS = {
     "bfp-r3d18-tiny": "",
     "brave-r3d18-tiny": "",
     "lsfd-r3d18-tiny": "",
+    "hdc-r3d18-tiny": "",
 }
 
 

@@ -25,7 +25,7 @@ from transformers.models.auto import modeling_auto  # noqa: E402
 from transformers.testing_utils import torch_device  # noqa: E402
 
 from hfvid.backbones.vit import vit_config  # noqa: E402
-from hfvid.models import bfp, brave, byol, lsfd, moco, rince, simclr, simsiam, transrank  # noqa: E402
+from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank  # noqa: E402
 
 common = transformers_common.load()
 ModelTesterMixin = common.test_modeling_common.ModelTesterMixin
@@ -49,6 +49,8 @@ NOT_APPLICABLE_TO_CLASSES: dict[str, dict[str, str]] = {
         "`accuracy` and loss depend on the batch",
         "RINCEForPreTraining": "the other videos of the batch are each clip's negatives, so its `accuracy` and loss "
         "depend on the batch",
+        "HDCForPreTraining": "the other videos' clips are each clip's negatives, so its `accuracy` and loss depend on "
+        "the batch",
         "LSFDForPreTraining": "the other videos' long views are each short view's negatives, so its `accuracy` and "
         "loss depend on the batch",
         "BFPForPreTraining": "the other videos' targets are each prediction's negatives, so its `accuracy` and loss "
@@ -76,6 +78,7 @@ METHOD_CONFIGS = {
     "simsiam": {**PROJECTION, "predictor_hidden_dim": 4},
     "bfp": {**PROJECTION},
     "lsfd": {**PROJECTION, "num_short_views": 2},
+    "hdc": {**PROJECTION},
     # A broad view of 8 frames at the narrow view's 16 px.
     "brave": {**PROJECTION, "predictor_hidden_dim": 16, "broad_num_frames": 8, "broad_frame_step": 1, "broad_image_size": 16},
 }
@@ -423,6 +426,14 @@ class LSFDVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
     method = lsfd
 
 
+class HDCModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = hdc
+
+
+class HDCVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = hdc
+
+
 class TransRankViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = transrank
 
@@ -457,3 +468,7 @@ class BraVeViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
 
 class LSFDViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = lsfd
+
+
+class HDCViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = hdc

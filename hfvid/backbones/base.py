@@ -47,7 +47,8 @@ def given_config(name_or_dict: str | dict[str, Any], presets: dict[str, dict[str
 class VideoBackbone(nn.Module):
     """Base of hfvid's backbones. A subclass sets ``ARCHS`` (the ``arch`` values it builds) and ``PRESETS``
     (preset name -> config), implements `complete_config`, `forward`, `init_module` and `describe`, and sets
-    ``self.config`` (complete) and ``self.num_features`` in ``__init__``. Blocks that subclass transformers'
+    ``self.config`` (complete), ``self.num_features`` and ``self.hidden_sizes`` (the feature size of each entry of
+    ``hidden_states``) in ``__init__``. Blocks that subclass transformers'
     ``GradientCheckpointingLayer`` make ``model.gradient_checkpointing_enable()`` work; say so with
     ``supports_gradient_checkpointing``."""
 
@@ -56,6 +57,7 @@ class VideoBackbone(nn.Module):
     supports_gradient_checkpointing = False
     config: dict[str, Any]
     num_features: int
+    hidden_sizes: tuple[int, ...]
 
     @classmethod
     def complete_config(cls, given: dict[str, Any]) -> dict[str, Any]:

@@ -233,6 +233,7 @@ class VideoResNet(VideoBackbone):
             for i, depth in enumerate(self.config["layers"])
         )
         self.num_features = widths[-1]
+        self.hidden_sizes = (self.config["stem_width"], *widths)
         for module in self.modules():
             self.init_module(module)
 

@@ -317,6 +317,7 @@ class VideoViT(VideoBackbone):
         eps = self.config["final_norm_eps"] or self.config["layer_norm_eps"]  # None: the blocks' eps
         self.norm = nn.LayerNorm(self.config["hidden_size"], eps=eps)
         self.num_features = self.config["hidden_size"]
+        self.hidden_sizes = (self.config["hidden_size"],) * (self.config["depth"] + 1)
         self.register_buffer("heat_scale", torch.tensor(self.heat_factor(0.0)), persistent=True)
         self.token_dropping = False  # set by the models that pre-train (never saved: a loaded model does not drop)
         for module in self.modules():

@@ -9,9 +9,9 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import bfp, brave, byol, lsfd, moco, rince, simclr, simsiam, transrank
+from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank
 
-METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd)
+METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,

@@ -1,0 +1,69 @@
+"""HDC: config validation, the subtasks' losses against a hand computation, the levels, and learning on a fixed
+batch (saving, Auto classes, processor on a real mp4 and card: test_multiview_methods.py; DDP:
+test_contrastive_ddp.py; pretrain.py: test_contrastive_pretraining.py)."""
+
+import pytest
+import torch
+from conftest import multi_view_clips, training_losses
+
+import hfvid
+from hfvid.losses.predictive import feature_prediction_loss
+from hfvid.models.hdc import HDCConfig, HDCForPreTraining
+
+TINY = "hdc-r3d18-tiny"
+
+
+def test_presets_and_config_validation():
+    assert {"hdc-r3d18", "hdc-r2plus1d18", TINY, "hdc-vit-tiny"} <= set(hfvid.list_configs())
+    config = hfvid.get_config(TINY)
+    assert (config.levels, config.level_weights, config.views_per_video) == ([-2, -1], [0.5, 1.0], 4)
+    assert HDCConfig(levels=[-3, -2, -1]).level_weights == [0.5, 0.5, 1.0]
+    with pytest.raises(ValueError, match="one weight per level"):
+        HDCConfig(levels=[-1], level_weights=[1.0, 1.0])
+    with pytest.raises(ValueError, match="2 clips x 2 augmentations"):
+        HDCConfig(clips_per_video=3)
+    with pytest.raises(ValueError, match="level 7 is not one of the backbone's 5 hidden states"):
+        HDCForPreTraining(hfvid.get_config(TINY, levels=[7]))
+
+
+def test_subtasks_by_hand():
+    config = hfvid.get_config(TINY, levels=[-1], level_weights=[1.0], spatial_weight=0.5, temporal_weight=2.0)
+    torch.manual_seed(0)
+    model = HDCForPreTraining(config)
+    clips = multi_view_clips(config, batch=3)
+    output = model(pixel_values_videos=clips)
+    with torch.no_grad():
+        # the last stage's map pooled = the backbone's pooled features (one pass over all views, view after view)
+        pooled = model.hdc.backbone(clips.transpose(0, 1).flatten(0, 1)).pooler_output
+        spatial = model.spatial_heads[0](pooled).view(4, 3, -1)
+        temporal = model.temporal_heads[0](pooled).view(4, 3, -1)
+    a, a2, b, b2 = range(4)
+    spatial_loss = sum(feature_prediction_loss(spatial[q], spatial[p], 0.1) for q, p in ((a, b), (b, a), (a2, b2), (b2, a2))) / 4
+    temporal_loss = sum(
+        feature_prediction_loss(temporal[q], temporal[p], 0.1, 0, temporal[h]) for q, p, h in ((a, a2, b), (a2, a, b2), (b, b2, a), (b2, b, a2))
+    ) / 4
+    assert output.task_losses["spatial"].item() == pytest.approx(spatial_loss.item(), rel=1e-5)
+    assert output.task_losses["temporal"].item() == pytest.approx(temporal_loss.item(), rel=1e-5)
+    assert output.loss.item() == pytest.approx((0.5 * spatial_loss + 2.0 * temporal_loss).item(), rel=1e-5)
+    output.loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_each_level_has_its_own_heads_on_its_hidden_state():
+    config = hfvid.get_config(TINY, levels=[1, -2, -1])  # stage 1 (8 channels), stage 3 (32), stage 4 (64)
+    model = HDCForPreTraining(config)
+    assert [head[0].in_features for head in model.spatial_heads] == [8, 32, 64]
+    assert [head[0].in_features for head in model.temporal_heads] == [8, 32, 64]
+    vit = HDCForPreTraining(hfvid.get_config("hdc-vit-tiny"))
+    assert [head[0].in_features for head in vit.spatial_heads] == [64, 64]
+    output = vit(pixel_values_videos=multi_view_clips(vit.config, batch=2))
+    assert torch.isfinite(output.loss) and output.hidden_states is None  # computed for the levels, not returned
+
+
+def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
+    config = hfvid.get_config(TINY)
+    torch.manual_seed(0)
+    model = HDCForPreTraining(config)
+    clips = multi_view_clips(config, noise=0.3)
+    losses = training_losses(model, 10, pixel_values_videos=clips)
+    assert losses[-1] < losses[0] / 2, losses
