@@ -20,7 +20,8 @@ class HDCConfig(MultiViewConfig):
     Args:
         levels (`list[int]`, defaults to `[-2, -1]`):
             Entries of the backbone's ``hidden_states`` the subtasks apply to (ResNets: stem, then each stage; ViTs:
-            embeddings, then each block); our choice: the last two.
+            embeddings, then each block), each pooled over space and time; the last one is the backbone's own
+            ``pooler_output`` (after a ViT's final norm). Our choice: the last two.
         level_weights (`list[float]`, *optional*):
             One weight per level (default: 0.5 for every level but the last, 1.0 for it; our choice).
         spatial_weight (`float`, defaults to 1.0), temporal_weight (`float`, defaults to 1.0):

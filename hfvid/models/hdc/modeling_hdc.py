@@ -127,8 +127,12 @@ class HDCForPreTraining(HDCPreTrainedModel):
         batch, views = pixel_values_videos.shape[:2]
         features = encode_views(self.hdc, pixel_values_videos, output_hidden_states=True, output_attentions=output_attentions)
         spatial_total, temporal_total, accuracy = 0.0, 0.0, {}
+        num_levels = len(features.hidden_states)
         for index, (level, weight) in enumerate(zip(self.config.levels, self.config.level_weights)):
-            level_features = pooled(features.hidden_states[level])  # video after video
+            if level % num_levels == num_levels - 1:  # the last: the backbone's own pooled output (a ViT's final norm)
+                level_features = per_video(features.pooler_output, views).flatten(0, 1)
+            else:
+                level_features = pooled(features.hidden_states[level])  # video after video
             spatial = self.spatial_heads[index](level_features).view(batch, views, -1)
             temporal = self.temporal_heads[index](level_features).view(batch, views, -1)
             spatial_loss, accuracy["spatial"] = self.subtask_loss(spatial, SPATIAL_PAIRS)
