@@ -2,13 +2,16 @@
 batch (saving, Auto classes, processor on a real mp4 and card: test_multiview_methods.py; DDP:
 test_contrastive_ddp.py; pretrain.py: test_contrastive_pretraining.py)."""
 
+import numpy as np
 import pytest
 import torch
-from conftest import multi_view_clips, training_losses
+from conftest import frame_index_of, multi_view_clips, training_losses
 
 import hfvid
+from hfvid.data.decoding import VideoReader
 from hfvid.losses.predictive import feature_prediction_loss
 from hfvid.models.hdc import HDCConfig, HDCForPreTraining
+from hfvid.presets import processor_for_config
 
 TINY = "hdc-r3d18-tiny"
 
@@ -67,3 +70,17 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
     clips = multi_view_clips(config, noise=0.3)
     losses = training_losses(model, 10, pixel_values_videos=clips)
     assert losses[-1] < losses[0] / 2, losses
+
+
+def test_processor_takes_two_clips_each_under_two_augmentations(numbered_mp4):
+    config = hfvid.get_config(TINY, augmentation={"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0})
+    processor = processor_for_config(config)
+    mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
+    std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
+    for seed in range(4):
+        with VideoReader(numbered_mp4) as reader:
+            clips = processor.preprocess_pretraining([reader], rng=np.random.default_rng(seed))["pixel_values_videos"][0]
+        assert clips.shape == (4, 8, 3, 32, 32)
+        a, a2, b, b2 = (frame_index_of((clip * std + mean) * 255) for clip in clips)
+        assert np.array_equal(a, a2) and np.array_equal(b, b2)  # the two views of a clip share its frames
+        assert np.array_equal(np.diff(a), np.ones(7)) and np.array_equal(np.diff(b), np.ones(7))

@@ -83,6 +83,10 @@ def test_auto_model_gives_both_parts_and_loads_from_a_pretraining_folder(tmp_pat
     model = AutoModelForPreTraining.from_config(config)
     training_losses(model, 2, pixel_values_videos=multi_view_clips(config))
     model.eval().save_pretrained(tmp_path)
+    clips = multi_view_clips(config, seed=1)
+    reloaded, info = AutoModelForPreTraining.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    assert torch.equal(reloaded.eval()(pixel_values_videos=clips).loss, model(pixel_values_videos=clips).loss)
     backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
     assert type(backbone).__name__ == "LSFDModel" and not info["missing_keys"] and not info["unexpected_keys"]
     video = torch.randn(2, 8, 3, 32, 32)
