@@ -26,3 +26,7 @@ if [ ! -f "$tf_tests/${tf_files[-1]}" ]; then
         "${tf_files[@]/#/transformers-$tf_version/tests/}"
     rm -rf "$tf_tests" && mv "$tf_tmp/tests" "$tf_tests" && rm -rf "$tf_tmp"
 fi
+# `accelerate launch` warns about every setting it defaults when no Accelerate config exists: write accelerate's own
+# basic one (its processes from the GPUs it finds, no mixed precision), as `accelerate config default` does; an
+# existing config is kept. On CPU it still says once how many threads it gives each process.
+python3 -c "from accelerate.utils import write_basic_config; write_basic_config(mixed_precision='no') and print('wrote a basic Accelerate config (accelerate config default)')"
