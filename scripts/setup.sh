@@ -29,4 +29,10 @@ fi
 # `accelerate launch` warns about every setting it defaults when no Accelerate config exists: write accelerate's own
 # basic one (its processes from the GPUs it finds, no mixed precision), as `accelerate config default` does; an
 # existing config is kept. On CPU it still says once how many threads it gives each process.
-python3 -c "from accelerate.utils import write_basic_config; write_basic_config(mixed_precision='no') and print('wrote a basic Accelerate config (accelerate config default)')"
+python3 -c "
+import os
+from accelerate.commands.config.config_args import default_config_file
+from accelerate.utils import write_basic_config
+if not os.path.isfile(default_config_file) and write_basic_config(mixed_precision='no'):
+    print('wrote a basic Accelerate config (as accelerate config default does):', default_config_file)
+"
