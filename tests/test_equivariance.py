@@ -1,6 +1,6 @@
-"""E-SSL's equivariance term as an option of every embedding method (MoCo, SimCLR, BYOL, SimSiam, RINCE, BFP): the
-settings, the extra clips the processors take from a real mp4, the term against a hand computation, saving and
-loading, and pre-training through training/pretrain.py with it."""
+"""E-SSL's equivariance term as an option of every embedding method (MoCo, SimCLR, BYOL, SimSiam, RINCE, BFP,
+LSFD, HDC; BraVe's: test_brave.py): the settings, the extra clips the processors take from a real mp4, the term
+against a hand computation, saving and loading, and pre-training through training/pretrain.py with it."""
 
 import json
 
@@ -16,7 +16,8 @@ from hfvid.losses.ranking import transformation_cross_entropy, transformation_ra
 from hfvid.models.configuration_utils import equivariance_settings
 from hfvid.presets import processor_for_config
 
-PRESETS = ["moco-r3d18-tiny", "simclr-r3d18-tiny", "byol-r3d18-tiny", "simsiam-r3d18-tiny", "rince-r3d18-tiny", "bfp-r3d18-tiny"]
+PRESETS = ["moco-r3d18-tiny", "simclr-r3d18-tiny", "byol-r3d18-tiny", "simsiam-r3d18-tiny", "rince-r3d18-tiny", "bfp-r3d18-tiny",
+           "lsfd-r3d18-tiny", "hdc-r3d18-tiny"]
 TEMPORAL = {"transformations": ["1x", "2x", "reverse"]}
 NO_AUGMENTATION = {"crop_scale": [1.0, 1.0], "flip_p": 0.0, "color_jitter_p": 0.0, "grayscale_p": 0.0}
 
