@@ -148,6 +148,17 @@ def test_fresh_draw_per_call():
     assert augment(clip).equal(first)
 
 
+def test_together_is_one_draw_for_several_clips():
+    clip = random_clip(num_frames=3, height=60, width=80)
+    augment = ClipAugmentation(size=32)
+    torch.manual_seed(0)
+    short, longer = augment.together([clip[:1], clip])  # the same content, 1 and 3 frames
+    assert short.shape == (1, 3, 32, 32) and longer.shape == (3, 3, 32, 32)
+    assert short[0].equal(longer[0])  # the same crop, flip and colours
+    torch.manual_seed(0)
+    assert augment(torch.cat([clip[:1], clip])).equal(torch.cat([short, longer]))
+
+
 def test_grayscale_p1_gives_equal_channels():
     out = ClipAugmentation(size=32, grayscale_p=1.0)(random_clip())
     assert out[:, 0].equal(out[:, 1]) and out[:, 1].equal(out[:, 2])

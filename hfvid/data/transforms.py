@@ -232,6 +232,11 @@ class ClipAugmentation(torch.nn.Module):
         _check_clip(clip, channels=3)
         return self.transform(tv_tensors.Video(clip)).as_subclass(torch.Tensor)
 
+    def together(self, clips: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Several clips of one video (each T_i x C x H x W, same H and W) under ONE draw: the same crop, flip and
+        colours for all, so that they differ only by their frames."""
+        return list(self(torch.cat(list(clips))).split([len(clip) for clip in clips]))
+
 
 def resize_short_side(clip: torch.Tensor, size: int) -> torch.Tensor:
     """Resize so the shorter of H, W becomes ``size``, keeping the aspect ratio."""

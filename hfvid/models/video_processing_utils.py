@@ -209,8 +209,7 @@ class HfvidVideoProcessor(BaseVideoProcessor):
     def equivariance_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
         """E-SSL's extra uint8 clips -> (transformations, T, C, size, size) float: one augmentation draw for all of
         them (so that only their transformations tell them apart), then each one's spatial transformation."""
-        augment = self.augmentation(self.equivariance_size)
-        augmented = augment(torch.cat(clips)).split([len(clip) for clip in clips])
+        augmented = self.augmentation(self.equivariance_size).together(clips)
         return torch.stack(
             [
                 self.to_model_input(parse_transformation(name).apply_spatial(clip))

@@ -47,5 +47,4 @@ class BFPVideoProcessor(HfvidVideoProcessor):
 
     def pretraining_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
         """The uint8 blocks (past, present, future) -> (3, frames, C, size, size) float, one augmentation for all."""
-        augmented = self.augmentation()(torch.cat(clips)).split([len(clip) for clip in clips])
-        return torch.stack([self.to_model_input(clip) for clip in augmented])
+        return torch.stack([self.to_model_input(clip) for clip in self.augmentation().together(clips)])

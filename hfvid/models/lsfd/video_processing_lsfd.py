@@ -37,5 +37,5 @@ class LSFDVideoProcessor(HfvidVideoProcessor):
     def pretraining_clips(self, clips: list[torch.Tensor]) -> torch.Tensor:
         """(1 + num_short_views, frames, C, size, size) float."""
         long_view = self.augmentation()(clips[0])
-        short_views = self.augmentation()(torch.cat(clips[1:])).split([len(clip) for clip in clips[1:]])
+        short_views = self.augmentation().together(clips[1:])
         return torch.stack([self.to_model_input(clip) for clip in (long_view, *short_views)])

@@ -64,7 +64,7 @@ class TransRankVideoProcessor(HfvidVideoProcessor):
         """
         augment = self.augmentation()
         if self.shared_augmentation:
-            clips = augment(torch.cat(clips)).split([len(clip) for clip in clips])
+            clips = augment.together(clips)
         else:
             clips = [augment(clip) for clip in clips]
         return torch.stack(
