@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-from transformers import AutoConfig, AutoModelForPreTraining, AutoVideoProcessor, PreTrainedConfig
+from transformers import AutoConfig, PreTrainedConfig
 
 from hfvid.data.sources import looks_local
-from hfvid.models import METHODS, processor_for_config
+from hfvid.models import METHODS, method_of, processor_for_config
 
 
 def _presets() -> dict[str, tuple[type[PreTrainedConfig], dict]]:
@@ -25,7 +25,7 @@ def list_configs() -> list[str]:
 def check_fields(config_class: type[PreTrainedConfig], fields, where: str) -> None:
     """Raise ValueError for names that are not fields of ``config_class`` (a typo would otherwise be saved as an
     extra attribute and change nothing), listing the valid ones."""
-    valid = set(config_class().to_dict()) | {"num_labels", "id2label", "label2id"}
+    valid = set(config_class().to_dict()) | {"num_labels", "id2label", "label2id"} | set(getattr(config_class, "attribute_map", {}))
     unknown = sorted(set(fields) - valid)
     if unknown:
         raise ValueError(f"{where}: {config_class.__name__} has no field {', '.join(map(repr, unknown))}; valid fields: {', '.join(sorted(valid))}")
@@ -47,12 +47,16 @@ def load_for_pretraining(name_or_path: str, **config_overrides):
     folder / Hub id (its weights and processor, to continue pre-training)."""
     if name_or_path in _presets():
         config = get_config(name_or_path, **config_overrides)
-        return AutoModelForPreTraining.from_config(config), processor_for_config(config)
+        # The method's own class: a transformers-native method's config subclass is not a key of the Auto mappings.
+        return method_of(config).AUTO_CLASSES["AutoModelForPreTraining"]._from_config(config), processor_for_config(config)
     if not os.path.isdir(os.path.expanduser(name_or_path)) and looks_local(name_or_path):
         raise FileNotFoundError(
             f"no saved model folder at {name_or_path}; --model takes a folder, a Hub id or a preset: {', '.join(list_configs())}"
         )
     config = AutoConfig.from_pretrained(name_or_path)
-    check_fields(type(config), config_overrides, f"overrides of {name_or_path}")
-    model = AutoModelForPreTraining.from_pretrained(name_or_path, **config_overrides)
-    return model, AutoVideoProcessor.from_pretrained(name_or_path)
+    method = method_of(config)
+    check_fields(method.AUTO_CLASSES["AutoConfig"], config_overrides, f"overrides of {name_or_path}")
+    # The method's class: transformers has no pre-training class for every model type (V-JEPA 2).
+    model = method.AUTO_CLASSES["AutoModelForPreTraining"].from_pretrained(name_or_path, **config_overrides)
+    # The method's processor class: a transformers-native folder names transformers' processor, which cannot pre-train.
+    return model, method.AUTO_CLASSES["AutoVideoProcessor"].from_pretrained(name_or_path)

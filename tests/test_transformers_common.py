@@ -22,10 +22,11 @@ pytest.importorskip("parameterized", reason="transformers' test mixins need it: 
 import torch  # noqa: E402
 from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD  # noqa: E402
 from transformers.models.auto import modeling_auto  # noqa: E402
+from transformers.models.vjepa2.modeling_vjepa2 import VJEPA2PatchEmbeddings3D  # noqa: E402
 from transformers.testing_utils import torch_device  # noqa: E402
 
 from hfvid.backbones.vit import vit_config  # noqa: E402
-from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank  # noqa: E402
+from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank, videomae, vjepa  # noqa: E402
 
 common = transformers_common.load()
 ModelTesterMixin = common.test_modeling_common.ModelTesterMixin
@@ -200,6 +201,32 @@ class HfvidModelTestMixin(ModelTesterMixin):
 
     def test_config(self):
         self.config_tester.run_common_tests()
+
+    def test_model_get_set_embeddings(self):  # as transformers' own V-JEPA 2 test: a video's patch embedding
+        config, _ = self.model_tester.prepare_config_and_inputs_for_common()
+        model = vjepa.VJEPAForPreTraining(config)
+        self.assertIsInstance(model.get_input_embeddings(), VJEPA2PatchEmbeddings3D)
+
+    @unittest.skip("cannot apply: the hidden states are the EMA target encoder's, which gets no gradient by design")
+    def test_retain_grad_hidden_states_attentions(self):
+        pass
+
+    # The context encoder's layers run once per target mask in one forward (as V-JEPA's MultiMaskWrapper), with
+    # different position masks; the test's mock replays only a layer's last call. test_vjepa.py checks that loss and
+    # gradients with gradient checkpointing equal those without.
+    CHECKPOINT_MOCK = "cannot apply: a layer runs twice per forward (once per target mask) and the mock replays one call"
+
+    @unittest.skip(CHECKPOINT_MOCK)
+    def test_training_gradient_checkpointing(self):
+        pass
+
+    @unittest.skip(CHECKPOINT_MOCK)
+    def test_training_gradient_checkpointing_use_reentrant_false(self):
+        pass
+
+    @unittest.skip(CHECKPOINT_MOCK)
+    def test_training_gradient_checkpointing_use_reentrant_true(self):
+        pass
 
     def test_hidden_states_output(self):
         """The mixin's version expects token sequences (seq_length, hidden_size); a video CNN's hidden states are
@@ -472,3 +499,97 @@ class LSFDViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
 
 class HDCViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = hdc
+
+
+# VideoMAE and V-JEPA pre-train transformers' own model classes, which transformers' own tests cover; hfvid adds the
+# processors and V-JEPA's VJEPAForPreTraining, tested here.
+SAVED_AS_TRANSFORMERS_PROCESSOR = (
+    "cannot apply: the saved config names transformers' own processor class on purpose, so that the folder loads "
+    "without hfvid; AutoVideoProcessor returns that class, without the pre-training settings (test_videomae.py and "
+    "test_vjepa.py check what it loads)"
+)
+
+
+class VideoMAEVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = videomae
+    input_name = "pixel_values"
+
+    @unittest.skip(SAVED_AS_TRANSFORMERS_PROCESSOR)
+    def test_video_processor_save_load_with_autovideoprocessor(self):
+        pass
+
+
+class VJEPAVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = vjepa
+
+    @unittest.skip(SAVED_AS_TRANSFORMERS_PROCESSOR)
+    def test_video_processor_save_load_with_autovideoprocessor(self):
+        pass
+
+
+class VJEPAForPreTrainingTester:
+    """Tiny V-JEPA config and inputs (a clip and its two target masks) for hfvid's `VJEPAForPreTraining`."""
+
+    def __init__(self, parent, batch_size=2):
+        self.parent = parent
+        self.batch_size = batch_size
+        self.is_training = True
+        self.hidden_size = 16
+        self.num_hidden_layers = 2
+        self.num_attention_heads = 2
+        self.seq_length = 2 * 2 * 2
+
+    def get_config(self):
+        return vjepa.VJEPAPreTrainingConfig(
+            crop_size=16, frames_per_clip=4, patch_size=8, tubelet_size=2, hidden_size=16, num_hidden_layers=2,
+            num_attention_heads=2, pred_hidden_size=8, pred_num_hidden_layers=1, pred_num_attention_heads=2,
+            pred_num_mask_tokens=2, num_pooler_layers=1,
+        )  # fmt: skip
+
+    def prepare_config_and_inputs_for_common(self):
+        pixel_values_videos = floats_tensor([self.batch_size, 4, 3, 16, 16])
+        # Each video: 2 of its 8 tokens are the short-range targets, 4 the long-range ones (equal counts: no cut).
+        target_masks = torch.zeros(self.batch_size, 2, 8, dtype=torch.bool)
+        target_masks[:, 0, :2] = True
+        target_masks[:, 1, 4:] = True
+        return self.get_config(), {"pixel_values_videos": pixel_values_videos, "target_masks": target_masks}
+
+
+class VJEPAForPreTrainingModelTest(ModelTesterMixin, unittest.TestCase):
+    all_model_classes = (vjepa.VJEPAForPreTraining,)
+    test_resize_embeddings = False
+    test_torch_exportable = False
+    has_attentions = False
+
+    def setUp(self):
+        self.model_tester = VJEPAForPreTrainingTester(self)
+        self.config_tester = ConfigTester(self, config_class=vjepa.VJEPAPreTrainingConfig, has_text_modality=False)
+
+    def test_config(self):
+        self.config_tester.run_common_tests()
+
+    def test_model_get_set_embeddings(self):  # as transformers' own V-JEPA 2 test: a video's patch embedding
+        config, _ = self.model_tester.prepare_config_and_inputs_for_common()
+        model = vjepa.VJEPAForPreTraining(config)
+        self.assertIsInstance(model.get_input_embeddings(), VJEPA2PatchEmbeddings3D)
+
+    @unittest.skip("cannot apply: the hidden states are the EMA target encoder's, which gets no gradient by design")
+    def test_retain_grad_hidden_states_attentions(self):
+        pass
+
+    # The context encoder's layers run once per target mask in one forward (as V-JEPA's MultiMaskWrapper), with
+    # different position masks; the test's mock replays only a layer's last call. test_vjepa.py checks that loss and
+    # gradients with gradient checkpointing equal those without.
+    CHECKPOINT_MOCK = "cannot apply: a layer runs twice per forward (once per target mask) and the mock replays one call"
+
+    @unittest.skip(CHECKPOINT_MOCK)
+    def test_training_gradient_checkpointing(self):
+        pass
+
+    @unittest.skip(CHECKPOINT_MOCK)
+    def test_training_gradient_checkpointing_use_reentrant_false(self):
+        pass
+
+    @unittest.skip(CHECKPOINT_MOCK)
+    def test_training_gradient_checkpointing_use_reentrant_true(self):
+        pass

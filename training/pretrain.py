@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import AutoModel, get_cosine_schedule_with_warmup
 from transformers.image_utils import SizeDict
+from transformers.utils import logging as transformers_logging
 
 from hfvid.convert.checkpoint import backbone_checkpoint_config, load_backbone_checkpoint
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
@@ -318,7 +319,8 @@ def train(args: argparse.Namespace) -> dict:
             if not accelerator.sync_gradients:
                 continue
             state.step += 1
-            unwrapped.after_optimizer_step(state.step, args.max_steps)
+            if hasattr(unwrapped, "after_optimizer_step"):  # a transformers model (VideoMAE) has no per-step work
+                unwrapped.after_optimizer_step(state.step, args.max_steps)
             progress.update(1)
             loss = accelerator.reduce(output.loss.detach(), reduction="mean").item()
             if state.step % args.logging_steps == 0 or state.step == args.max_steps:
@@ -403,7 +405,15 @@ def evaluation_data(args: argparse.Namespace) -> tuple[bool, str]:
 def evaluate_against_random_init(args: argparse.Namespace, processor) -> dict[str, dict]:
     """Frozen-feature protocols for the pre-trained backbone and for the same architecture with random weights."""
     output_dir = Path(args.output_dir)
-    pretrained = AutoModel.from_pretrained(output_dir)
+    # The pre-training heads (e.g. VideoMAE's decoder) are expected left-overs; a missing weight is an error.
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        pretrained, loading = AutoModel.from_pretrained(output_dir, output_loading_info=True)
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+    if loading["missing_keys"]:
+        raise RuntimeError(f"{output_dir} lacks weights of {type(pretrained).__name__}: {sorted(loading['missing_keys'])}")
     torch.manual_seed(args.seed)
     random_init = AutoModel.from_config(pretrained.config)
     settings = dict(

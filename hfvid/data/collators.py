@@ -48,7 +48,8 @@ def mirrored_labels(class_names: list[str]) -> list[int]:
 
 
 class VideoClassificationCollator:
-    """Examples ``{video_column: video, label_column: int}`` -> ``{"pixel_values_videos", "labels"}``.
+    """Examples ``{video_column: video, label_column: int}`` -> ``{"pixel_values_videos", "labels"}`` (the clips under
+the processor's own input name: ``pixel_values`` for transformers' VideoMAE processor).
 
     Training: one 1x clip at a random start, random resized crop (``crop_scale``, default the processor's
     pre-training crop scale), and a horizontal flip with probability ``flip_p`` that also flips the label: ``mirrored_labels(class_names)`` maps left to right
@@ -75,6 +76,7 @@ class VideoClassificationCollator:
         fallback=None,
     ):
         self.processor = processor
+        self.input_name = processor.model_input_names[0]
         self.fallback = fallback
         self.train = train
         self.video_column = video_column
@@ -98,7 +100,7 @@ class VideoClassificationCollator:
             else:
                 frames = reader.get_frames(uniform_clips(num_frames, clip_len, num_clips=1)[0])
         if not self.train:
-            return self.processor([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"][0], label
+            return self.processor([frames], do_sample_frames=False, return_tensors="pt")[self.input_name][0], label
         clip = self.augment(frames)
         if torch.rand(()) < self.flip_p:
             clip = clip.flip(-1)
@@ -132,7 +134,7 @@ class VideoClassificationCollator:
             logger.warning("no readable video in this batch: repeating the last readable example")
             clips, labels = [self._last_readable[0]], [self._last_readable[1]]
         self._last_readable = (clips[-1], labels[-1])
-        return {"pixel_values_videos": torch.stack(clips), "labels": torch.tensor(labels)}
+        return {self.input_name: torch.stack(clips), "labels": torch.tensor(labels)}
 
 
 def readable_videos(dataset, video_column: str = "video", backend: str = "torchcodec"):

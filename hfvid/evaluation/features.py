@@ -8,11 +8,17 @@ re-extract. Under ``accelerate launch`` each process extracts a share and all ge
 
 ``FeatureView(model, feature)`` shows every protocol another output of a model than ``pooler_output`` (e.g. LSFD's
 ``stationary`` part), or several concatenated.
+
+Every protocol also takes transformers' own video models (VideoMAE, V-JEPA 2, TimeSformer, ViViT, ... and what hfvid
+pre-trains of them) with their own video processors: `processed_clips` takes the processor's own output name
+(``pixel_values`` for VideoMAE), and `pooled_features` feeds a model its own input name and uses its
+``pooler_output`` or, where it has none, the mean of its ``last_hidden_state`` tokens.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -100,13 +106,31 @@ def decode_short_side(processor) -> int | None:
     return 2 * shortest_edge if shortest_edge else None
 
 
+def processed_clips(processor, clips: list[torch.Tensor]) -> torch.Tensor:
+    """Evaluation clips (T, C, H, W) uint8 -> the processor's model input (clips, T, C, H, W), whatever it names it
+    (hfvid: ``pixel_values_videos``; transformers' VideoMAE processor: ``pixel_values``)."""
+    output = processor(clips, do_sample_frames=False, return_tensors="pt")
+    return output["pixel_values_videos"] if "pixel_values_videos" in output else output[processor.model_input_names[0]]
+
+
+def pooled_features(model, clips: torch.Tensor) -> torch.Tensor:
+    """(clips, D) features of a batch of clips (clips, T, C, H, W): an hfvid model's ``pooler_output``; a
+    transformers video model gets the clips as its ``main_input_name`` and gives its ``pooler_output`` or, without
+    one (VideoMAE, V-JEPA 2), the mean of its ``last_hidden_state`` over tokens (VideoMAE's own classifier pools so);
+    V-JEPA 2's predictor is skipped."""
+    name = getattr(model, "main_input_name", "pixel_values_videos")
+    extra = {"skip_predictor": True} if "skip_predictor" in inspect.signature(model.forward).parameters else {}  # V-JEPA 2
+    output = model(**{name: clips}, **extra)
+    pooled = output.get("pooler_output")
+    return pooled if pooled is not None else output["last_hidden_state"].mean(dim=1)
+
+
 def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
     """(num_clips, T, C, H, W) model input of one video."""
     with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
         indices = clip_indices(reader.metadata.num_frames, processor.num_frames, num_clips)
         frames = reader.get_frames(indices.reshape(-1))
-    clips = list(frames.view(num_clips, processor.num_frames, *frames.shape[1:]))
-    return processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+    return processed_clips(processor, list(frames.view(num_clips, processor.num_frames, *frames.shape[1:])))
 
 
 @torch.no_grad()
@@ -126,7 +150,8 @@ def extract_features(
     `datasets.Dataset` whose video column is undecoded, ``datasets.Video(decode=False)``, or decoded).
 
     ``model`` maps ``pixel_values_videos`` (B, T, C, H, W) to an output with ``pooler_output`` (B, D)
-    (every hfvid ``...Model``). Unreadable videos are left out and logged.
+    (every hfvid ``...Model``), or is a transformers video model (`pooled_features`). Unreadable videos are left out
+    and logged.
     """
     cache_path = None
     if cache_dir is not None:
@@ -164,7 +189,7 @@ def extract_features(
             if not batch_clips:
                 continue
             clips = torch.cat(batch_clips).to(device)
-            pooled = model(pixel_values_videos=clips).pooler_output.float().cpu()
+            pooled = pooled_features(model, clips).float().cpu()
             features.append(pooled.view(len(batch_clips), num_clips, -1).mean(dim=1))
             labels.extend(batch_labels)
         bar.close()

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.sampling import fit_to_video
-from hfvid.evaluation.features import decode_short_side, extract_features
+from hfvid.evaluation.features import decode_short_side, extract_features, pooled_features, processed_clips
 from hfvid.evaluation.probes import linear_probe
 
 logger = logging.getLogger(__name__)
@@ -146,13 +146,12 @@ def _pair_clips(
         sampled = sample_pairs(task, reader.metadata.num_frames, processor.num_frames, pairs, rng, offsets, policy)
         frames = reader.get_frames(np.concatenate([indices for a, b, _ in sampled for indices in (a, b)]))
     clips = list(frames.view(2 * pairs, processor.num_frames, *frames.shape[1:]))
-    pixel_values = processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
-    return pixel_values, [label for _, _, label in sampled]
+    return processed_clips(processor, clips), [label for _, _, label in sampled]
 
 
 def _embed_pairs(model, clips: torch.Tensor, device) -> torch.Tensor:
     """Pair descriptors (P, 3D) of clips laid out a0, b0, a1, b1, ..."""
-    pooled = model(pixel_values_videos=clips.to(device)).pooler_output.float().cpu()
+    pooled = pooled_features(model, clips.to(device)).float().cpu()
     return pair_feature(pooled[0::2], pooled[1::2])
 
 

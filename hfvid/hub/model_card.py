@@ -21,6 +21,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import AutoConfig
 
 from hfvid.backbones.registry import build_backbone
+from hfvid.models import method_of
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
 METHOD_TEMPLATE = "model_card.md"
@@ -29,6 +30,13 @@ METHOD_TEMPLATE = "model_card.md"
 def method_template_dir(config) -> Path:
     """The folder of the method that ``config`` (a config object) belongs to: where its ``model_card.md`` is."""
     return Path(inspect.getfile(type(config))).parent
+
+
+def method_config(config):
+    """``config`` as its hfvid method's config class: a transformers-native folder (VideoMAE) loads as transformers'
+    config class, and the card needs the method's (its template's folder, ``method_name``, ``describe_encoder``)."""
+    config_class = method_of(config).AUTO_CLASSES["AutoConfig"]
+    return config if isinstance(config, config_class) else config_class.from_dict(config.to_dict())
 
 
 def provenance(run_info: dict) -> str:
@@ -54,16 +62,21 @@ def write_model_card(
     """Render and write ``model_dir/README.md``; plots are file names inside ``model_dir``."""
     model_dir = Path(model_dir)
     config = json.loads((model_dir / "config.json").read_text())
-    config_object = AutoConfig.from_pretrained(model_dir)
+    config_object = method_config(AutoConfig.from_pretrained(model_dir))
     method_dir = method_template_dir(config_object)
     if not (method_dir / METHOD_TEMPLATE).is_file():
         raise FileNotFoundError(f"no model card template for model type {config['model_type']!r} at {method_dir / METHOD_TEMPLATE}")
-    with torch.device("meta"):
-        backbone = build_backbone(config_object.backbone)
+    if hasattr(config_object, "describe_encoder"):  # a transformers model's own encoder, not a registry backbone
+        backbone_name, hidden_size = config_object.describe_encoder(), config_object.hidden_size
+    else:
+        with torch.device("meta"):
+            backbone = build_backbone(config_object.backbone)
+        backbone_name, hidden_size = backbone.describe(), backbone.num_features
     repo_id = repo_id or f"hfvid/{model_dir.name}"
     has_classifier = any(a.endswith("ForVideoClassification") for a in config.get("architectures", []))
     card_data = ModelCardData(
-        library_name="hfvid",
+        # A transformers-native method's folder (VideoMAE) is a plain transformers checkpoint.
+        library_name="transformers" if getattr(method_of(config_object), "TRANSFORMERS_NATIVE", False) else "hfvid",
         license=license,
         tags=["self-supervised", "video", "hfvid", config["model_type"]],
         datasets=dataset_names,
@@ -85,8 +98,8 @@ def write_model_card(
         )
         if key in run_info
     }
-    settings["frames per clip"] = config.get("num_frames")
-    settings["image size"] = config.get("image_size")
+    settings["frames per clip"] = getattr(config_object, "num_frames", None)  # V-JEPA 2 maps them from its own names
+    settings["image size"] = getattr(config_object, "image_size", None)
     loader = jinja2.FileSystemLoader([str(method_dir), str(TEMPLATES)])
     environment = jinja2.Environment(loader=loader, keep_trailing_newline=True)
     content = environment.get_template(METHOD_TEMPLATE).render(
@@ -95,8 +108,8 @@ def write_model_card(
         model_name=repo_id.split("/")[-1],
         repo_id=repo_id,
         method_name=config_object.method_name,
-        backbone_name=backbone.describe(),
-        hidden_size=backbone.num_features,
+        backbone_name=backbone_name,
+        hidden_size=hidden_size,
         provenance=provenance(run_info),
         training_settings=settings,
         loss_plot="training_loss.png" if (model_dir / "training_loss.png").is_file() else None,

@@ -1,5 +1,7 @@
 """hfvid's methods, one folder each. A method package exposes ``AUTO_CLASSES`` (transformers Auto class
-name -> its class, the config under ``"AutoConfig"``) and ``PRESETS`` (preset name -> config kwargs)."""
+name -> its class, the config under ``"AutoConfig"``) and ``PRESETS`` (preset name -> config kwargs). A method that
+pre-trains transformers' own model classes (VideoMAE, V-JEPA) sets ``TRANSFORMERS_NATIVE = True``: its config class
+subclasses transformers' config of that model type, and the Auto classes are transformers' own, left as they are."""
 
 from transformers import (
     AutoConfig,
@@ -9,9 +11,9 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank
+from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank, videomae, vjepa
 
-METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc)
+METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, videomae, vjepa)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,
@@ -22,6 +24,8 @@ _MODEL_AUTO_CLASSES = {
 def register_auto_classes() -> None:
     """Make transformers' Auto classes (config, models, video processor) know every hfvid method."""
     for method in METHODS:
+        if getattr(method, "TRANSFORMERS_NATIVE", False):
+            continue  # transformers' Auto classes know them already
         config_class = method.AUTO_CLASSES["AutoConfig"]
         AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
         for auto_name, cls in method.AUTO_CLASSES.items():
@@ -31,10 +35,20 @@ def register_auto_classes() -> None:
                 _MODEL_AUTO_CLASSES[auto_name].register(config_class, cls, exist_ok=True)
 
 
+def method_of(config):
+    """The method package that ``config`` (a config object) belongs to: the one whose config class it is an instance
+    of, or, for a transformers-native method, whose model type it has (a saved VideoMAE folder loads as
+    transformers' `VideoMAEConfig`). Raises ValueError for any other config."""
+    for method in METHODS:
+        config_class = method.AUTO_CLASSES["AutoConfig"]
+        if isinstance(config, config_class) or (
+            getattr(method, "TRANSFORMERS_NATIVE", False) and getattr(config, "model_type", None) == config_class.model_type
+        ):
+            return method
+    raise ValueError(f"{type(config).__name__} is not the config of an hfvid method")
+
+
 def processor_for_config(config):
     """The video processor of the method that ``config`` belongs to, set up for that config."""
-    for method in METHODS:
-        if isinstance(config, method.AUTO_CLASSES["AutoConfig"]):
-            return method.AUTO_CLASSES["AutoVideoProcessor"].from_model_config(config)
-    raise ValueError(f"{type(config).__name__} is not the config of an hfvid method")
+    return method_of(config).AUTO_CLASSES["AutoVideoProcessor"].from_model_config(config)
 

@@ -16,6 +16,7 @@ C, H, W): one clip per transformation, decoded in the same pass.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 
 import numpy as np
@@ -27,7 +28,7 @@ from transformers.video_processing_utils import BaseVideoProcessor
 from transformers.video_utils import VideoMetadata
 
 from hfvid.data.frames import as_video, check_frames, read_clips, stack_views
-from hfvid.data.sampling import GAP_DISTRIBUTIONS, nearby_clips, uniform_clips
+from hfvid.data.sampling import GAP_DISTRIBUTIONS, nearby_clips, random_clip, uniform_clips
 from hfvid.data.transformations import parse_transformation
 from hfvid.data.transforms import KINETICS_MEAN, KINETICS_STD, ClipAugmentation, normalize
 from hfvid.utils.remote_code import write_remote_code
@@ -235,6 +236,71 @@ class HfvidVideoProcessor(BaseVideoProcessor):
         if isinstance(videos, (torch.Tensor, np.ndarray)) and videos.ndim == 4 or hasattr(videos, "get_frames"):
             videos = [videos]
         return BatchFeature(stack_views([self.pretraining_views(video, rng) for video in videos]), tensor_type=return_tensors)
+
+
+class MaskedClipVideoProcessorKwargs(HfvidVideoProcessorKwargs, total=False):
+    """patch_size, tubelet_size: the model's token grid; frame_stride: frames between a clip's frames in
+    pre-training."""
+
+    patch_size: int
+    tubelet_size: int
+    frame_stride: int
+
+
+class MaskedClipVideoProcessor(HfvidVideoProcessor):
+    """Views of the masked and predictive methods that pre-train transformers' own video ViTs (VideoMAE, V-JEPA):
+    one clip of ``num_frames`` frames ``frame_stride`` apart at a random time, the pre-training augmentation, and
+    the method's token masks (`sample_masks`). The clip goes under the model's own input name
+    (``model_input_names[0]``). ``save_pretrained`` writes a plain transformers processor config
+    (``transformers_processor_type``; the pre-training settings ride along), so the folder loads without hfvid."""
+
+    patch_size = 16
+    tubelet_size = 2
+    frame_stride = 1
+    crop_scale = [0.3, 1.0]
+    color_jitter_p = 0.0
+    grayscale_p = 0.0
+    transformers_processor_type: str = ""
+    valid_kwargs = MaskedClipVideoProcessorKwargs
+
+    @classmethod
+    def from_model_config(cls, config, **kwargs):
+        """The processor of a model config with ``patch_size`` and ``tubelet_size`` (and the base's fields)."""
+        return super().from_model_config(config, patch_size=config.patch_size, tubelet_size=config.tubelet_size, **kwargs)
+
+    @property
+    def token_grid(self) -> tuple[int, int, int]:
+        """(time steps, patch rows, patch columns) of a pre-training clip."""
+        height, width = self.crop_size.height, self.crop_size.width
+        if self.num_frames % self.tubelet_size or height % self.patch_size or width % self.patch_size:
+            raise ValueError(
+                f"a {self.num_frames}x{height}x{width} clip does not split into {self.tubelet_size}x{self.patch_size}x"
+                f"{self.patch_size} tubelets"
+            )
+        return self.num_frames // self.tubelet_size, height // self.patch_size, width // self.patch_size
+
+    def sample_masks(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """The named token masks of one clip (see `hfvid.data.masks`)."""
+        raise NotImplementedError
+
+    def pretraining_views(self, video, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """One video -> ``{<model input name>: (T, C, H, W) float, **sample_masks(rng)}``."""
+        video = as_video(video)
+        indices = random_clip(video.metadata.num_frames, self.num_frames, rng, stride=self.frame_stride)
+        (clip,) = read_clips(video, [indices])
+        return {self.model_input_names[0]: self.to_model_input(self.augmentation()(clip)), **self.sample_masks(rng)}
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as a plain transformers processor config of ``transformers_processor_type`` (no hfvid code, no
+        ``auto_map``)."""
+        saved = BaseVideoProcessor.save_pretrained(self, save_directory, *args, **kwargs)
+        path = os.path.join(save_directory, "video_preprocessor_config.json")
+        with open(path) as f:
+            settings = json.load(f)
+        settings["video_processor_type"] = self.transformers_processor_type
+        with open(path, "w") as f:
+            f.write(json.dumps(settings, indent=2, sort_keys=True) + "\n")
+        return saved
 
 
 def _is_source(video) -> bool:
