@@ -1,4 +1,5 @@
-"""kNN and linear probes: perfect on separable features, chance on noise, deterministic, and plotted."""
+"""kNN, linear and attentive probes: perfect on separable features, chance on noise, deterministic, and plotted; the
+attentive probe reads the one token that matters where mean pooling drowns it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from hfvid.evaluation.plots import plot_confusion_matrix
-from hfvid.evaluation.probes import knn_accuracy, knn_classify, linear_probe
+from hfvid.evaluation.probes import attention_heads, attentive_probe, knn_accuracy, knn_classify, linear_probe
 
 NUM_CLASSES = 5
 
@@ -130,3 +131,43 @@ def test_plot_confusion_matrix_writes_a_png(tmp_path):
     assert content.startswith(b"\x89PNG") and len(content) > 5000
     with pytest.raises(ValueError, match="class names"):
         plot_confusion_matrix(confusion, ["walk", "run"], tmp_path / "bad.png")
+
+
+def marked_tokens(num_videos: int, seed: int, num_tokens: int = 16, dim: int = 32):
+    """(videos, tokens, dim) tokens and labels: one token per video, at a random place, carries a marker (dimension 0
+    high) and its class's centre; every other token carries a random class's centre (a decoy) and no marker. Mean
+    pooling mixes the true class with 15 decoys; reading the marked token gives it exactly."""
+    centres = torch.randn(NUM_CLASSES, dim - 1, generator=torch.Generator().manual_seed(123)) * 3
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, NUM_CLASSES, (num_videos,), generator=generator)
+    decoys = torch.randint(0, NUM_CLASSES, (num_videos, num_tokens), generator=generator)
+    marked = torch.randint(0, num_tokens, (num_videos,), generator=generator)
+    decoys[torch.arange(num_videos), marked] = labels
+    tokens = torch.zeros(num_videos, num_tokens, dim)
+    tokens[..., 1:] = centres[decoys] + 0.5 * torch.randn(num_videos, num_tokens, dim - 1, generator=generator)
+    tokens[torch.arange(num_videos), marked, 0] = 5.0
+    return tokens, labels
+
+
+def test_attentive_probe_reads_the_token_that_mean_pooling_drowns():
+    train_tokens, train_labels = marked_tokens(1000, seed=0)
+    test_tokens, test_labels = marked_tokens(500, seed=1)
+    attentive = attentive_probe(train_tokens, train_labels, test_tokens, test_labels, seed=0)
+    linear = linear_probe(train_tokens.mean(dim=1), train_labels, test_tokens.mean(dim=1), test_labels)
+    assert attentive["attentive_top1"] > 0.95, attentive["attentive_top1"]
+    assert linear["linear_top1"] < attentive["attentive_top1"] - 0.3, linear["linear_top1"]
+    assert attentive["confusion"].sum() == 500 and attentive["confusion"].trace() == (attentive["predictions"] == test_labels).sum()
+    again = attentive_probe(train_tokens, train_labels, test_tokens, test_labels, seed=0)
+    assert torch.equal(again["predictions"], attentive["predictions"])  # deterministic for a seed
+
+
+def test_attentive_probe_is_at_chance_on_noise_and_checks_its_input():
+    generator = torch.Generator().manual_seed(2)
+    train, test = torch.randn(400, 8, 16, generator=generator), torch.randn(600, 8, 16, generator=generator)
+    train_labels = torch.randint(0, NUM_CLASSES, (400,), generator=generator)
+    test_labels = torch.randint(0, NUM_CLASSES, (600,), generator=generator)
+    accuracy = attentive_probe(train, train_labels, test, test_labels, epochs=5)["attentive_top1"]
+    assert 1 / NUM_CLASSES - 0.1 < accuracy < 1 / NUM_CLASSES + 0.1
+    with pytest.raises(ValueError, match="tokens of one width"):
+        attentive_probe(train, train_labels, test[..., :8], test_labels)
+    assert (attention_heads(1024), attention_heads(64), attention_heads(48), attention_heads(8)) == (16, 4, 2, 1)

@@ -45,7 +45,7 @@ def test_evaluate_model_runs_every_protocol(results):
     # 2 training videos per class of 16: R@5 and beyond find the class by chance more than half the time.
     assert set(results["metrics"]) == ALL_METRICS - {"R@5", "R@10", "R@20", "R@50"}
     assert results["chance"] == {
-        "R@1": 2 / 16, "knn_top1": 1 / 8, "nn_top1": 1 / 8, "linear_top1": 1 / 8,
+        "R@1": 2 / 16, "knn_top1": 1 / 8, "nn_top1": 1 / 8, "linear_top1": 1 / 8, "attentive_top1": 1 / 8,
         "motion_top1": results["metrics"]["motion_chance"], "sync_top1": results["metrics"]["sync_chance"],
         "order_top1": results["metrics"]["order_chance"],
     }  # fmt: skip
@@ -76,6 +76,9 @@ def test_protocol_subsets_match_the_full_run(tiny_model, synthmotion_dir, result
     expected = ("knn_top1", "nn_top1", "order_top1", "order_chance")
     assert subset["metrics"] == {name: results["metrics"][name] for name in expected}
     assert "confusion" not in subset
+    alone = evaluate_datasets(model, processor, train, test, protocols=("attentive",), progress=False)
+    assert alone["metrics"] == {"attentive_top1": results["metrics"]["attentive_top1"]}  # the CNN's map, as tokens
+    assert alone["chance"] == {"attentive_top1": 1 / 8}
     with pytest.raises(ValueError, match="unknown or no protocols"):
         evaluate_datasets(model, processor, train, test, protocols=("retrieval", "fine-tune"))
 

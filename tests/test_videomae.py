@@ -155,7 +155,7 @@ print(json.dumps({"model": type(model).__name__, "processor": type(processor).__
 def test_pretraining_run_saves_a_plain_transformers_videomae_folder(synthmotion_dir, tmp_path):
     out = tmp_path / "videomae"
     argv = ["--model", TINY, "--dataset", synthmotion_dir, "--batch_size", "8", "--max_steps", "6",
-            "--warmup_steps", "1", "--logging_steps", "2", "--checkpointing_steps", "6", "--eval_protocols", "knn,linear",
+            "--warmup_steps", "1", "--logging_steps", "2", "--checkpointing_steps", "6", "--eval_protocols", "knn,linear,attentive",
             "--output_dir", str(out)]  # fmt: skip
     summary = run_in_process(argv)
     assert summary["steps"] == 6 and summary["num_skipped_videos"] == 0
@@ -166,7 +166,7 @@ def test_pretraining_run_saves_a_plain_transformers_videomae_folder(synthmotion_
     processor_config = json.loads((out / "video_preprocessor_config.json").read_text())
     assert processor_config["video_processor_type"] == "VideoMAEVideoProcessor"
     results = json.loads((out / "results.json").read_text())
-    assert {"knn_top1", "linear_top1"} <= set(results["metrics"])  # the evaluation pooled VideoMAE's tokens
+    assert {"knn_top1", "linear_top1", "attentive_top1"} <= set(results["metrics"])  # the evaluation pooled VideoMAE's tokens
     card = (out / "README.md").read_text()
     assert "library_name: transformers" in card and "VideoMAEModel.from_pretrained" in card and "tube masking" in card
 

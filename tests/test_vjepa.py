@@ -232,14 +232,14 @@ with torch.no_grad():
 def test_pretraining_run_saves_a_plain_transformers_vjepa2_folder(synthmotion_dir, tmp_path):
     out = tmp_path / "vjepa"
     argv = ["--model", TINY, "--dataset", synthmotion_dir, "--batch_size", "8", "--max_steps", "6",
-            "--warmup_steps", "1", "--logging_steps", "2", "--checkpointing_steps", "6", "--eval_protocols", "knn,linear",
+            "--warmup_steps", "1", "--logging_steps", "2", "--checkpointing_steps", "6", "--eval_protocols", "knn,linear,attentive",
             "--output_dir", str(out)]  # fmt: skip
     summary = run_in_process(argv)
     assert summary["steps"] == 6 and summary["num_skipped_videos"] == 0
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "vjepa2" and "auto_map" not in config and not list(out.glob("*.py"))
     assert json.loads((out / "video_preprocessor_config.json").read_text())["video_processor_type"] == "VJEPA2VideoProcessor"
-    assert {"knn_top1", "linear_top1"} <= set(json.loads((out / "results.json").read_text())["metrics"])
+    assert {"knn_top1", "linear_top1", "attentive_top1"} <= set(json.loads((out / "results.json").read_text())["metrics"])
     card = (out / "README.md").read_text()
     assert "library_name: transformers" in card and "VJEPA2Model.from_pretrained" in card and "| frames per clip | 8 |" in card
 

@@ -125,6 +125,18 @@ def pooled_features(model, clips: torch.Tensor) -> torch.Tensor:
     return pooled if pooled is not None else output["last_hidden_state"].mean(dim=1)
 
 
+def token_features(model, clips: torch.Tensor) -> torch.Tensor:
+    """(clips, tokens, D) frozen tokens of a batch of clips, for the attentive probe: a transformers video model's
+    ``last_hidden_state``; an hfvid model's ``last_hidden_state``, a ViT's tokens or a CNN's last feature map
+    (clips, D, t, h, w) flattened into t * h * w tokens."""
+    name = getattr(model, "main_input_name", "pixel_values_videos")
+    extra = {"skip_predictor": True} if "skip_predictor" in inspect.signature(model.forward).parameters else {}
+    tokens = model(**{name: clips}, **extra).get("last_hidden_state")
+    if tokens is None:
+        raise ValueError(f"{type(model).__name__} gives no last_hidden_state: the attentive probe needs its tokens")
+    return tokens.flatten(2).transpose(1, 2) if tokens.ndim == 5 else tokens
+
+
 def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
     """(num_clips, T, C, H, W) model input of one video."""
     with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
@@ -145,17 +157,20 @@ def extract_features(
     backend: str = "torchcodec",
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    tokens: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Features (N, D) float32 and labels (N,) of the readable videos of ``dataset`` (a map-style
     `datasets.Dataset` whose video column is undecoded, ``datasets.Video(decode=False)``, or decoded).
 
     ``model`` maps ``pixel_values_videos`` (B, T, C, H, W) to an output with ``pooler_output`` (B, D)
     (every hfvid ``...Model``), or is a transformers video model (`pooled_features`). Unreadable videos are left out
-    and logged.
+    and logged. With ``tokens``, the features are each video's frozen tokens (N, num_clips * tokens, D), its clips'
+    `token_features` one after the other (the attentive probe's input).
     """
     cache_path = None
     if cache_dir is not None:
         settings = f"{num_clips}|{processor.num_frames}|{json.dumps(processor.to_dict(), sort_keys=True, default=str)}"
+        settings += "|tokens" if tokens else ""
         key = "-".join(
             [
                 model_fingerprint(model),
@@ -189,8 +204,12 @@ def extract_features(
             if not batch_clips:
                 continue
             clips = torch.cat(batch_clips).to(device)
-            pooled = pooled_features(model, clips).float().cpu()
-            features.append(pooled.view(len(batch_clips), num_clips, -1).mean(dim=1))
+            if tokens:
+                found = token_features(model, clips).float().cpu()
+                features.append(found.reshape(len(batch_clips), num_clips * found.shape[1], found.shape[2]))
+            else:
+                pooled = pooled_features(model, clips).float().cpu()
+                features.append(pooled.view(len(batch_clips), num_clips, -1).mean(dim=1))
             labels.extend(batch_labels)
         bar.close()
     shares = gather_object([(torch.cat(features) if features else None, labels, skipped)])

@@ -1,7 +1,9 @@
-"""Classification probes on frozen features: weighted kNN and a linear (logistic-regression) probe.
+"""Classification probes on frozen features: weighted kNN, a linear (logistic-regression) probe, and an attentive
+probe on frozen tokens.
 
-Both leave the backbone untouched and measure how linearly / locally separable its features are,
-the frozen-feature protocols of the SSL literature (InstDisc, DINO, solo-learn).
+All leave the backbone untouched and measure how linearly / locally separable its features are,
+the frozen-feature protocols of the SSL literature (InstDisc, DINO, solo-learn); the attentive probe (V-JEPA's)
+lets a learnt query pick which of a video's tokens to read, for encoders whose mean-pooled tokens say little.
 """
 
 from __future__ import annotations
@@ -166,6 +168,96 @@ def linear_probe(
         predictions = F.linear(test_inputs, weight, bias).argmax(dim=1)
     return {
         "linear_top1": (predictions == test_labels).double().mean().item(),
+        "predictions": predictions,
+        "confusion": confusion_matrix(test_labels, predictions, num_classes),
+    }
+
+
+class AttentiveProbe(torch.nn.Module):
+    """V-JEPA's attentive probe: a learnt query token reads the frozen tokens through one cross-attention block
+    (pre-norm multi-head cross-attention, then a residual MLP of width 4 x D), and a linear layer classifies it."""
+
+    def __init__(self, dim: int, num_classes: int, num_heads: int):
+        super().__init__()
+        self.query = torch.nn.Parameter(torch.zeros(1, 1, dim))
+        self.norm_tokens = torch.nn.LayerNorm(dim)
+        self.attention = torch.nn.MultiheadAttention(dim, num_heads, batch_first=True)
+        self.norm_mlp = torch.nn.LayerNorm(dim)
+        self.mlp = torch.nn.Sequential(torch.nn.Linear(dim, 4 * dim), torch.nn.GELU(), torch.nn.Linear(4 * dim, dim))
+        self.classifier = torch.nn.Linear(dim, num_classes)
+        torch.nn.init.trunc_normal_(self.query, std=0.02)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(batch, tokens, dim) -> (batch, classes) logits."""
+        keys = self.norm_tokens(tokens)
+        pooled = self.attention(self.query.expand(len(tokens), -1, -1), keys, keys, need_weights=False)[0]
+        pooled = pooled + self.mlp(self.norm_mlp(pooled))
+        return self.classifier(pooled[:, 0])
+
+
+def attention_heads(dim: int) -> int:
+    """Heads of the attentive probe for ``dim``-wide tokens: the most of 16, 8, 4, 2 that leave heads of >= 16
+    dimensions (V-JEPA: 16 heads of 64 for ViT-L), else 1."""
+    return next((heads for heads in (16, 8, 4, 2) if dim % heads == 0 and dim // heads >= 16), 1)
+
+
+def attentive_probe(
+    train_tokens: torch.Tensor,
+    train_labels: torch.Tensor | np.ndarray,
+    test_tokens: torch.Tensor,
+    test_labels: torch.Tensor | np.ndarray,
+    epochs: int = 20,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.01,
+    seed: int = 0,
+    num_classes: int | None = None,
+) -> dict:
+    """An `AttentiveProbe` trained on frozen tokens (N, tokens, D): AdamW, ``epochs`` passes of mini-batches of
+    ``batch_size`` videos in a seeded order, the learning rate warmed up over the first epoch and then cosine-decayed
+    (V-JEPA's probe recipe, shortened: 20 epochs by default). Deterministic for a ``seed``.
+
+    Returns ``{"attentive_top1": accuracy, "predictions": (N_test,) LongTensor, "confusion": (C, C) LongTensor}``.
+    """
+    train_tokens, test_tokens = torch.as_tensor(train_tokens).detach().float(), torch.as_tensor(test_tokens).detach().float()
+    if train_tokens.ndim != 3 or test_tokens.ndim != 3 or train_tokens.shape[2] != test_tokens.shape[2]:
+        raise ValueError(
+            f"the attentive probe takes (videos, tokens, dim) tokens of one width, got {tuple(train_tokens.shape)} and "
+            f"{tuple(test_tokens.shape)}"
+        )
+    train_labels = as_labels(train_labels, len(train_tokens), "train_labels")
+    test_labels = as_labels(test_labels, len(test_tokens), "test_labels")
+    if epochs < 1:
+        raise ValueError(f"epochs must be positive, got {epochs}")
+    num_classes = _resolve_num_classes(num_classes, train_labels, test_labels)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        probe = AttentiveProbe(train_tokens.shape[2], num_classes, attention_heads(train_tokens.shape[2]))
+    steps_per_epoch = -(-len(train_tokens) // batch_size)
+    total = epochs * steps_per_epoch
+    optimizer = torch.optim.AdamW(probe.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: (step + 1) / steps_per_epoch if step < steps_per_epoch
+        else 0.5 * (1 + np.cos(np.pi * (step - steps_per_epoch) / max(1, total - steps_per_epoch))),
+    )  # fmt: skip
+    with torch.enable_grad():
+        probe.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(train_tokens), generator=generator)
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                loss = F.cross_entropy(probe(train_tokens[batch]), train_labels[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+    probe.eval()
+    with torch.no_grad():
+        predictions = torch.cat([probe(test_tokens[i : i + 256]).argmax(dim=1) for i in range(0, len(test_tokens), 256)])
+    return {
+        "attentive_top1": (predictions == test_labels).double().mean().item(),
         "predictions": predictions,
         "confusion": confusion_matrix(test_labels, predictions, num_classes),
     }

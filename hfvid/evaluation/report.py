@@ -28,11 +28,11 @@ import scipy.stats
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.features import extract_features
 from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve
-from hfvid.evaluation.probes import knn_accuracy, linear_probe
+from hfvid.evaluation.probes import attentive_probe, knn_accuracy, linear_probe
 from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall
 from hfvid.evaluation.temporal import motion_accuracy, temporal_task_accuracy
 
-PROTOCOLS = ("retrieval", "knn", "linear", "motion", "sync", "order")
+PROTOCOLS = ("retrieval", "knn", "linear", "attentive", "motion", "sync", "order")
 FEATURE_PROTOCOLS = ("retrieval", "knn", "linear", "motion")  # the ones on per-video features
 
 # Every metric a protocol can produce, in report order, with its display name.
@@ -41,6 +41,7 @@ METRIC_NAMES = {
     "knn_top1": "kNN top-1",
     "nn_top1": "1-NN top-1",
     "linear_top1": "Linear probe top-1",
+    "attentive_top1": "Attentive probe top-1",
     "motion_top1": "Motion top-1",
     "motion_chance": "Motion chance",
     "sync_top1": "Sync top-1",
@@ -49,7 +50,7 @@ METRIC_NAMES = {
     "order_chance": "Order chance",
     "finetune_top1": "Fine-tune top-1",
 }
-CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "motion_top1", "sync_top1", "order_top1", "finetune_top1")
+CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "attentive_top1", "motion_top1", "sync_top1", "order_top1", "finetune_top1")
 
 
 def evaluate_model(
@@ -112,7 +113,9 @@ def evaluate_datasets(
     """Run ``protocols`` on two loaded `datasets` splits (e.g. a UCF101 fold from `hfvid.data.datasets`).
 
     Video features (``num_clips`` clips per video, averaged) are extracted once per split and shared by
-    retrieval, kNN, linear and motion; Sync and Order embed ``pairs_per_video`` clip pairs per video.
+    retrieval, kNN, linear and motion; the attentive probe reads each video's frozen tokens (its clips' tokens one
+    after the other, `hfvid.evaluation.features.token_features`); Sync and Order embed ``pairs_per_video`` clip
+    pairs per video.
     ``seed`` fixes the probes' initialisation and the pairs. ``batch_size`` is videos (pairs for Sync
     and Order) per model call.
     """
@@ -154,6 +157,20 @@ def evaluate_datasets(
             results["class_names"] = class_names or [str(label) for label in range(len(results["confusion"]))]
         if "motion" in protocols:
             metrics.update(motion_accuracy(train_features, train_labels, test_features, test_labels, seed=seed))
+    if "attentive" in protocols:
+        extract = dict(
+            video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
+            backend=backend, cache_dir=cache_dir, progress=progress, tokens=True,
+        )  # fmt: skip
+        train_tokens, train_labels = extract_features(model, processor, train_dataset, **extract)
+        test_tokens, test_labels = extract_features(model, processor, test_dataset, **extract)
+        class_names = results["class_names"]
+        probe = attentive_probe(
+            train_tokens, train_labels, test_tokens, test_labels, seed=seed,
+            num_classes=len(class_names) if class_names else None,
+        )  # fmt: skip
+        metrics["attentive_top1"] = probe["attentive_top1"]
+        chance = chance if set(protocols) & set(FEATURE_PROTOCOLS) else chance_levels(train_labels, test_labels)
     for task in ("sync", "order"):
         if task in protocols:
             metrics.update(
@@ -163,7 +180,7 @@ def evaluate_datasets(
                 )  # fmt: skip
             )
     results["metrics"] = {name: metrics[name] for name in METRIC_NAMES if name in metrics}
-    if set(protocols) & set(FEATURE_PROTOCOLS):
+    if set(protocols) & {*FEATURE_PROTOCOLS, "attentive"}:
         chance.update({f"{task}_top1": metrics[f"{task}_chance"] for task in ("motion", "sync", "order") if f"{task}_chance" in metrics})
         results["chance"] = {name: chance[name] for name in results["metrics"] if name in chance}
     return results
@@ -197,7 +214,7 @@ def chance_levels(train_labels, test_labels, ks=RECALL_KS) -> dict[str, float]:
         miss = np.array([math.comb(gallery - count, drawn) / math.comb(gallery, drawn) for count in per_class])
         chance[f"R@{k}"] = float(share @ (1 - miss))
     top1 = float(share.max())
-    chance.update(knn_top1=top1, nn_top1=top1, linear_top1=top1)
+    chance.update(knn_top1=top1, nn_top1=top1, linear_top1=top1, attentive_top1=top1)
     return chance
 
 
