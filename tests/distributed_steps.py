@@ -13,15 +13,15 @@ gathered negatives and their gradients) runs as in training.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
 from safetensors.torch import save_file
-from transformers import AutoModelForPreTraining
 
-import hfvid
+from hfvid.presets import load_for_pretraining
 from hfvid.utils.distributed import gather_rows
 
 GLOBAL_BATCH = 4
@@ -32,6 +32,14 @@ def global_batch(config, step: int) -> dict[str, torch.Tensor]:
     """The model inputs of one step for the whole global batch (rows = videos)."""
     generator = torch.Generator().manual_seed(step)
     size = config.image_size
+    if hasattr(config, "token_grid"):  # VideoMAE, V-JEPA: one clip and its token masks, the same count in every row
+        clips = torch.randn((GLOBAL_BATCH, config.num_frames, 3, size, size), generator=generator)
+        tokens = math.prod(config.token_grid)
+        scores = torch.rand((GLOBAL_BATCH, 2, tokens), generator=generator)
+        masks = scores < scores.kthvalue(tokens // 2, dim=2, keepdim=True).values  # tokens // 2 - 1 True per row
+        if hasattr(config, "mask_ratio"):
+            return {"pixel_values": clips, "bool_masked_pos": masks[:, 0]}
+        return {"pixel_values_videos": clips, "target_masks": masks}
     if hasattr(config, "broad_num_frames"):  # BraVe: a narrow and a broad view
         broad = (GLOBAL_BATCH, config.broad_num_frames, 3, config.broad_image_size, config.broad_image_size)
         return {
@@ -45,8 +53,8 @@ def global_batch(config, step: int) -> dict[str, torch.Tensor]:
 
 def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
     torch.manual_seed(0)
-    config = hfvid.get_config(preset)
-    model = AutoModelForPreTraining.from_config(config)
+    model, _ = load_for_pretraining(preset)  # the method's own class (V-JEPA's is hfvid's)
+    config = model.config
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     model, optimizer = accelerator.prepare(model, optimizer)
     for module in model.modules():
@@ -60,7 +68,8 @@ def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
         accelerator.backward(output.loss)
         optimizer.step()
         optimizer.zero_grad()
-        accelerator.unwrap_model(model).after_optimizer_step(step + 1, STEPS)
+        if hasattr(accelerator.unwrap_model(model), "after_optimizer_step"):  # transformers' VideoMAE has none
+            accelerator.unwrap_model(model).after_optimizer_step(step + 1, STEPS)
         losses.append(accelerator.reduce(output.loss.detach(), reduction="mean").item())
     if accelerator.is_main_process:
         state = {k: v.contiguous() for k, v in accelerator.unwrap_model(model).state_dict().items()}

@@ -42,8 +42,10 @@ def test_processes_get_disjoint_videos(synthmotion_dir):
     assert len(shares[0]) + len(shares[1]) == 16
 
 
-def test_resume_after_kill_reproduces_the_uninterrupted_run(synthmotion_dir, tmp_path):
-    common = [*TINY_RUN, "--dataset", synthmotion_dir, "--max_steps", "12", "--checkpointing_steps", "2"]
+# V-JEPA: its EMA target encoder, the flag that it has started and the mask draws must resume exactly too.
+@pytest.mark.parametrize("model", ["transrank-r3d18-tiny", "vjepa-vit-tiny"])
+def test_resume_after_kill_reproduces_the_uninterrupted_run(synthmotion_dir, tmp_path, model):
+    common = [*TINY_RUN, "--model", model, "--dataset", synthmotion_dir, "--max_steps", "12", "--checkpointing_steps", "2"]
     reference = tmp_path / "reference"
     run_in_process([*common, "--output_dir", str(reference)])
 
