@@ -1,15 +1,18 @@
 """hfvid: self-supervised video representation learning, native to the Hugging Face ecosystem.
 
 Importing hfvid registers every method with transformers' Auto classes, so that
-``AutoModel.from_pretrained(<an hfvid model>)`` works.
+``AutoModel.from_pretrained(<an hfvid model>)`` works, and the ``video-feature-extraction`` pipeline with
+transformers' pipeline registry.
 """
 
 __version__ = "0.1.0.dev0"
 
 from hfvid.models import METHODS, register_auto_classes
+from hfvid.pipelines import register_pipelines
 from hfvid.presets import get_config, list_configs
 
 register_auto_classes()
+register_pipelines()
 
 # Every method's public classes at the top level (``from hfvid import TransRankForPreTraining``), looked up on first
 # use: the method packages are already imported to register them, so this costs nothing at import time.
@@ -26,4 +29,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_METHOD_EXPORTS})
 
 
-__all__ = ["get_config", "list_configs", "register_auto_classes", *sorted(_METHOD_EXPORTS)]
+__all__ = ["get_config", "list_configs", "register_auto_classes", "register_pipelines", *sorted(_METHOD_EXPORTS)]

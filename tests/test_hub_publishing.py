@@ -54,7 +54,7 @@ def test_card_metadata_passes_the_hub_checks(model_folder):
     assert data["pipeline_tag"] == "feature-extraction"
     assert data["model-index"][0]["results"][0]["metrics"][0]["value"] == 0.25
     assert "for 7 optimiser steps of 2 videos x 1 process(es) on `cpu`" in card.text
-    assert 'AutoModel.from_pretrained("hfvid/transrank-tiny")' in card.text
+    assert 'pipeline("video-feature-extraction", model="hfvid/transrank-tiny")' in card.text
     assert "@inproceedings{duan2022transrank" in card.text
 
 

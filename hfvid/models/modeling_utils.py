@@ -25,7 +25,7 @@ from hfvid.backbones.heads import MLPHead
 from hfvid.backbones.momentum import KeyQueue, MomentumClipEncoder, MomentumEncoder
 from hfvid.backbones.registry import build_backbone, init_backbone_module
 from hfvid.losses.ranking import transformation_accuracy, transformation_cross_entropy, transformation_ranking_loss
-from hfvid.utils.remote_code import write_remote_code
+from hfvid.utils.remote_code import write_remote_code, write_remote_pipeline
 
 
 class HfvidPreTrainedModel(PreTrainedModel):
@@ -82,11 +82,13 @@ class HfvidPreTrainedModel(PreTrainedModel):
                 module.training_progress(step, total_steps)
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module), so
-        the folder loads with `trust_remote_code=True` where hfvid is not installed."""
+        """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module) and the
+        ``video-feature-extraction`` pipeline's, so the folder loads, and extracts features, with
+        `trust_remote_code=True` where hfvid is not installed."""
         super().save_pretrained(save_directory, *args, **kwargs)
         auto_map = write_remote_code(save_directory, sys.modules[type(self).__module__].AUTO_CLASSES, "config.json")
         self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), **auto_map}  # as a reloaded config has it
+        self.config.custom_pipelines = write_remote_pipeline(save_directory)
 
 
 def check_video_input(pixel_values_videos: torch.Tensor, clips_per_video: int | None = None) -> None:

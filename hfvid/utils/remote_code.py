@@ -81,3 +81,27 @@ def write_remote_code(save_directory: str | os.PathLike, classes: dict[str, type
     config["auto_map"] = {**config.get("auto_map", {}), **auto_map}
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return auto_map
+
+
+REMOTE_PIPELINE_TASK = "hfvid-video-feature-extraction"
+
+
+def write_remote_pipeline(save_directory: str | os.PathLike, config_file: str = "config.json") -> dict:
+    """Copy the ``video-feature-extraction`` pipeline's code into ``save_directory`` and declare it in the config's
+    ``custom_pipelines`` under ``REMOTE_PIPELINE_TASK``, so that without hfvid
+    ``pipeline(model=folder, trust_remote_code=True)`` extracts features. (Under the registered task's own name the
+    entry would make transformers ask hfvid users, who have the task registered, for ``trust_remote_code`` too.)
+    Returns the ``custom_pipelines`` entry written."""
+    from hfvid.pipelines.video_feature_extraction import VideoFeatureExtractionPipeline
+
+    save_directory = Path(save_directory)
+    module = VideoFeatureExtractionPipeline.__module__
+    for name in bundled_modules(module):
+        source = Path(importlib.import_module(name).__file__).read_text(encoding="utf-8")
+        (save_directory / (name.rsplit(".", 1)[-1] + ".py")).write_text(_HFVID_IMPORT.sub(r"\1.\2\3", source), encoding="utf-8")
+    config_path = save_directory / config_file
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    impl = f"{module.rsplit('.', 1)[-1]}.{VideoFeatureExtractionPipeline.__name__}"
+    config["custom_pipelines"] = {REMOTE_PIPELINE_TASK: {"impl": impl, "pt": ["AutoModel"], "tf": [], "type": "video"}}
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return config["custom_pipelines"]
