@@ -82,6 +82,14 @@ def test_dry_run_is_exactly_the_upload_and_loads_back_through_a_real_hub(model_f
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"library": "hfvid", "results": 1}
 
 
+def test_the_pushed_card_names_the_repo_it_goes_to(model_folder, tmp_path):
+    upload = Path(push_model_folder(model_folder, "someone/my-video-model", dry_run_dir=tmp_path / "upload"))
+    card = ModelCard.load(upload / "README.md", ignore_metadata_errors=False)
+    assert card.data.model_name == "someone/my-video-model"
+    assert 'model="someone/my-video-model"' in card.text and "hfvid/transrank-tiny" not in card.text
+    assert "hfvid/transrank-tiny" in (model_folder / "README.md").read_text()  # the local folder is left as it was
+
+
 def test_push_refuses_a_folder_that_is_not_a_model(tmp_path):
     with pytest.raises(FileNotFoundError, match="no config.json"):
         push_model_folder(tmp_path, "hfvid/x", dry_run_dir=tmp_path / "out")

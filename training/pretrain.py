@@ -455,7 +455,8 @@ def report(args: argparse.Namespace, processor, summary: dict) -> None:
     print(f"model, processor, card and plots in {output_dir}")
     if args.push_to_hub:
         dry_run_dir = f"{output_dir}-upload" if args.dry_run else None
-        print("pushed:", push_model_folder(output_dir, args.hub_model_id or output_dir.name, private=args.private, dry_run_dir=dry_run_dir))
+        done = push_model_folder(output_dir, args.hub_model_id or output_dir.name, private=args.private, dry_run_dir=dry_run_dir)
+        print(f"dry run, nothing uploaded; the files a push would upload are in {done}" if args.dry_run else f"pushed: {done}")
     if table:
         print(f"\n{output_dir.name} after {summary['steps']} steps, {dataset_name}: {note}\n\n{table}")
 

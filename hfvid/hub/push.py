@@ -2,17 +2,18 @@
 
 ``push_model_folder(folder, repo_id)`` uploads weights, processor, code, card and plots with one
 ``HfApi.create_commit``; ``dry_run_dir=...`` copies the same files there instead, so what a push would
-publish can be inspected (and served by a local Hub in tests). Token and privacy come from the usual
+publish can be inspected (and served by a local Hub in tests). The uploaded card names the repo it goes to. Token and privacy come from the usual
 places: ``token`` or ``HF_TOKEN`` / the saved login, ``private``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
-from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub import CommitOperationAdd, HfApi, ModelCard
 
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
@@ -33,6 +34,20 @@ def files_to_upload(folder: str | os.PathLike) -> list[Path]:
     )
 
 
+def card_for_repo(folder: str | os.PathLike, repo_id: str) -> bytes | None:
+    """The folder's model card (``README.md``) with the repo id it was written for (its ``model-index`` name, also
+    in its usage snippets) replaced by ``repo_id``; None without a card."""
+    path = Path(folder) / "README.md"
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    written_for = ModelCard(text).data.to_dict().get("model_name")
+    if not written_for:  # no model-index: the card names its repo id in the usage snippets only
+        match = re.search(r'model="([^"]+)"', text)
+        written_for = match.group(1) if match else None
+    return (text.replace(written_for, repo_id) if written_for else text).encode("utf-8")
+
+
 def push_model_folder(
     folder: str | os.PathLike,
     repo_id: str,
@@ -45,6 +60,7 @@ def push_model_folder(
     ``dry_run_dir``, the folder holding exactly the files that would have been uploaded."""
     folder = Path(folder)
     files = files_to_upload(folder)
+    card = card_for_repo(folder, repo_id)  # the card names the repo it is pushed to
     if dry_run_dir is not None:
         dry_run_dir = Path(dry_run_dir)
         if dry_run_dir.exists():
@@ -52,10 +68,18 @@ def push_model_folder(
         for relative in files:
             (dry_run_dir / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / relative, dry_run_dir / relative)
+        if card is not None:
+            (dry_run_dir / "README.md").write_bytes(card)
         return str(dry_run_dir)
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
-    operations = [CommitOperationAdd(path_in_repo=relative.as_posix(), path_or_fileobj=folder / relative) for relative in files]
+    operations = [
+        CommitOperationAdd(
+            path_in_repo=relative.as_posix(),
+            path_or_fileobj=card if relative.as_posix() == "README.md" and card is not None else folder / relative,
+        )
+        for relative in files
+    ]
     return api.create_commit(repo_id, operations=operations, commit_message=commit_message).commit_url
 
 
@@ -70,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=None, help="defaults to HF_TOKEN or the saved login")
     parser.add_argument("--dry_run", dest="dry_run_dir", default=None, metavar="DIR", help="write the files to DIR instead of uploading")
     args = accept_dashes(parser).parse_args(argv)
-    print(push_model_folder(args.folder, args.repo_id, token=args.token, private=args.private, dry_run_dir=args.dry_run_dir))
+    done = push_model_folder(args.folder, args.repo_id, token=args.token, private=args.private, dry_run_dir=args.dry_run_dir)
+    print(f"dry run, nothing uploaded; the files a push would upload are in {done}" if args.dry_run_dir else f"pushed: {done}")
 
 
 if __name__ == "__main__":
