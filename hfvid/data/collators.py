@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import torch
+from transformers import TrainerCallback
 
 from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.pretraining import video_name
@@ -47,9 +48,14 @@ def mirrored_labels(class_names: list[str]) -> list[int]:
     return mirrored
 
 
-class VideoClassificationCollator:
+class VideoClassificationCollator(TrainerCallback):
     """Examples ``{video_column: video, label_column: int}`` -> ``{"pixel_values_videos", "labels"}`` (the clips under
 the processor's own input name: ``pixel_values`` for transformers' VideoMAE processor).
+
+    With `Trainer`, pass the same object as ``data_collator`` and in ``callbacks``: as a callback it switches itself to
+    evaluation clips for every evaluation (and after training) and back to training clips for training (``train``
+    sets the mode it starts in: ``train=False`` for a `Trainer` that only evaluates). `Trainer` also needs
+    ``remove_unused_columns=False`` to hand it the video column.
 
     Training: one 1x clip at a random start, random resized crop (``crop_scale``, default the processor's
     pre-training crop scale), and a horizontal flip with probability ``flip_p`` that also flips the label: ``mirrored_labels(class_names)`` maps left to right
@@ -66,7 +72,7 @@ the processor's own input name: ``pixel_values`` for transformers' VideoMAE proc
     def __init__(
         self,
         processor,
-        train: bool,
+        train: bool = True,
         video_column: str = "video",
         label_column: str = "label",
         backend: str = "torchcodec",
@@ -89,6 +95,22 @@ the processor's own input name: ``pixel_values`` for transformers' VideoMAE proc
         self.mirrored = mirrored_labels(class_names) if class_names is not None else None
         self.unreadable: dict[str, str] = {}
         self._last_readable: tuple[torch.Tensor, int] | None = None
+
+    # TrainerCallback: training clips while training, evaluation clips for each evaluation and after training.
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.train = not getattr(args, "eval_on_start", False)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if control.should_evaluate:  # set by the Trainer's flow callback, which runs first; evaluation follows
+            self.train = False
+
+    on_epoch_end = on_step_end  # eval_strategy="epoch" decides at the epoch's end
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        self.train = 0 < state.global_step < state.max_steps  # back to training clips only in mid-training
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.train = False
 
     def _clip(self, video, label: int) -> tuple[torch.Tensor, int]:
         clip_len = self.processor.num_frames
