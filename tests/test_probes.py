@@ -171,3 +171,12 @@ def test_attentive_probe_is_at_chance_on_noise_and_checks_its_input():
     with pytest.raises(ValueError, match="tokens of one width"):
         attentive_probe(train, train_labels, test[..., :8], test_labels)
     assert (attention_heads(1024), attention_heads(64), attention_heads(48), attention_heads(8)) == (16, 4, 2, 1)
+
+
+def test_loss_smoothing_is_unbiased_and_calms_the_curve(tmp_path):
+    from hfvid.evaluation.plots import plot_training_loss, smoothed
+
+    assert smoothed([2.0] * 5) == pytest.approx([2.0] * 5)  # no start-up bias towards 0
+    noisy = 1.0 + 0.5 * torch.randn(200, generator=torch.Generator().manual_seed(0)).numpy()
+    assert smoothed(noisy)[20:].std() < 0.5 * noisy[20:].std()
+    assert plot_training_loss(list(range(1, 201)), noisy, tmp_path / "loss.png") == str(tmp_path / "loss.png")

@@ -25,26 +25,29 @@ def _save(figure: Figure, path: str | os.PathLike) -> str:
     return path
 
 
-def plot_recall_curve(results: dict[str, dict[str, float]], path: str | os.PathLike) -> str:
+def plot_recall_curve(results: dict[str, dict[str, float]], path: str | os.PathLike, title: str | None = None) -> str:
     """R@k against k (log scale), one line per model; ``results`` maps a model name to
-    ``retrieval_recall``'s ``{"R@1": ..., ...}`` (values in [0, 1], drawn in %). Returns ``path``."""
+    ``retrieval_recall``'s ``{"R@1": ..., ...}`` (values in [0, 1], drawn in %). An entry named "chance" is drawn
+    as a dashed grey line. The legend sits outside the axes, so no curve hides under it. Returns ``path``."""
     if not results:
         raise ValueError("results is empty: nothing to plot")
-    figure = Figure(figsize=(5, 3.5))
+    figure = Figure(figsize=(6.5, 3.5))
     axes = figure.add_subplot()
     all_ks = set()
     for name, recalls in results.items():
         ks = sorted(int(key.removeprefix("R@")) for key in recalls)
         all_ks.update(ks)
-        axes.plot(ks, [100 * recalls[f"R@{k}"] for k in ks], marker="o", label=name)
+        style = dict(linestyle="--", color="grey", marker=None) if name == "chance" else dict(marker="o")
+        axes.plot(ks, [100 * recalls[f"R@{k}"] for k in ks], label=name, **style)
     axes.set_xscale("log")
     axes.set_xticks(sorted(all_ks), labels=[str(k) for k in sorted(all_ks)])
     axes.minorticks_off()
     axes.set_ylim(0, 100)
     axes.set_xlabel("k (nearest neighbours)")
     axes.set_ylabel("R@k (%)")
+    axes.set_title(title or "retrieval: test videos query the training videos", fontsize=9)
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
     return _save(figure, path)
 
 
@@ -85,15 +88,28 @@ def plot_confusion_matrix(
     return _save(figure, path)
 
 
-def plot_training_loss(steps, losses, path: str | os.PathLike) -> str:
-    """The pre-training loss against the optimiser step. Returns ``path``."""
+def smoothed(values, weight: float = 0.9) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average with its start-up bias removed."""
+    values = np.asarray(values, dtype=np.float64)
+    average, out = 0.0, np.empty_like(values)
+    for index, value in enumerate(values):
+        average = weight * average + (1 - weight) * value
+        out[index] = average / (1 - weight ** (index + 1))
+    return out
+
+
+def plot_training_loss(steps, losses, path: str | os.PathLike, title: str = "pre-training loss") -> str:
+    """The loss against the optimiser step: the raw per-step values faint, their moving average (`smoothed`, weight
+    0.9: about the last 10 steps) on top. Returns ``path``."""
     if len(steps) == 0 or len(steps) != len(losses):
         raise ValueError(f"need as many losses as steps (at least one), got {len(steps)} and {len(losses)}")
     figure = Figure(figsize=(5, 3.5))
     axes = figure.add_subplot()
-    axes.plot(steps, losses, linewidth=1)
+    axes.plot(steps, losses, linewidth=0.8, alpha=0.3, color="tab:blue", label="per step")
+    axes.plot(steps, smoothed(losses), linewidth=1.5, color="tab:blue", label="moving average")
     axes.set_xlabel("step")
     axes.set_ylabel("loss")
-    axes.set_title("pre-training loss")
+    axes.set_title(title)
     axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
     return _save(figure, path)

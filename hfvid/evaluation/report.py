@@ -251,6 +251,15 @@ def _recalls(results: dict) -> dict[str, float]:
     return {name: value for name, value in results["metrics"].items() if name.startswith("R@")}
 
 
+def _retrieval_title(data: dict) -> str:
+    """What a recall plot shows, in words: the data set, its splits and sizes."""
+    source = Path(str(data.get("source", "the data"))).name
+    return (
+        f"{source}: {data.get('num_test_videos', '?')} {data.get('test_split', 'test')} videos query "
+        f"{data.get('num_train_videos', '?')} {data.get('train_split', 'train')} videos"
+    )
+
+
 def write_results(results: dict, output_dir: str | os.PathLike, model_name: str) -> dict[str, Path]:
     """Write results.json, results.md (Markdown table), and, when the protocols produced them,
     recall_at_k.png and confusion_matrix.png (linear probe, class names from the data set's ClassLabel).
@@ -264,7 +273,11 @@ def write_results(results: dict, output_dir: str | os.PathLike, model_name: str)
     paths["markdown"].write_text(f"# Evaluation of {model_name}\n\n{summary}\n\n{compare_table({model_name: results})}")
     if _recalls(results):
         paths["recall_plot"] = output_dir / "recall_at_k.png"
-        plot_recall_curve({model_name: _recalls(results)}, paths["recall_plot"])
+        curves = {model_name: _recalls(results)}
+        chance = results.get("chance", {})
+        if any(name in chance for name in curves[model_name]):
+            curves["chance"] = {name: chance[name] for name in curves[model_name] if name in chance}
+        plot_recall_curve(curves, paths["recall_plot"], _retrieval_title(data))
     if "confusion" in results:
         title = f"{model_name}: linear probe on {data.get('test_split', 'test')}"
         confusion_path = output_dir / "confusion_matrix.png"
@@ -286,7 +299,8 @@ def write_comparison(results_by_model: dict[str, dict], output_dir: str | os.Pat
         recalls["chance"] = {name: chance[name] for name in next(iter(recalls.values())) if name in chance}
     if recalls:
         paths["recall_plot"] = output_dir / "recall_at_k_comparison.png"
-        plot_recall_curve(recalls, paths["recall_plot"])
+        data = next((results["data"] for results in results_by_model.values() if "data" in results), {})
+        plot_recall_curve(recalls, paths["recall_plot"], _retrieval_title(data))
     return paths
 
 
