@@ -35,7 +35,7 @@ from datasets.distributed import split_dataset_by_node
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from transformers import AutoModel, get_cosine_schedule_with_warmup
+from transformers import AutoConfig, AutoModel, get_cosine_schedule_with_warmup
 from transformers.image_utils import SizeDict
 from transformers.utils import logging as transformers_logging
 
@@ -53,6 +53,7 @@ from hfvid.evaluation.report import (
 )
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import push_model_folder
+from hfvid.models import method_config
 from hfvid.presets import list_configs, load_for_pretraining
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
@@ -451,7 +452,8 @@ def report(args: argparse.Namespace, processor, summary: dict) -> None:
                 card.update(eval_results=eval_results, results_table=f"{note}\n\n{table}", result_plots=plots)
         except Exception as error:  # the trained model is saved: report and go on to the card
             print(f"evaluation failed, the model is saved without it: {type(error).__name__}: {error}")
-    write_model_card(output_dir, summary, repo_id=args.hub_model_id, **card)
+    config = method_config(AutoConfig.from_pretrained(output_dir))  # a transformers-native folder: the method's class
+    write_model_card(output_dir, summary, repo_id=args.hub_model_id, config_object=config, **card)
     print(f"model, processor, card and plots in {output_dir}")
     if args.push_to_hub:
         dry_run_dir = f"{output_dir}-upload" if args.dry_run else None

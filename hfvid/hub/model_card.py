@@ -21,7 +21,6 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import AutoConfig
 
 from hfvid.backbones.registry import build_backbone
-from hfvid.models import method_of
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
 METHOD_TEMPLATE = "model_card.md"
@@ -31,12 +30,6 @@ def method_template_dir(config) -> Path:
     """The folder of the method that ``config`` (a config object) belongs to: where its ``model_card.md`` is."""
     return Path(inspect.getfile(type(config))).parent
 
-
-def method_config(config):
-    """``config`` as its hfvid method's config class: a transformers-native folder (VideoMAE) loads as transformers'
-    config class, and the card needs the method's (its template's folder, ``method_name``, ``describe_encoder``)."""
-    config_class = method_of(config).AUTO_CLASSES["AutoConfig"]
-    return config if isinstance(config, config_class) else config_class.from_dict(config.to_dict())
 
 
 def provenance(run_info: dict) -> str:
@@ -58,11 +51,15 @@ def write_model_card(
     repo_id: str | None = None,
     dataset_names: list[str] | None = None,
     license: str = "apache-2.0",
+    config_object=None,
 ) -> Path:
-    """Render and write ``model_dir/README.md``; plots are file names inside ``model_dir``."""
+    """Render and write ``model_dir/README.md``; plots are file names inside ``model_dir``. ``config_object``: the
+    model's config as its method's config class (default: what `AutoConfig` loads from the folder; a
+    transformers-native method's folder, e.g. VideoMAE's, loads as transformers' class: pass
+    `hfvid.models.method_config` of it)."""
     model_dir = Path(model_dir)
     config = json.loads((model_dir / "config.json").read_text())
-    config_object = method_config(AutoConfig.from_pretrained(model_dir))
+    config_object = config_object if config_object is not None else AutoConfig.from_pretrained(model_dir)
     method_dir = method_template_dir(config_object)
     if not (method_dir / METHOD_TEMPLATE).is_file():
         raise FileNotFoundError(f"no model card template for model type {config['model_type']!r} at {method_dir / METHOD_TEMPLATE}")
@@ -76,7 +73,7 @@ def write_model_card(
     has_classifier = any(a.endswith("ForVideoClassification") for a in config.get("architectures", []))
     card_data = ModelCardData(
         # A transformers-native method's folder (VideoMAE) is a plain transformers checkpoint.
-        library_name="transformers" if getattr(method_of(config_object), "TRANSFORMERS_NATIVE", False) else "hfvid",
+        library_name="transformers" if getattr(config_object, "transformers_native", False) else "hfvid",
         license=license,
         tags=["self-supervised", "video", "hfvid", config["model_type"]],
         datasets=dataset_names,

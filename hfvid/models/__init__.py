@@ -48,6 +48,14 @@ def method_of(config):
     raise ValueError(f"{type(config).__name__} is not the config of an hfvid method")
 
 
+def method_config(config):
+    """``config`` as its hfvid method's config class: a transformers-native folder (VideoMAE, V-JEPA) loads as
+    transformers' config class, and model cards need the method's (its template's folder, ``method_name``,
+    ``describe_encoder``)."""
+    config_class = method_of(config).AUTO_CLASSES["AutoConfig"]
+    return config if isinstance(config, config_class) else config_class.from_dict(config.to_dict())
+
+
 def processor_for_config(config):
     """The video processor of the method that ``config`` belongs to, set up for that config."""
     return method_of(config).AUTO_CLASSES["AutoVideoProcessor"].from_model_config(config)

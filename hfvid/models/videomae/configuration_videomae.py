@@ -29,6 +29,7 @@ class VideoMAEPreTrainingConfig(VideoMAEConfig):
     mask_ratio: float = 0.9
     masking: str = "tube"
     method_name = "VideoMAE"
+    transformers_native = True  # a saved folder is a plain transformers checkpoint (model cards: library transformers)
 
     def validate_masking(self):
         if not 0.0 < self.mask_ratio < 1.0:

@@ -41,6 +41,7 @@ class VJEPAPreTrainingConfig(VJEPA2Config):
     loss_exponent: float = 1.0
     attribute_map = {"num_frames": "frames_per_clip", "image_size": "crop_size"}
     method_name = "V-JEPA"
+    transformers_native = True  # a saved folder is a plain transformers checkpoint (model cards: library transformers)
 
     def validate_recipe(self):
         for name in ("short_range_scale", "long_range_scale"):
