@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -23,11 +22,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def load_script():
-    """training/evaluate.py as a module (in this process: no second import of torch and transformers)."""
-    spec = importlib.util.spec_from_file_location("evaluate_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The program training/evaluate.py runs, as a module (in this process: no second import of torch and
+    transformers)."""
+    from hfvid.cli import evaluate
+
+    return evaluate
 
 
 def test_help_documents_every_option():
@@ -47,7 +46,7 @@ def test_evaluate_cli_writes_results_plots_and_comparison(synthmotion_dir, tmp_p
 
     result = run_cli(
         "--model", str(model_dir), "--dataset", synthmotion_dir,
-        "--protocols", "retrieval,knn,linear,motion,sync,order", "--batch_size", "4", "--output_dir", str(output_dir), "--compare_random_init", "--no_progress",
+        "--protocols", "retrieval,knn,linear,attentive,motion,sync,order", "--batch_size", "4", "--output_dir", str(output_dir), "--compare_random_init", "--no_progress",
         "--finetune_steps", "2",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""Model cards for hfvid models: `model_cards/base.md` (Jinja), extended by the method's own ``model_card.md``
+"""Model cards for hfvid models: `hfvid/hub/templates/base.md` (Jinja), extended by the method's own ``model_card.md``
 next to its config class (``hfvid/models/<method>/model_card.md``), which fills the ``description``,
 ``limitations`` and ``citation`` blocks; the method's name comes from its config (``config.method_name``) and the
 backbone's description from the backbone (`hfvid.backbones.base.VideoBackbone.describe`). This module knows no
@@ -22,7 +22,7 @@ from transformers import AutoConfig
 
 from hfvid.backbones.registry import build_backbone
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # inside the package: wheels carry it
 METHOD_TEMPLATE = "model_card.md"
 
 
