@@ -50,7 +50,7 @@ def test_card_metadata_passes_the_hub_checks(model_folder):
     data = card.data.to_dict()
     ModelCardData(**data, ignore_metadata_errors=False)
     assert data["library_name"] == "hfvid" and data["license"] == "apache-2.0"
-    assert {"self-supervised", "video"} <= set(data["tags"]) and data["datasets"] == ["synthmotion"]
+    assert {"self-supervised", "video"} <= set(data["tags"]) and "datasets" not in data  # synthmotion: no Hub id
     assert data["pipeline_tag"] == "feature-extraction"
     assert data["model-index"][0]["results"][0]["metrics"][0]["value"] == 0.25
     assert "for 7 optimiser steps of 2 videos x 1 process(es) on `cpu`" in card.text
@@ -80,6 +80,16 @@ def test_dry_run_is_exactly_the_upload_and_loads_back_through_a_real_hub(model_f
                                 capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"library": "hfvid", "results": 1}
+
+
+def test_card_metadata_and_limitations_fit_the_data(tmp_path):
+    save_tiny_transrank(tmp_path)
+    run = {**RUN_INFO, "dataset": "someone/kitchen-videos"}
+    card = ModelCard.load(write_model_card(tmp_path, run, dataset_names=["someone/kitchen-videos"]))
+    assert card.data.datasets == ["someone/kitchen-videos"]  # a Hub dataset id is Hub metadata
+    assert "SynthMotion" not in card.text and "The numbers above" not in card.text and "Not evaluated" in card.text
+    card = ModelCard.load(write_model_card(tmp_path, RUN_INFO, dataset_names=["synthmotion"]))
+    assert card.data.datasets is None and "this model has seen no natural video" in card.text
 
 
 def test_the_pushed_card_names_the_repo_it_goes_to(model_folder, tmp_path):

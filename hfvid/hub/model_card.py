@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 from pathlib import Path
 
 import jinja2
@@ -22,6 +23,7 @@ from transformers import AutoConfig
 
 from hfvid.backbones.registry import build_backbone
 
+HUB_DATASET_ID = re.compile(r"[\w.-]+/[\w.-]+")
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # inside the package: wheels carry it
 METHOD_TEMPLATE = "model_card.md"
 
@@ -76,7 +78,8 @@ def write_model_card(
         library_name="transformers" if getattr(config_object, "transformers_native", False) else "hfvid",
         license=license,
         tags=["self-supervised", "video", "hfvid", config["model_type"]],
-        datasets=dataset_names,
+        # Hub metadata names Hub datasets only (owner/name); a local folder or the built-in SynthMotion is in the text.
+        datasets=[name for name in dataset_names or () if HUB_DATASET_ID.fullmatch(name)] or None,
         pipeline_tag="video-classification" if has_classifier else "feature-extraction",
         model_name=repo_id,
         eval_results=eval_results or None,
