@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import save_tiny_transrank
+from huggingface_hub import ModelCard
 from transformers import AutoModelForVideoClassification
 
 import hfvid
 from hfvid.data.collators import VideoClassificationCollator
 from hfvid.data.decoding import VideoDecodeError
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
+from hfvid.hub.push import files_to_upload
 from hfvid.models.transrank import TransRankVideoProcessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
@@ -36,6 +38,15 @@ def test_finetune_a_few_steps_from_a_pretrained_checkpoint(synthmotion_dir, tmp_
     start = pretrained.transrank.backbone.stem.conv.weight
     assert torch.allclose(model.transrank.backbone.stem.conv.weight, start, atol=0.05)
     assert not torch.equal(model.transrank.backbone.stem.conv.weight, start)
+    # Its card: what it was fine-tuned from and on, its accuracy beside chance, Hub-valid metadata.
+    card = ModelCard.load(out / "README.md", ignore_metadata_errors=False)
+    assert card.data.pipeline_tag == "video-classification" and card.data.eval_results[0].metric_value == metrics["eval_accuracy"]
+    assert f"`{tmp_path / 'pretrained'}`" in card.text and "chance (always the most frequent class): 12.5%" in card.text
+    assert 'pipeline("video-classification", model="hfvid/finetuned")' in card.text
+    # A push publishes weights, processor, code and card, not the Trainer's logs and state.
+    uploaded = {path.as_posix() for path in files_to_upload(out)}
+    assert {"README.md", "model.safetensors", "config.json"} <= uploaded
+    assert not any(name.startswith(("runs/", "checkpoint-")) or name == "training_args.bin" for name in uploaded)
 
 
 def test_collator_drops_unreadable_videos_and_names_them(synthmotion_dir, tmp_path):

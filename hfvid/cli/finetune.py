@@ -27,6 +27,8 @@ import hfvid  # registers the hfvid models with the Auto classes
 from hfvid.data.collators import VideoClassificationCollator, readable_videos
 from hfvid.data.pretraining import write_unreadable
 from hfvid.data.sources import load_video_dataset
+from hfvid.hub.model_card import write_finetuned_card
+from hfvid.hub.push import push_model_folder
 from hfvid.models import processor_for_config
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
@@ -57,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--logging_steps", type=int, default=10)
     add("--bf16", action="store_true")
     add("--seed", type=int, default=0)
-    add("--push_to_hub", action="store_true")
-    add("--hub_model_id", default=None)
+    add("--push_to_hub", action="store_true", help="upload the fine-tuned model, processor, code and card (not the run's logs) to --hub_model_id")
+    add("--hub_model_id", default=None, help="repo id to push to and to name in the card (default: the output folder's name)")
     return accept_dashes(parser)
 
 
@@ -113,8 +115,6 @@ def finetune(args: argparse.Namespace) -> dict:
         bf16=args.bf16,
         seed=args.seed,
         report_to=["tensorboard"],
-        push_to_hub=args.push_to_hub,
-        hub_model_id=args.hub_model_id,
     )
     trainer = Trainer(
         model=model,
@@ -145,8 +145,17 @@ def finetune(args: argparse.Namespace) -> dict:
     if unreadable:
         print(f"skipped {len(unreadable)} unreadable videos, listed in {write_unreadable(output_dir, unreadable)}")
     Path(output_dir, "eval_results.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    if args.push_to_hub:
-        trainer.push_to_hub()
+    eval_labels = [int(label) for label in trainer.eval_dataset[args.label_column]] if "eval_error" not in metrics else []
+    write_finetuned_card(output_dir, dict(
+        base_model=args.model, dataset=Path(args.dataset).name if Path(args.dataset).exists() else args.dataset,
+        eval_split=args.eval_split, class_names=class_names, accuracy=metrics.get("eval_accuracy"),
+        chance=max(np.bincount(eval_labels)) / len(eval_labels) if eval_labels else None,
+        num_eval_videos=len(eval_labels), eval_error=metrics.get("eval_error"), steps=trainer.state.global_step,
+        epochs=round(trainer.state.epoch or 0, 2), batch_size=args.per_device_train_batch_size,
+        learning_rate=args.learning_rate, seed=args.seed,
+    ), repo_id=args.hub_model_id)  # fmt: skip
+    if args.push_to_hub:  # weights, processor, code and card; the run's logs and Trainer state stay local
+        print("pushed:", push_model_folder(output_dir, args.hub_model_id or Path(output_dir).name))
     return metrics
 
 

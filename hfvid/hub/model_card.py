@@ -119,3 +119,48 @@ def write_model_card(
     path = model_dir / "README.md"
     ModelCard(content).save(path)
     return path
+
+
+def write_finetuned_card(
+    model_dir: str | os.PathLike,
+    info: dict,
+    repo_id: str | None = None,
+    license: str = "apache-2.0",
+) -> Path:
+    """Render ``templates/finetuned.md`` into ``model_dir/README.md`` for a fine-tuned classifier. ``info``: what the
+    run knows: ``base_model`` (folder, Hub id or preset), ``dataset``, ``eval_split``, ``class_names``, ``accuracy``
+    (None when not evaluated, with ``eval_error``), ``chance``, ``num_eval_videos`` and the training settings
+    (``steps``, ``learning_rate``, ``batch_size``, ``epochs``, ``seed``)."""
+    model_dir = Path(model_dir)
+    repo_id = repo_id or f"hfvid/{model_dir.name}"
+    base = str(info["base_model"])
+    from_hub = HUB_DATASET_ID.fullmatch(base) and not Path(base).exists()
+    base_model_text = f"[`{base}`](https://huggingface.co/{base})" if from_hub else f"`{base}`"
+    eval_results = None
+    if info.get("accuracy") is not None:
+        eval_results = [EvalResult(
+            task_type="video-classification", dataset_type=str(info["dataset"]), dataset_name=str(info["dataset"]),
+            dataset_split=info.get("eval_split", "test"), metric_type="accuracy", metric_name="Top-1 accuracy",
+            metric_value=float(info["accuracy"]),
+        )]  # fmt: skip
+    card_data = ModelCardData(
+        library_name="hfvid",
+        license=license,
+        tags=["video", "video-classification", "hfvid", "fine-tuned"],
+        datasets=[str(info["dataset"])] if HUB_DATASET_ID.fullmatch(str(info["dataset"])) else None,
+        base_model=base if from_hub else None,
+        pipeline_tag="video-classification",
+        model_name=repo_id,
+        eval_results=eval_results,
+    )
+    settings = {key: info[key] for key in ("steps", "epochs", "batch_size", "learning_rate", "seed") if key in info}
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True)
+    content = environment.get_template("finetuned.md").render(
+        card_data=card_data.to_yaml(), model_name=repo_id.split("/")[-1], repo_id=repo_id, base_model_text=base_model_text,
+        dataset=info["dataset"], class_names=list(info["class_names"]), training_settings=settings,
+        accuracy=info.get("accuracy"), chance=info.get("chance"), eval_split=info.get("eval_split", "test"),
+        num_eval_videos=info.get("num_eval_videos"), eval_error=info.get("eval_error"),
+    )  # fmt: skip
+    path = model_dir / "README.md"
+    ModelCard(content).save(path)
+    return path

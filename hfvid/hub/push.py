@@ -18,7 +18,7 @@ from huggingface_hub import CommitOperationAdd, HfApi, ModelCard
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 # Run by-products that are not part of a published model.
-LOCAL_ONLY = ("checkpoints", "eval_cache", "pretrain", "random_init", "metrics.jsonl")
+LOCAL_ONLY = ("checkpoints", "eval_cache", "pretrain", "random_init", "metrics.jsonl", "runs", "training_args.bin")
 
 
 def files_to_upload(folder: str | os.PathLike) -> list[Path]:
@@ -30,7 +30,10 @@ def files_to_upload(folder: str | os.PathLike) -> list[Path]:
     return sorted(
         path.relative_to(folder)
         for path in folder.rglob("*")
-        if path.is_file() and path.relative_to(folder).parts[0] not in LOCAL_ONLY and "__pycache__" not in path.parts
+        if path.is_file()
+        and path.relative_to(folder).parts[0] not in LOCAL_ONLY
+        and not path.relative_to(folder).parts[0].startswith("checkpoint-")  # Trainer's checkpoints
+        and "__pycache__" not in path.parts
     )
 
 
