@@ -64,7 +64,10 @@ def write_model_card(
     config_object = config_object if config_object is not None else AutoConfig.from_pretrained(model_dir)
     method_dir = method_template_dir(config_object)
     if not (method_dir / METHOD_TEMPLATE).is_file():
-        raise FileNotFoundError(f"no model card template for model type {config['model_type']!r} at {method_dir / METHOD_TEMPLATE}")
+        raise FileNotFoundError(
+            f"no model card template for model type {config['model_type']!r} at {method_dir / METHOD_TEMPLATE} (a "
+            "transformers-native method's folder: pass config_object=hfvid.models.method_config(config))"
+        )
     if hasattr(config_object, "describe_encoder"):  # a transformers model's own encoder, not a registry backbone
         backbone_name, hidden_size = config_object.describe_encoder(), config_object.hidden_size
     else:
