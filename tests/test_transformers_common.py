@@ -202,32 +202,6 @@ class HfvidModelTestMixin(ModelTesterMixin):
     def test_config(self):
         self.config_tester.run_common_tests()
 
-    def test_model_get_set_embeddings(self):  # as transformers' own V-JEPA 2 test: a video's patch embedding
-        config, _ = self.model_tester.prepare_config_and_inputs_for_common()
-        model = vjepa.VJEPAForPreTraining(config)
-        self.assertIsInstance(model.get_input_embeddings(), VJEPA2PatchEmbeddings3D)
-
-    @unittest.skip("cannot apply: the hidden states are the EMA target encoder's, which gets no gradient by design")
-    def test_retain_grad_hidden_states_attentions(self):
-        pass
-
-    # The context encoder's layers run once per target mask in one forward (as V-JEPA's MultiMaskWrapper), with
-    # different position masks; the test's mock replays only a layer's last call. test_vjepa.py checks that loss and
-    # gradients with gradient checkpointing equal those without.
-    CHECKPOINT_MOCK = "cannot apply: a layer runs twice per forward (once per target mask) and the mock replays one call"
-
-    @unittest.skip(CHECKPOINT_MOCK)
-    def test_training_gradient_checkpointing(self):
-        pass
-
-    @unittest.skip(CHECKPOINT_MOCK)
-    def test_training_gradient_checkpointing_use_reentrant_false(self):
-        pass
-
-    @unittest.skip(CHECKPOINT_MOCK)
-    def test_training_gradient_checkpointing_use_reentrant_true(self):
-        pass
-
     def test_hidden_states_output(self):
         """The mixin's version expects token sequences (seq_length, hidden_size); a video CNN's hidden states are
         feature maps, so as in transformers' ResNet tests: the stem's output and each stage's, (..., channels, t, h,

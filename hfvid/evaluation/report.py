@@ -132,11 +132,11 @@ def evaluate_datasets(
         ),  # fmt: skip
     }
     metrics = {}
+    extract = dict(
+        video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
+        backend=backend, cache_dir=cache_dir, progress=progress,
+    )  # fmt: skip
     if set(protocols) & set(FEATURE_PROTOCOLS):
-        extract = dict(
-            video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
-            backend=backend, cache_dir=cache_dir, progress=progress,
-        )  # fmt: skip
         train_features, train_labels = extract_features(model, processor, train_dataset, **extract)
         test_features, test_labels = extract_features(model, processor, test_dataset, **extract)
         chance = chance_levels(train_labels, test_labels)
@@ -158,12 +158,8 @@ def evaluate_datasets(
         if "motion" in protocols:
             metrics.update(motion_accuracy(train_features, train_labels, test_features, test_labels, seed=seed))
     if "attentive" in protocols:
-        extract = dict(
-            video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
-            backend=backend, cache_dir=cache_dir, progress=progress, tokens=True,
-        )  # fmt: skip
-        train_tokens, train_labels = extract_features(model, processor, train_dataset, **extract)
-        test_tokens, test_labels = extract_features(model, processor, test_dataset, **extract)
+        train_tokens, train_labels = extract_features(model, processor, train_dataset, **extract, tokens=True)
+        test_tokens, test_labels = extract_features(model, processor, test_dataset, **extract, tokens=True)
         class_names = results["class_names"]
         probe = attentive_probe(
             train_tokens, train_labels, test_tokens, test_labels, seed=seed,
