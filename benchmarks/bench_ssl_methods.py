@@ -32,11 +32,22 @@ sys.path.insert(0, str(TRAINING))
 
 import pretrain  # noqa: E402
 
+import hfvid  # noqa: E402
 from hfvid.evaluation.features import view_of  # noqa: E402
 from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval  # noqa: E402
 
 DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
-HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "sync_top1", "order_top1")
+HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "attentive_top1", "sync_top1", "order_top1")
+ALWAYS_SHOWN = ("R@1", "knn_top1", "linear_top1", "sync_top1", "order_top1")  # the others only where they were run
+
+
+def architecture(config) -> str:
+    """What a random init must share with a pre-trained model: an hfvid model's backbone (every hfvid method's
+    `AutoModel` is its backbone), or a transformers model's type and encoder sizes."""
+    if hasattr(config, "backbone"):
+        return json.dumps(config.backbone, sort_keys=True)
+    fields = ("hidden_size", "num_hidden_layers", "num_attention_heads", "patch_size", "tubelet_size")
+    return config.model_type + json.dumps({name: getattr(config, name, None) for name in fields}, sort_keys=True)
 
 
 def seed_table(results: dict[str, list[dict]], seconds: dict[str, list[float]], num_steps: int) -> str:
@@ -44,17 +55,19 @@ def seed_table(results: dict[str, list[dict]], seconds: dict[str, list[float]], 
     (values in %), and each method's mean pre-training wall time per seed."""
     columns = list(results)
     chance = results[columns[0]][0].get("chance", {})
-    header = [METRIC_NAMES[name] for name in HEADLINE_METRICS] + [f"pre-training wall per seed ({num_steps} steps)"]
+    measured = {name for runs in results.values() for run in runs for name in run["metrics"]}
+    metrics = [name for name in HEADLINE_METRICS if name in ALWAYS_SHOWN or name in measured]
+    header = [METRIC_NAMES[name] for name in metrics] + [f"pre-training wall per seed ({num_steps} steps)"]
     lines = ["| Model (values in %) | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
     for model in columns:
         cells = []
-        for name in HEADLINE_METRICS:
+        for name in metrics:
             values = [100 * run["metrics"][name] for run in results[model] if name in run["metrics"]]
             mean, half_width = mean_interval(values) if values else (None, None)
             cells.append("-" if mean is None else f"{mean:.1f} +- {half_width:.1f}")
         cells.append(f"{sum(seconds[model]) / len(seconds[model]):.0f} s" if seconds.get(model) else "-")
         lines.append(f"| {model} (n={len(results[model])}) | " + " | ".join(cells) + " |")
-    chance_cells = ["-" if chance.get(name) is None else f"{100 * chance[name]:.1f}" for name in HEADLINE_METRICS]
+    chance_cells = ["-" if chance.get(name) is None else f"{100 * chance[name]:.1f}" for name in metrics]
     lines.append("| chance | " + " | ".join(chance_cells) + " | |")
     return "\n".join(lines) + "\n"
 
@@ -85,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     runs.update({label: (preset, overrides) for label, preset, overrides in args.variant})
 
     results, seconds = {}, {}
+    architectures = {}  # architecture -> the first run label with it (from each preset's config)
+    for label, (preset, _) in runs.items():
+        architectures.setdefault(architecture(hfvid.get_config(preset)), label)
     features = [feature.strip() for feature in args.features.split(",") if feature.strip()]
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         settings = dict(
@@ -112,17 +128,19 @@ def main(argv: list[str] | None = None) -> None:
                 if name != label:
                     seconds.setdefault(name, []).append(seconds[label][-1])
                 results.setdefault(name, []).append(evaluate_model(view_of(model, feature), processor, **settings))
-            if label == next(iter(runs)):  # one random init per seed, with the first method's architecture
+            # One random init per seed and architecture (the first method with it names it when there are several).
+            if label == architectures[architecture(model.config)]:
                 torch.manual_seed(seed)
-                results.setdefault("random init", []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
+                name = "random init" if len(set(architectures.values())) == 1 else f"random init ({label})"
+                results.setdefault(name, []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
         print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
-    results = {name: results[name] for name in [*[name for name in results if name != "random init"], "random init"]}
+    results = {name: results[name] for name in sorted(results, key=lambda name: name.startswith("random init"))}
     table = seed_table(results, seconds, args.steps)
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
     (root / "comparison.md").write_text(table)
-    num_test = results["random init"][0]["data"]["num_test_videos"]
+    num_test = next(iter(results.values()))[0]["data"]["num_test_videos"]
     print(f"\n{args.steps} steps x {args.batch_size} videos, seeds {args.seeds}, SynthMotion test split ({num_test} videos):\n")
     print(table)
     print(f"written to {root}")
