@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import VideoMAEForPreTraining, VideoMAEModel
-from transformers.models.vjepa2.modeling_vjepa2 import VJEPA2Encoder
+from transformers import VideoMAEForPreTraining, VideoMAEModel, VJEPA2Model
 
 import hfvid
 from hfvid.data.masks import tube_mask
@@ -47,8 +46,8 @@ def measure(spec: dict) -> dict:
     rng = np.random.default_rng(0)
     vjepa = spec["preset"].startswith("vjepa")
     if spec["ratio"] is None and vjepa:
-        model = VJEPA2Encoder(config).train()
-        step = lambda: model(pixel_values_videos=clips).last_hidden_state.mean().backward()  # noqa: E731
+        model = VJEPA2Model(config).train()
+        step = lambda: model(pixel_values_videos=clips, skip_predictor=True).last_hidden_state.mean().backward()  # noqa: E731
     elif spec["ratio"] is None:
         model = VideoMAEModel(config).train()
         step = lambda: model(pixel_values=clips).last_hidden_state.mean().backward()  # noqa: E731
