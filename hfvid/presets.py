@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from transformers import AutoConfig, PreTrainedConfig
+from transformers import AutoConfig, AutoModelForPreTraining, AutoVideoProcessor, PreTrainedConfig
 
 from hfvid.data.sources import looks_local
 from hfvid.models import METHODS, method_of, processor_for_config
@@ -54,9 +54,12 @@ def load_for_pretraining(name_or_path: str, **config_overrides):
             f"no saved model folder at {name_or_path}; --model takes a folder, a Hub id or a preset: {', '.join(list_configs())}"
         )
     config = AutoConfig.from_pretrained(name_or_path)
-    method = method_of(config)
-    check_fields(method.AUTO_CLASSES["AutoConfig"], config_overrides, f"overrides of {name_or_path}")
-    # The method's class: transformers has no pre-training class for every model type (V-JEPA 2).
-    model = method.AUTO_CLASSES["AutoModelForPreTraining"].from_pretrained(name_or_path, **config_overrides)
-    # The method's processor class: a transformers-native folder names transformers' processor, which cannot pre-train.
-    return model, method.AUTO_CLASSES["AutoVideoProcessor"].from_pretrained(name_or_path)
+    try:
+        # The method's own classes: transformers has no pre-training class for every model type (V-JEPA 2), and a
+        # transformers-native folder names transformers' processor, which cannot pre-train.
+        classes = method_of(config).AUTO_CLASSES
+    except ValueError:  # a method from outside hfvid, registered with the Auto classes
+        classes = {"AutoConfig": type(config), "AutoModelForPreTraining": AutoModelForPreTraining, "AutoVideoProcessor": AutoVideoProcessor}
+    check_fields(classes["AutoConfig"], config_overrides, f"overrides of {name_or_path}")
+    model = classes["AutoModelForPreTraining"].from_pretrained(name_or_path, **config_overrides)
+    return model, classes["AutoVideoProcessor"].from_pretrained(name_or_path)

@@ -51,8 +51,11 @@ def method_of(config):
 def method_config(config):
     """``config`` as its hfvid method's config class: a transformers-native folder (VideoMAE, V-JEPA) loads as
     transformers' config class, and model cards need the method's (its template's folder, ``method_name``,
-    ``describe_encoder``)."""
-    config_class = method_of(config).AUTO_CLASSES["AutoConfig"]
+    ``describe_encoder``). Any other config is returned as it is."""
+    try:
+        config_class = method_of(config).AUTO_CLASSES["AutoConfig"]
+    except ValueError:  # a method from outside hfvid, registered with the Auto classes: its class is its own
+        return config
     return config if isinstance(config, config_class) else config_class.from_dict(config.to_dict())
 
 
