@@ -28,7 +28,7 @@ from hfvid.data.collators import VideoClassificationCollator, readable_videos
 from hfvid.data.pretraining import write_unreadable
 from hfvid.data.sources import load_video_dataset
 from hfvid.hub.model_card import write_finetuned_card
-from hfvid.hub.push import push_model_folder
+from hfvid.hub.push import push_model_folder, push_report
 from hfvid.models import processor_for_config
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
@@ -155,7 +155,7 @@ def finetune(args: argparse.Namespace) -> dict:
         learning_rate=args.learning_rate, seed=args.seed,
     ), repo_id=args.hub_model_id)  # fmt: skip
     if args.push_to_hub:  # weights, processor, code and card; the run's logs and Trainer state stay local
-        print("pushed:", push_model_folder(output_dir, args.hub_model_id or Path(output_dir).name))
+        print(push_report(push_model_folder(output_dir, args.hub_model_id or Path(output_dir).name), dry_run=False))
     return metrics
 
 

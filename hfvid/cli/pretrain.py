@@ -52,7 +52,7 @@ from hfvid.evaluation.report import (
     write_results,
 )
 from hfvid.hub.model_card import write_model_card
-from hfvid.hub.push import push_model_folder
+from hfvid.hub.push import push_model_folder, push_report
 from hfvid.models import method_config
 from hfvid.presets import list_configs, load_for_pretraining
 from hfvid.utils.cli import HelpFormatter, accept_dashes
@@ -458,7 +458,7 @@ def report(args: argparse.Namespace, processor, summary: dict) -> None:
     if args.push_to_hub:
         dry_run_dir = f"{output_dir}-upload" if args.dry_run else None
         done = push_model_folder(output_dir, args.hub_model_id or output_dir.name, private=args.private, dry_run_dir=dry_run_dir)
-        print(f"dry run, nothing uploaded; the files a push would upload are in {done}" if args.dry_run else f"pushed: {done}")
+        print(push_report(done, dry_run=args.dry_run))
     if table:
         print(f"\n{output_dir.name} after {summary['steps']} steps, {dataset_name}: {note}\n\n{table}")
 

@@ -18,7 +18,6 @@ pre-trains of them) with their own video processors: `processed_clips` takes the
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 from hfvid.data.decoding import VideoDecodeError, open_video
 from hfvid.data.sampling import uniform_clips
+from hfvid.pipelines.video_feature_extraction import processor_clips, video_model_output
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def decode_short_side(processor) -> int | None:
 def processed_clips(processor, clips: list[torch.Tensor]) -> torch.Tensor:
     """Evaluation clips (T, C, H, W) uint8 -> the processor's model input (clips, T, C, H, W), whatever it names it
     (hfvid: ``pixel_values_videos``; transformers' VideoMAE processor: ``pixel_values``)."""
-    output = processor(clips, do_sample_frames=False, return_tensors="pt")
-    return output["pixel_values_videos"] if "pixel_values_videos" in output else output[processor.model_input_names[0]]
+    return processor_clips(processor, processor(clips, do_sample_frames=False, return_tensors="pt"))
 
 
 def pooled_features(model, clips: torch.Tensor) -> torch.Tensor:
@@ -118,9 +117,7 @@ def pooled_features(model, clips: torch.Tensor) -> torch.Tensor:
     transformers video model gets the clips as its ``main_input_name`` and gives its ``pooler_output`` or, without
     one (VideoMAE, V-JEPA 2), the mean of its ``last_hidden_state`` over tokens (VideoMAE's own classifier pools so);
     V-JEPA 2's predictor is skipped."""
-    name = getattr(model, "main_input_name", "pixel_values_videos")
-    extra = {"skip_predictor": True} if "skip_predictor" in inspect.signature(model.forward).parameters else {}  # V-JEPA 2
-    output = model(**{name: clips}, **extra)
+    output = video_model_output(model, clips)
     pooled = output.get("pooler_output")
     return pooled if pooled is not None else output["last_hidden_state"].mean(dim=1)
 
@@ -129,9 +126,7 @@ def token_features(model, clips: torch.Tensor) -> torch.Tensor:
     """(clips, tokens, D) frozen tokens of a batch of clips, for the attentive probe: a transformers video model's
     ``last_hidden_state``; an hfvid model's ``last_hidden_state``, a ViT's tokens or a CNN's last feature map
     (clips, D, t, h, w) flattened into t * h * w tokens."""
-    name = getattr(model, "main_input_name", "pixel_values_videos")
-    extra = {"skip_predictor": True} if "skip_predictor" in inspect.signature(model.forward).parameters else {}
-    tokens = model(**{name: clips}, **extra).get("last_hidden_state")
+    tokens = video_model_output(model, clips).get("last_hidden_state")
     if tokens is None:
         raise ValueError(f"{type(model).__name__} gives no last_hidden_state: the attentive probe needs its tokens")
     return tokens.flatten(2).transpose(1, 2) if tokens.ndim == 5 else tokens

@@ -132,6 +132,7 @@ def evaluate_datasets(
         ),  # fmt: skip
     }
     metrics = {}
+    num_classes = len(results["class_names"]) if results["class_names"] else None
     extract = dict(
         video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
         backend=backend, cache_dir=cache_dir, progress=progress,
@@ -147,24 +148,16 @@ def evaluate_datasets(
         if "knn" in protocols:
             metrics.update(knn_accuracy(train_features, train_labels, test_features, test_labels))
         if "linear" in protocols:
-            class_names = results["class_names"]
-            probe = linear_probe(
-                train_features, train_labels, test_features, test_labels, seed=seed,
-                num_classes=len(class_names) if class_names else None,
-            )  # fmt: skip
+            probe = linear_probe(train_features, train_labels, test_features, test_labels, seed=seed, num_classes=num_classes)
             metrics["linear_top1"] = probe["linear_top1"]
             results["confusion"] = probe["confusion"].tolist()
-            results["class_names"] = class_names or [str(label) for label in range(len(results["confusion"]))]
+            results["class_names"] = results["class_names"] or [str(label) for label in range(len(results["confusion"]))]
         if "motion" in protocols:
             metrics.update(motion_accuracy(train_features, train_labels, test_features, test_labels, seed=seed))
     if "attentive" in protocols:
         train_tokens, train_labels = extract_features(model, processor, train_dataset, **extract, tokens=True)
         test_tokens, test_labels = extract_features(model, processor, test_dataset, **extract, tokens=True)
-        class_names = results["class_names"]
-        probe = attentive_probe(
-            train_tokens, train_labels, test_tokens, test_labels, seed=seed,
-            num_classes=len(class_names) if class_names else None,
-        )  # fmt: skip
+        probe = attentive_probe(train_tokens, train_labels, test_tokens, test_labels, seed=seed, num_classes=num_classes)
         metrics["attentive_top1"] = probe["attentive_top1"]
         chance = chance if set(protocols) & set(FEATURE_PROTOCOLS) else chance_levels(train_labels, test_labels)
     for task in ("sync", "order"):

@@ -33,7 +33,6 @@ def method_template_dir(config) -> Path:
     return Path(inspect.getfile(type(config))).parent
 
 
-
 def provenance(run_info: dict) -> str:
     """One honest sentence on how the weights were made, from the run's own record."""
     processes = run_info.get("num_processes", 1)

@@ -86,6 +86,11 @@ def push_model_folder(
     return api.create_commit(repo_id, operations=operations, commit_message=commit_message).commit_url
 
 
+def push_report(result: str, dry_run: bool) -> str:
+    """What a push did, in words: ``push_model_folder``'s result after a push or a dry run."""
+    return f"dry run, nothing uploaded; the files a push would upload are in {result}" if dry_run else f"pushed: {result}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m hfvid.hub.push FOLDER REPO_ID [--private] [--dry_run DIR]``"""
     import argparse
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dry_run", dest="dry_run_dir", default=None, metavar="DIR", help="write the files to DIR instead of uploading")
     args = accept_dashes(parser).parse_args(argv)
     done = push_model_folder(args.folder, args.repo_id, token=args.token, private=args.private, dry_run_dir=args.dry_run_dir)
-    print(f"dry run, nothing uploaded; the files a push would upload are in {done}" if args.dry_run_dir else f"pushed: {done}")
+    print(push_report(done, dry_run=args.dry_run_dir is not None))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,19 @@ POOLINGS = ("clip", "time")
 CLIP_KEY = "pixel_values"  # where preprocess keeps the clip; transformers' collation stacks this key
 
 
+def processor_clips(processor, inputs) -> torch.Tensor:
+    """The clips in a video processor's output, whatever it names them (hfvid: ``pixel_values_videos``; transformers'
+    VideoMAE processor: ``pixel_values``)."""
+    return inputs["pixel_values_videos"] if "pixel_values_videos" in inputs else inputs[processor.model_input_names[0]]
+
+
+def video_model_output(model, clips: torch.Tensor):
+    """A video model's output for clips (batch, T, C, H, W), given under its own input name (``main_input_name``);
+    V-JEPA 2's predictor is skipped (only the encoder's tokens are wanted)."""
+    extra = {"skip_predictor": True} if "skip_predictor" in inspect.signature(model.forward).parameters else {}
+    return model(**{getattr(model, "main_input_name", "pixel_values_videos"): clips}, **extra)
+
+
 class VideoFeatureExtractionPipeline(Pipeline):
     """Pooled (``pooling="clip"``, default) or per-time-step (``pooling="time"``) features of videos; lists of floats,
     or tensors with ``return_tensors=True``; ``num_frames`` overrides the processor's clip length."""
@@ -58,15 +71,12 @@ class VideoFeatureExtractionPipeline(Pipeline):
 
     def preprocess(self, video, num_frames=None):
         settings = {} if num_frames is None else {"num_frames": num_frames}
-        inputs = self.video_processor(video, return_tensors="pt", **settings)
-        clips = inputs["pixel_values_videos"] if "pixel_values_videos" in inputs else inputs[self.video_processor.model_input_names[0]]
+        clips = processor_clips(self.video_processor, self.video_processor(video, return_tensors="pt", **settings))
         return {CLIP_KEY: clips.to(self.dtype) if self.dtype is not None else clips}
 
     def _forward(self, model_inputs):
-        model = self.model
         clips = model_inputs[CLIP_KEY]
-        extra = {"skip_predictor": True} if "skip_predictor" in inspect.signature(model.forward).parameters else {}
-        output = model(**{getattr(model, "main_input_name", "pixel_values_videos"): clips}, **extra)
+        output = video_model_output(self.model, clips)
         hidden = output.get("last_hidden_state")
         pooled = output.get("pooler_output")
         pooled = pooled if pooled is not None else hidden.mean(dim=1)

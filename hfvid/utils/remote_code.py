@@ -58,6 +58,20 @@ def bundled_modules(module_name: str) -> list[str]:
     return order
 
 
+def _copy_modules(save_directory: Path, module_names: list[str]) -> None:
+    """Copy each module and every hfvid module it needs into ``save_directory`` as flat files, their hfvid imports
+    rewritten to relative ones."""
+    written: dict[str, str] = {}
+    for module_name in module_names:
+        for name in bundled_modules(module_name):
+            file_name = name.rsplit(".", 1)[-1] + ".py"
+            if written.get(file_name, name) != name:
+                raise ValueError(f"two bundled modules share the file name {file_name}: {written[file_name]} and {name}")
+            written[file_name] = name
+            source = Path(importlib.import_module(name).__file__).read_text(encoding="utf-8")
+            (save_directory / file_name).write_text(_HFVID_IMPORT.sub(r"\1.\2\3", source), encoding="utf-8")
+
+
 def write_remote_code(save_directory: str | os.PathLike, classes: dict[str, type], config_file: str) -> dict[str, str]:
     """Copy the code of ``classes`` (auto class name -> class) into ``save_directory`` as flat modules
     and record them in the ``auto_map`` of ``config_file`` (a JSON file in that folder).
@@ -65,15 +79,7 @@ def write_remote_code(save_directory: str | os.PathLike, classes: dict[str, type
     Returns the ``auto_map`` entries written, e.g. ``{"AutoModel": "modeling_transrank.TransRankModel"}``.
     """
     save_directory = Path(save_directory)
-    written: dict[str, str] = {}
-    for cls in classes.values():
-        for name in bundled_modules(cls.__module__):
-            file_name = name.rsplit(".", 1)[-1] + ".py"
-            if written.get(file_name, name) != name:
-                raise ValueError(f"two bundled modules share the file name {file_name}: {written[file_name]} and {name}")
-            written[file_name] = name
-            source = Path(importlib.import_module(name).__file__).read_text(encoding="utf-8")
-            (save_directory / file_name).write_text(_HFVID_IMPORT.sub(r"\1.\2\3", source), encoding="utf-8")
+    _copy_modules(save_directory, [cls.__module__ for cls in classes.values()])
 
     auto_map = {auto: f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}" for auto, cls in classes.items()}
     config_path = save_directory / config_file
@@ -96,9 +102,7 @@ def write_remote_pipeline(save_directory: str | os.PathLike, config_file: str = 
 
     save_directory = Path(save_directory)
     module = VideoFeatureExtractionPipeline.__module__
-    for name in bundled_modules(module):
-        source = Path(importlib.import_module(name).__file__).read_text(encoding="utf-8")
-        (save_directory / (name.rsplit(".", 1)[-1] + ".py")).write_text(_HFVID_IMPORT.sub(r"\1.\2\3", source), encoding="utf-8")
+    _copy_modules(save_directory, [module])
     config_path = save_directory / config_file
     config = json.loads(config_path.read_text(encoding="utf-8"))
     impl = f"{module.rsplit('.', 1)[-1]}.{VideoFeatureExtractionPipeline.__name__}"
