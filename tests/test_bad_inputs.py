@@ -6,13 +6,12 @@ the file and the reason, or (long runs) skips the video, counts it once and list
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import logging
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import datasets
@@ -190,12 +189,7 @@ def test_finetune_py_skips_lists_and_finishes(user_folder, corpus, tmp_path):
 
 @pytest.fixture(scope="module")
 def space():
-    spec = importlib.util.spec_from_file_location("space_app", ROOT / "spaces" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["space_app"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules["space_app"]
+    return importlib.import_module("hfvid.hub.space_app")
 
 
 def test_the_space_says_which_upload_and_why(space, corpus):

