@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--models", default="transrank-r3d18-tiny", help="comma-separated presets or model folders")
     parser.add_argument("--learning_rates", default="3e-3", help="comma-separated")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated")
-    parser.add_argument("--max_steps", type=int, default=2400)
+    parser.add_argument("--max_steps", type=int, default=3600)
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--dataset", default="synthmotion")
     parser.add_argument("--data_dir", default="data/synthmotion")

@@ -131,6 +131,10 @@ def build_space(out: str | os.PathLike, model: str, wheel: str | os.PathLike | N
     `SpaceBuildError` when ``out`` is not empty (without ``overwrite``), the model folder is not a saved model or
     there is no wheel to carry.
     """
+    try:
+        gradio_version = importlib.metadata.version("gradio")
+    except importlib.metadata.PackageNotFoundError:
+        raise SpaceBuildError("gradio is not installed: the card names the gradio version it was built with; pip install 'hfvid[space]'") from None
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         if not overwrite:
@@ -170,10 +174,6 @@ def build_space(out: str | os.PathLike, model: str, wheel: str | os.PathLike | N
     header = f"# hfvid {version}'s dependencies, pinned to the versions this Space was built with (gradio comes from README.md).\n"
     (out / "requirements.txt").write_text(header + "\n".join(pinned_requirements(requirements)) + "\n", encoding="utf-8")
     (out / "packages.txt").write_text("ffmpeg\n", encoding="utf-8")
-    try:
-        gradio_version = importlib.metadata.version("gradio")
-    except importlib.metadata.PackageNotFoundError:
-        raise SpaceBuildError("gradio is not installed: the card names the gradio version it was built with; pip install 'hfvid[space]'") from None
     environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True)
     card = environment.get_template("space.md").render(
         title=title or f"hfvid · {model_name.rsplit('/', 1)[-1]}",
