@@ -42,11 +42,21 @@ def get_config(name: str, **overrides) -> PreTrainedConfig:
     return config_class(**{**kwargs, **overrides})
 
 
+def check_pretrainable(classes: dict, config, name: str) -> None:
+    """ValueError for a method without a self-supervised objective (Sideways trains a classifier with labels)."""
+    if "AutoModelForPreTraining" not in classes:
+        raise ValueError(
+            f"{name} is a {getattr(config, 'method_name', config.model_type)} model, which has no self-supervised "
+            f"pre-training objective: train it with labels (hfvid-finetune --model {name} --dataset ...)"
+        )
+
+
 def load_for_pretraining(name_or_path: str, **config_overrides):
     """(model for pre-training, video processor) from a preset name (fresh weights) or a saved model
     folder / Hub id (its weights and processor, to continue pre-training)."""
     if name_or_path in _presets():
         config = get_config(name_or_path, **config_overrides)
+        check_pretrainable(method_of(config).AUTO_CLASSES, config, name_or_path)
         # The method's own class: a transformers-native method's config subclass is not a key of the Auto mappings.
         return method_of(config).AUTO_CLASSES["AutoModelForPreTraining"]._from_config(config), processor_for_config(config)
     if not os.path.isdir(os.path.expanduser(name_or_path)) and looks_local(name_or_path):
@@ -60,6 +70,7 @@ def load_for_pretraining(name_or_path: str, **config_overrides):
         classes = method_of(config).AUTO_CLASSES
     except ValueError:  # a method from outside hfvid, registered with the Auto classes
         classes = {"AutoConfig": type(config), "AutoModelForPreTraining": AutoModelForPreTraining, "AutoVideoProcessor": AutoVideoProcessor}
+    check_pretrainable(classes, config, name_or_path)
     check_fields(classes["AutoConfig"], config_overrides, f"overrides of {name_or_path}")
     model = classes["AutoModelForPreTraining"].from_pretrained(name_or_path, **config_overrides)
     return model, classes["AutoVideoProcessor"].from_pretrained(name_or_path)

@@ -15,10 +15,11 @@ from typing import Any
 from torch import nn
 
 from hfvid.backbones.base import VideoBackbone, given_config
+from hfvid.backbones.framewise import FramewiseResNet
 from hfvid.backbones.resnet3d import VideoResNet
 from hfvid.backbones.vit import VideoViT
 
-_BUILT_IN: tuple[type[VideoBackbone], ...] = (VideoResNet, VideoViT)
+_BUILT_IN: tuple[type[VideoBackbone], ...] = (VideoResNet, VideoViT, FramewiseResNet)
 BACKBONES: dict[str, type[VideoBackbone]] = {arch: cls for cls in _BUILT_IN for arch in cls.ARCHS}
 
 

@@ -11,9 +11,9 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, simclr, simsiam, transrank, videomae, vjepa
+from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, sideways, simclr, simsiam, transrank, videomae, vjepa
 
-METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, videomae, vjepa)
+METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, videomae, vjepa, sideways)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,
