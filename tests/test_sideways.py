@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import socket
+import subprocess
 import sys
 import weakref
 from pathlib import Path
@@ -234,3 +237,27 @@ def test_finetune_trains_skip_sideways_and_saves_a_model_that_loads(synthmotion_
     model = SidewaysForVideoClassification.from_pretrained(out)
     assert model.config.training_mode == "sideways" and model.config.backbone["temporal_skips"]
     assert json.loads((out / "config.json").read_text())["model_type"] == "sideways"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_depth_parallel_over_two_processes_matches_one_process_exactly(tmp_path):
+    script = str(Path(__file__).parent / "sideways_depth_parallel.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for command in ([sys.executable, script, str(tmp_path)],
+                    [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), script, str(tmp_path)]):  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+    single = torch.load(tmp_path / "grads-single.pt")
+    lower, upper = torch.load(tmp_path / "grads-0.pt"), torch.load(tmp_path / "grads-1.pt")
+    assert set(lower["grads"]) == {name for name in single["grads"] if name.startswith(("backbone.units.0.", "backbone.units.1."))}
+    assert set(lower["grads"]) | set(upper["grads"]) == set(single["grads"]) and not set(lower["grads"]) & set(upper["grads"])
+    for name, grad in {**lower["grads"], **upper["grads"]}.items():
+        assert torch.equal(grad, single["grads"][name]), name
+        assert grad.abs().sum() > 0, name  # every unit got gradients within the clip
+    assert torch.equal(upper["loss"], single["loss"]) and upper["counted"] == single["counted"] == 12 - 4

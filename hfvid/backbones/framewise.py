@@ -270,6 +270,7 @@ def sideways_gradients(
     pixel_values_videos: torch.Tensor,
     top_loss: Callable[[torch.Tensor, int], torch.Tensor | None],
     parameters: Sequence[nn.Parameter],
+    exchange: DepthParallelExchange | None = None,
 ) -> tuple[torch.Tensor, int, list[torch.Tensor]]:
     """Sideways' approximate gradients over one clip (see the module docstring), with only one time step's
     activations alive at a time.
@@ -277,61 +278,128 @@ def sideways_gradients(
     ``top_loss(top_output, step)``: the loss at a time step from the top unit's output (batch, channels, h, w), or
     None (no loss at that step); steps before ``backbone.delay`` hold no frame at the top and get no loss.
     ``parameters``: what to differentiate (the backbone's and those ``top_loss`` uses, e.g. a classifier's).
+    ``exchange``: for depth parallelism, this process's share of the units and the link to the others
+    (`DepthParallelExchange`); by default this process runs every unit.
     Returns (the summed loss, the number of steps with a loss, each parameter's summed gradient). Gradients still
     travelling down when the clip ends are dropped, as when a stream is cut: a unit k units below the top gets
     gradients from the losses of the first ``frames - delay - k`` such steps.
     """
     backbone.check_frames(pixel_values_videos)
+    owned = exchange.units if exchange is not None else range(len(backbone.units))
+    shapes = unit_output_shapes(backbone, pixel_values_videos[:, 0])
     parameters = list(parameters)
     sums = [torch.zeros_like(p) for p in parameters]
     total, counted = pixel_values_videos.new_zeros(()), 0
-    previous: list[torch.Tensor] | None = None  # every unit's output at the previous step (detached)
-    incoming: list[torch.Tensor | None] = [None] * len(backbone.units)  # gradients w.r.t. the outputs, one step late
+    # The previous step's output of every unit this process's units read (all zero before the first step), and the
+    # gradients that arrived for its units' outputs (one step late).
+    needed = sorted({source for index in owned for source in backbone.sources[index]} | set(owned))
+    previous = {index: pixel_values_videos.new_zeros(shapes[index]) for index in needed}
+    incoming: dict[int, torch.Tensor] = {}
     for step in range(pixel_values_videos.shape[1]):
         loss_at = (lambda top, step=step: top_loss(top, step)) if step >= backbone.delay else None
-        loss, grads, incoming, previous = _sideways_step(backbone, pixel_values_videos[:, step], previous, incoming, loss_at, parameters)
+        frame = pixel_values_videos[:, step]
+        loss, grads, arriving, outputs = _sideways_step(backbone, frame, previous, incoming, loss_at, parameters, owned)
         for accumulated, grad in zip(sums, grads):
             if grad is not None:
                 accumulated.add_(grad)
         if loss is not None:
             total, counted = total + loss, counted + 1
+        previous.update(outputs)
+        incoming = {index: grad for index, grad in arriving.items() if index in owned}
+        if exchange is not None:
+            foreign_outputs, foreign_grads = exchange(outputs, arriving, previous, shapes)
+            previous.update(foreign_outputs)
+            for index, grad in foreign_grads.items():
+                incoming[index] = grad if index not in incoming else incoming[index] + grad
     return total, counted, sums
 
 
-def _sideways_step(backbone, frame, previous, incoming, top_loss, parameters):
-    """One time step of Sideways: every unit's forward on its input and backward with the gradient that arrived for
-    its output (and the loss's), in one ``autograd.grad`` call (the units' graphs are disjoint: their inputs are fresh leaves). Returns (the
-    step's loss or None, the parameters' gradients, the gradients for each unit's output at the next step, every
-    unit's output detached). Its graph is gone when it returns, so only one step's activations ever exist."""
+def unit_output_shapes(backbone: FramewiseResNet, frame: torch.Tensor) -> list[torch.Size]:
+    """Each unit's output shape for frames like ``frame`` (batch, C, H, W), from one pass without gradients."""
+    shapes, hidden = [], frame
+    with torch.no_grad():
+        for unit in backbone.units:
+            hidden = unit(hidden)
+            shapes.append(hidden.shape)
+    return shapes
+
+
+def _sideways_step(backbone, frame, previous, incoming, top_loss, parameters, owned):
+    """One time step of Sideways for the ``owned`` units: each one's forward on its sources' previous outputs and
+    backward with the gradient that arrived for its output (and the loss's), in one ``autograd.grad`` call (the
+    units' graphs are disjoint: their inputs are fresh leaves). Returns (the step's loss or None, the parameters'
+    gradients, {source unit: gradient for its output, for the next step}, {owned unit: its output, detached}). Its
+    graph is gone when it returns, so only one step's activations ever exist."""
     units, sources = backbone.units, backbone.sources
-    inputs, outputs = [], []
+    inputs, outputs = {}, {}
     with torch.enable_grad():
-        for index, unit in enumerate(units):
-            if index == 0:
-                x = frame
-            elif previous is None:  # the first step: every state is zero
-                x = torch.zeros_like(outputs[index - 1]).requires_grad_()
-            else:
-                x = sum(previous[source] for source in sources[index]).requires_grad_()
-            inputs.append(x)
-            outputs.append(unit(x))
-        roots = [(out, grad) for out, grad in zip(outputs, incoming) if grad is not None]
-        loss = top_loss(outputs[-1]) if top_loss is not None else None
+        for index in owned:
+            x = frame if index == 0 else sum(previous[source] for source in sources[index]).requires_grad_()
+            inputs[index] = x
+            outputs[index] = units[index](x)
+        roots = [(outputs[index], incoming[index]) for index in owned if index in incoming]
+        loss = top_loss(outputs[len(units) - 1]) if top_loss is not None and len(units) - 1 in owned else None
         if loss is not None:
             roots.append((loss, torch.ones_like(loss)))
-        wanted = [*parameters, *inputs[1:]]
+        reading = [index for index in owned if index > 0]
+        wanted = [*parameters, *(inputs[index] for index in reading)]
         if roots:
             roots_out, roots_grad = zip(*roots)
             grads = torch.autograd.grad(roots_out, wanted, grad_outputs=roots_grad, allow_unused=True)
         else:
             grads = (None,) * len(wanted)
-    # Each unit's input gradient goes to its sources, to be used at the next step.
-    arriving: list[torch.Tensor | None] = [None] * len(units)
-    for index, grad in enumerate(grads[len(parameters) :], start=1):
+    # Each unit's input gradient goes to its sources, for the next step.
+    arriving: dict[int, torch.Tensor] = {}
+    for index, grad in zip(reading, grads[len(parameters) :]):
         for source in sources[index] if grad is not None else ():
-            arriving[source] = grad if arriving[source] is None else arriving[source] + grad
+            arriving[source] = grad if source not in arriving else arriving[source] + grad
     loss = None if loss is None else loss.detach()
-    return loss, grads[: len(parameters)], arriving, [out.detach() for out in outputs]
+    return loss, grads[: len(parameters)], arriving, {index: out.detach() for index, out in outputs.items()}
+
+
+class DepthParallelExchange:
+    """Depth parallelism for `sideways_gradients`: this process runs ``units`` (a contiguous range), the other
+    processes of the default `torch.distributed` group the rest (``splits``: the first unit of each rank's share,
+    rank 0 first). After every time step each process sends the outputs that units on other processes read, and the
+    gradients for other processes' units' outputs, and receives theirs, all at once; so every unit computes at every
+    step, as in one process, and the gradients are the same (tested with 2 processes over gloo)."""
+
+    def __init__(self, backbone: FramewiseResNet, splits: Sequence[int]):
+        import torch.distributed as dist
+
+        self.dist = dist
+        self.rank, world = dist.get_rank(), dist.get_world_size()
+        bounds = [*splits, len(backbone.units)]
+        if len(splits) != world or splits[0] != 0 or any(a >= b for a, b in zip(bounds, bounds[1:])):
+            raise ValueError(f"splits must give each of the {world} processes a non-empty range of units from 0, got {list(splits)}")
+        self.owner = {index: rank for rank, (a, b) in enumerate(zip(bounds, bounds[1:])) for index in range(a, b)}
+        self.units = range(bounds[self.rank], bounds[self.rank + 1])
+        sources = backbone.sources
+        # (unit whose output, the process that reads it): the outputs each process sends and receives.
+        self.reads = sorted({(s, self.owner[i]) for i in range(len(sources)) for s in sources[i] if self.owner[s] != self.owner[i]})
+
+    def __call__(self, outputs, arriving, previous, shapes):
+        """Send this step's outputs and gradients that other processes need; return what they sent
+        ({unit: output}, {unit: gradient for its output})."""
+        dist, rank, ops = self.dist, self.rank, []
+        received_outputs, grads_back = {}, []
+        for source, reader in self.reads:
+            if self.owner[source] == rank:  # our output, read there; its gradient comes back (zeros: none yet)
+                ops.append(dist.P2POp(dist.isend, outputs[source].contiguous(), reader, tag=2 * source))
+                grads_back.append((source, torch.empty(shapes[source], dtype=outputs[source].dtype)))
+                ops.append(dist.P2POp(dist.irecv, grads_back[-1][1], reader, tag=2 * source + 1))
+            elif reader == rank:  # their output, read here; our gradient for it goes back
+                received_outputs[source] = torch.empty_like(previous[source])
+                ops.append(dist.P2POp(dist.irecv, received_outputs[source], self.owner[source], tag=2 * source))
+                grad = arriving.get(source)
+                grad = torch.zeros_like(previous[source]) if grad is None else grad.contiguous()
+                ops.append(dist.P2POp(dist.isend, grad, self.owner[source], tag=2 * source + 1))
+        for request in dist.batch_isend_irecv(ops) if ops else ():
+            request.wait()
+        received_grads = {}
+        for source, grad in grads_back:  # readers in rank order, as one process sums its units' gradients
+            received_grads[source] = grad if source not in received_grads else received_grads[source] + grad
+        return received_outputs, received_grads
 
 
 class PrecomputedGradients(torch.autograd.Function):
