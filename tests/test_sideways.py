@@ -9,9 +9,11 @@ import os
 import socket
 import subprocess
 import sys
+import textwrap
 import weakref
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -261,3 +263,48 @@ def test_depth_parallel_over_two_processes_matches_one_process_exactly(tmp_path)
         assert torch.equal(grad, single["grads"][name]), name
         assert grad.abs().sum() > 0, name  # every unit got gradients within the clip
     assert torch.equal(upper["loss"], single["loss"]) and upper["counted"] == single["counted"] == 12 - 4
+
+
+def test_a_saved_classifier_loads_and_trains_with_its_own_code_without_hfvid(tmp_path):
+    config = SidewaysConfig(backbone={**SMALL, "temporal_skips": True}, num_frames=6, image_size=16, num_labels=3)
+    model = SidewaysForVideoClassification(config).eval()
+    model.save_pretrained(tmp_path)
+    clip = torch.randn(1, 6, 3, 16, 16)
+    torch.save(clip, tmp_path / "clip.pt")
+    with torch.no_grad():
+        expected = model(clip).logits
+    script = textwrap.dedent(
+        f"""
+        import importlib.abc, sys
+        class BlockHfvid(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "hfvid":
+                    raise ModuleNotFoundError(f"No module named {{name!r}}")
+        sys.meta_path.insert(0, BlockHfvid())
+        import torch
+        from transformers import AutoModelForVideoClassification
+        folder = {str(tmp_path)!r}
+        model = AutoModelForVideoClassification.from_pretrained(folder, trust_remote_code=True).eval()
+        clip = torch.load(folder + "/clip.pt")
+        with torch.no_grad():
+            torch.save(model(clip).logits, folder + "/logits.pt")
+        model.train()
+        model(clip, labels=torch.tensor([1])).loss.backward()  # Sideways' gradients through the folder's code
+        assert all(p.grad is not None for p in model.parameters())
+        assert not any(m.split(".")[0] == "hfvid" for m in sys.modules), "hfvid was imported"
+        """
+    )
+    env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "PYTHONPATH": ""}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    torch.testing.assert_close(torch.load(tmp_path / "logits.pt"), expected)
+
+
+@pytest.mark.parametrize("preset", ["transrank-r3d18-tiny", "simclr-r3d18-tiny", "hdc-r3d18-tiny"])
+def test_the_framewise_backbone_pre_trains_under_self_supervised_methods(preset):
+    model, processor = hfvid.presets.load_for_pretraining(preset, backbone="framewise_tiny", num_frames=16)
+    video, rng = torch.randint(0, 255, (48, 3, 40, 40), dtype=torch.uint8), np.random.default_rng(0)
+    views = [processor.pretraining_views(video, rng) for _ in range(2)]
+    output = model(**{name: torch.stack([v[name] for v in views]) for name in views[0]})
+    output.loss.backward()
+    assert torch.isfinite(output.loss) and model.base_model.backbone.units[0].conv.weight.grad is not None

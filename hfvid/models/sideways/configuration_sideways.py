@@ -45,7 +45,8 @@ def _presets() -> dict[str, dict]:
         ("framewise18", "framewise_r18", {"num_frames": 32, "image_size": 112}),
         ("framewise-tiny", "framewise_tiny", {"num_frames": 32, "image_size": 32, "augmentation": {"crop_scale": [1.0, 1.0]}}),
     ):
-        for name, mode, skips in (("bptt", "bptt", False), ("sideways", "sideways", False), ("skip-sideways", "sideways", True)):
+        modes = (("bptt", "bptt", False), ("bptt-skip", "bptt", True), ("sideways", "sideways", False), ("skip-sideways", "sideways", True))
+        for name, mode, skips in modes:
             backbone_config = {**FRAMEWISE_PRESETS[backbone], "temporal_skips": skips}
             presets[f"{name}-{size}"] = {"backbone": backbone_config, "training_mode": mode, **extra}
     return presets
