@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--crop_scale", default=None, help="'MIN,MAX' for every model (default: each model's processor's)")
     parser.add_argument("--num_workers", type=int, default=1, help="DataLoader workers decoding the clips")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the training process")
+    parser.add_argument("--output", default=None, help="also write the table to this Markdown file")
     parser.add_argument("--output_root", default="outputs/bench_finetune")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -71,12 +72,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
             )  # fmt: skip
 
     num_classes = len(json.loads((output_dir / "config.json").read_text())["id2label"])  # the last run's
-    print(f"\n{args.max_steps} steps x {args.batch_size} videos, {args.dataset} test split (chance {100 / num_classes:.1f}%):\n")
-    print("| model | learning rate | test top-1 (%) per seed | mean +- 95% interval | wall per run |")
-    print("|---|---:|---|---:|---:|")
+    lines = [
+        f"{args.max_steps} steps x {args.batch_size} videos, {args.dataset} test split (chance {100 / num_classes:.1f}%):",
+        "",
+        "| model | learning rate | test top-1 (%) per seed | mean +- 95% interval | wall per run |",
+        "|---|---:|---|---:|---:|",
+    ]
     for row in rows:
         per_seed = ", ".join(f"{a:.1f}" for a in row["accuracies"])
-        print(f"| {row['model']} | {row['learning_rate']:g} | {per_seed} | {row['mean']:.1f} +- {row['interval']:.1f} | {row['seconds_per_run']:.0f} s |")
+        lines.append(f"| {row['model']} | {row['learning_rate']:g} | {per_seed} | {row['mean']:.1f} +- {row['interval']:.1f} | {row['seconds_per_run']:.0f} s |")
+    print("\n" + "\n".join(lines))
+    if args.output:
+        command = "python benchmarks/bench_finetune.py " + " ".join(sys.argv[1:])
+        Path(args.output).write_text(f"<!-- written by: {command} -->\n" + "\n".join(lines) + "\n")
     Path(args.output_root).mkdir(parents=True, exist_ok=True)
     (Path(args.output_root) / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows

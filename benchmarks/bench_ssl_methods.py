@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated; each seed pre-trains and draws a random init")
     parser.add_argument("--protocols", default="retrieval,knn,linear,sync,order")
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
+    parser.add_argument("--eval_dataset", default=None,
+                        help="score the frozen features on this video folder instead of SynthMotion (pre-training stays on "
+                             "SynthMotion), e.g. data/motion_dots from benchmarks/motion_dots.py")
     parser.add_argument("--output_root", default="outputs/bench_ssl_methods")
     parser.add_argument("--retrain", action="store_true", help="pre-train again even if a model folder exists")
     parser.add_argument(
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     features = [feature.strip() for feature in args.features.split(",") if feature.strip()]
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         settings = dict(
-            source="synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
+            source=args.eval_dataset or "synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
             batch_size=args.batch_size, seed=seed, progress=False,
         )  # fmt: skip
         for label, (preset, overrides) in runs.items():
@@ -141,7 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
     (root / "comparison.md").write_text(table)
     num_test = next(iter(results.values()))[0]["data"]["num_test_videos"]
-    print(f"\n{args.steps} steps x {args.batch_size} videos, seeds {args.seeds}, SynthMotion test split ({num_test} videos):\n")
+    scored_on = args.eval_dataset or "SynthMotion"
+    print(f"\n{args.steps} steps x {args.batch_size} videos, seeds {args.seeds}, {scored_on} test split ({num_test} videos):\n")
     print(table)
     print(f"written to {root}")
     if args.output:
@@ -149,9 +153,9 @@ def main(argv: list[str] | None = None) -> None:
         output = Path(args.output)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
-            f"# Self-supervised methods on SynthMotion (generated)\n\nWritten by `{command}` on {date.today()}: "
+            f"# Self-supervised methods pre-trained on SynthMotion (generated)\n\nWritten by `{command}` on {date.today()}: "
             f"{args.steps} steps x {args.batch_size} videos, AdamW, learning rate {args.learning_rate}, each preset's own "
-            f"recipe, seeds {args.seeds}; frozen features on the SynthMotion test split ({num_test} videos, 8 motion "
+            f"recipe, seeds {args.seeds}; frozen features on the {scored_on} test split ({num_test} videos, 8 motion "
             f"classes); values in %, mean +- 95% t-interval over the seeds.\n\n{table}"
         )
         print(f"wrote {output}")

@@ -308,3 +308,50 @@ def test_the_framewise_backbone_pre_trains_under_self_supervised_methods(preset)
     output = model(**{name: torch.stack([v[name] for v in views]) for name in views[0]})
     output.loss.backward()
     assert torch.isfinite(output.loss) and model.base_model.backbone.units[0].conv.weight.grad is not None
+
+
+def test_a_per_clip_loss_on_pooled_features_trains_the_backbone_with_sideways():
+    """gradient_mode="sideways": pooler_output is computed frame by frame and its gradient propagated by Sideways. The
+    top unit sees its exact gradient at every step, so its parameters get backpropagation's gradient exactly; the
+    lower units get Sideways' approximation."""
+    torch.manual_seed(0)
+    sideways = build_backbone({**SMALL, "temporal_skips": True, "gradient_mode": "sideways"}).double().train()
+    bptt = build_backbone({**SMALL, "temporal_skips": True}).double().train()
+    bptt.load_state_dict(sideways.state_dict())
+    clip, weights = torch.randn(2, 12, 3, 16, 16, dtype=torch.float64), torch.randn(2, 8, dtype=torch.float64)
+    out = sideways(clip)
+    assert out.last_hidden_state is None
+    torch.testing.assert_close(out.pooler_output, bptt(clip).pooler_output)
+    ((out.pooler_output * weights).sum() ** 2).backward()
+    ((bptt(clip).pooler_output * weights).sum() ** 2).backward()
+    for (name, a), b in zip(sideways.named_parameters(), bptt.parameters()):
+        if name.startswith("units.4."):  # the top unit
+            torch.testing.assert_close(a.grad, b.grad)
+    assert not torch.allclose(sideways.units[0].conv.weight.grad, bptt.units[0].conv.weight.grad)
+    assert all(p.grad.abs().sum() > 0 for p in sideways.parameters())
+    sideways.eval()
+    assert sideways(clip).last_hidden_state is not None  # evaluation: the whole clip, as in BPTT mode
+    with pytest.raises(ValueError, match="leave the backbone's gradient_mode"):
+        SidewaysConfig(backbone={**SMALL, "gradient_mode": "sideways"})
+
+
+def test_per_clip_sideways_keeps_memory_flat_in_clip_length():
+    backbone = build_backbone({**SMALL, "gradient_mode": "sideways"}).train()
+    peaks = {}
+    for frames in (16, 64):
+        clip = torch.randn(1, frames, 3, 16, 16)
+        with SavedBytes() as saved:
+            backbone(clip).pooler_output.square().sum().backward()
+        peaks[frames] = saved.peak - clip.numel() * clip.element_size()  # the clip itself is kept for the backward
+    assert peaks[16] == peaks[64]
+
+
+def test_transrank_pre_trains_the_framewise_backbone_with_sideways():
+    model, processor = hfvid.presets.load_for_pretraining(
+        "transrank-r3d18-tiny", backbone={**FRAMEWISE_PRESETS["framewise_tiny"], "gradient_mode": "sideways"}, num_frames=16
+    )
+    video, rng = torch.randint(0, 255, (48, 3, 40, 40), dtype=torch.uint8), np.random.default_rng(0)
+    views = [processor.pretraining_views(video, rng) for _ in range(2)]
+    output = model(**{name: torch.stack([v[name] for v in views]) for name in views[0]})
+    output.loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters() if p.requires_grad)

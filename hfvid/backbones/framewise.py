@@ -48,6 +48,7 @@ FRAMEWISE_PRESETS: dict[str, dict[str, Any]] = {
         "stem_width": 64,
         "stem_stride": 2,
         "temporal_skips": False,
+        "gradient_mode": "bptt",
     },
     "framewise_tiny": {
         "arch": "framewise",
@@ -57,6 +58,7 @@ FRAMEWISE_PRESETS: dict[str, dict[str, Any]] = {
         "stem_width": 8,
         "stem_stride": 1,
         "temporal_skips": False,
+        "gradient_mode": "bptt",
     },
 }
 
@@ -77,6 +79,8 @@ def framewise_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> di
         raise ValueError(f"stem_stride must be 1 or 2, got {config['stem_stride']}")
     if not isinstance(config["temporal_skips"], bool):
         raise ValueError(f"temporal_skips must be true or false, got {config['temporal_skips']!r}")
+    if config["gradient_mode"] not in ("bptt", "sideways"):
+        raise ValueError(f"gradient_mode must be 'bptt' or 'sideways', got {config['gradient_mode']!r}")
     return config
 
 
@@ -222,8 +226,17 @@ class FramewiseResNet(VideoBackbone):
     ) -> VideoBackboneOutput:
         """(batch, frames, channels, height, width) -> ``last_hidden_state`` (batch, num_features, frames - delay,
         h, w): the top unit's output from step ``delay`` on; ``pooler_output``: its mean; with
-        ``output_hidden_states``, every unit's output at every step as (batch, channels, frames, h, w)."""
+        ``output_hidden_states``, every unit's output at every step as (batch, channels, frames, h, w).
+
+        With ``gradient_mode="sideways"``, in training mode with gradients enabled, only ``pooler_output`` is given
+        (`SidewaysPooledFeatures`: computed frame by frame, its gradient by Sideways), so that any method whose loss
+        reads the pooled clip features trains this backbone with Sideways; ``last_hidden_state`` is None then
+        (methods that read the feature map need ``gradient_mode="bptt"``)."""
         self.check_frames(pixel_values_videos)
+        if self.config["gradient_mode"] == "sideways" and self.training and torch.is_grad_enabled():
+            parameters = [p for p in self.parameters() if p.requires_grad]
+            pooled = SidewaysPooledFeatures.apply(pixel_values_videos, self, len(parameters), *parameters)
+            return VideoBackboneOutput(last_hidden_state=None, pooler_output=pooled)
         outputs = self.unit_outputs(pixel_values_videos)
         top = outputs[-1][:, :, self.delay :]
         return VideoBackboneOutput(
@@ -400,6 +413,36 @@ class DepthParallelExchange:
         for source, grad in grads_back:  # readers in rank order, as one process sums its units' gradients
             received_grads[source] = grad if source not in received_grads else received_grads[source] + grad
         return received_outputs, received_grads
+
+
+class SidewaysPooledFeatures(torch.autograd.Function):
+    """``apply(clips, backbone, n, *parameters)`` -> the backbone's ``pooler_output`` (the mean over the steps with a
+    frame at the top of the top unit's spatially pooled output), computed frame by frame without storing
+    activations; its backward runs Sideways (`sideways_gradients`) with, at every such step, the top's gradient that
+    the mean gives it (``grad_output / steps``), and hands the parameters their summed gradients. A per-clip loss on the
+    pooled features thus trains the backbone with Sideways: two passes over the clip, memory flat in its length."""
+
+    @staticmethod
+    def forward(ctx, clips, backbone, count, *parameters):
+        stream, pooled = FramewiseStream(backbone), []
+        for step in range(clips.shape[1]):
+            out = stream(clips[:, step])
+            if out is not None:
+                pooled.append(out)
+        ctx.backbone, ctx.parameters = backbone, parameters
+        ctx.save_for_backward(clips)
+        return torch.stack(pooled).mean(dim=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (clips,) = ctx.saved_tensors
+        steps = clips.shape[1] - ctx.backbone.delay
+
+        def top_loss(top, step):
+            return (top.mean(dim=(-2, -1)) * grad_output).sum() / steps
+
+        _, _, gradients = sideways_gradients(ctx.backbone, clips, top_loss, ctx.parameters)
+        return (None, None, None, *gradients)
 
 
 class PrecomputedGradients(torch.autograd.Function):

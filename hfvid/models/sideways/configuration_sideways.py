@@ -31,6 +31,11 @@ class SidewaysConfig(HfvidConfig):
         super().__init__(**kwargs)
         if self.backbone["arch"] != "framewise":
             raise ValueError(f"Sideways needs a frame-wise backbone (arch 'framewise'), got arch {self.backbone['arch']!r}")
+        if self.backbone["gradient_mode"] != "bptt":
+            raise ValueError(
+                "the classifier trains by its own training_mode (its loss is per time step); leave the backbone's "
+                "gradient_mode (for per-clip losses of other methods) at 'bptt'"
+            )
 
     @property
     def method_name(self) -> str:
