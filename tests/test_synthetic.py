@@ -240,3 +240,22 @@ def test_background_pans_as_its_metadata_says(seed):
     expected_xy = 47 * np.array([metadata["pan_x_px_per_frame"], metadata["pan_y_px_per_frame"]])
     assert np.linalg.norm(expected_xy) > 2
     np.testing.assert_allclose(shift_yx[::-1], expected_xy, atol=1.0)
+
+
+def test_phases_rest_move_rest_with_per_frame_labels(tmp_path):
+    config = SynthMotionConfig(num_train_per_class=1, num_test_per_class=1, size=32, num_frames=20, fps=8, phases=True)
+    for label in range(len(SYNTHMOTION_CLASSES)):
+        frames, metadata = render_video(label, np.random.default_rng(label), config, background=False)
+        start, end = metadata["phase_events"]
+        assert 2 <= start <= 7 and 13 <= end <= 18
+        assert metadata["phases"] == [0] * start + [1] * (end - start) + [2] * (20 - end)
+        before, after = frames[: start + 1], frames[end - 1 :]
+        assert (before == before[0]).all() and (after == after[0]).all()  # at rest (over black: nothing else moves)
+        moving = frames[start : end]
+        assert all((a != b).any() for a, b in zip(moving[:-1], moving[1:]))
+    out = generate_synthmotion(tmp_path / "phased", config, num_workers=1, progress=False)
+    train = load_synthmotion(out, split="train", decode=False)
+    assert train.features["phases"].feature.names == ["still_before", "moving", "still_after"]
+    assert len(train[0]["phases"]) == 20 and len(train[0]["phase_events"]) == 2
+    # The option leaves sets made without it untouched: their manifest does not name it.
+    assert "phases" not in json.loads((Path(generate_synthmotion(tmp_path / "plain", TINY, num_workers=1, progress=False)) / "synthmotion.json").read_text())["config"]

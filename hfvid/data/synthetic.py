@@ -62,6 +62,9 @@ SYNTHMOTION_CLASSES = (
     "zoom_out",
 )
 SPLITS = ("train", "test")
+# Per-frame phases of a video made with ``SynthMotionConfig(phases=True)``: the object rests, moves, rests again.
+PHASE_NAMES = ("still_before", "moving", "still_after")
+PHASE_START_RANGE, PHASE_END_RANGE = (0.1, 0.35), (0.65, 0.9)  # where the motion starts and ends, fraction of the video
 SHAPES = ("disc", "ring", "square", "diamond", "triangle", "cross", "star")
 PHOTO_BACKGROUNDS = (
     "astronaut", "coffee", "chelsea", "rocket", "brick", "grass", "gravel",
@@ -93,6 +96,11 @@ class SynthMotionConfig:
     The defaults (250 + 32 videos per class) give a test split where one video is 0.4 point and a
     training split large enough for the tiny backbones to learn the motion rather than memorise
     appearance (see docs/learning.md); fast motion enters the frame from outside.
+
+    ``phases``: frame-level labels (issue 19). The object rests, performs its motion, and rests again, the motion
+    starting at a random 10-35% of the video and ending at 65-90%; each video's metadata gets ``phases`` (a label of
+    PHASE_NAMES per frame) and ``phase_events`` (the frames where the motion starts and ends), loaded as `datasets`
+    Sequence features. Off by default (the set is then exactly the one without the option).
     """
 
     num_train_per_class: int = 250
@@ -104,6 +112,7 @@ class SynthMotionConfig:
     deceleration: float = 2.0
     seed: int = 0
     crf: int = 20
+    phases: bool = False
 
     def __post_init__(self):
         self.speed_range = tuple(float(s) for s in self.speed_range)
@@ -117,15 +126,22 @@ class SynthMotionConfig:
             raise ValueError(f"deceleration must be >= 1 (1: uniform motion), got {self.deceleration}")
 
 
-def synthmotion_features(decode: bool = True) -> datasets.Features:
+def synthmotion_features(decode: bool = True, phases: bool = False) -> datasets.Features:
     """Columns of a loaded split; the metadata.jsonl rows carry the same fields (``file_name`` -> ``video``).
 
     ``seed``: the video's own seed (``render_video(label, np.random.default_rng(seed), config)``
     redraws it); ``object``: ``digit_<d>`` or a shape name; ``background``: a scikit-image picture or
     ``<clip>.mp4@<frame>``; ``object_size``: the object's box side at mid-clip over the frame side;
     the per-frame motion of the object at mid-clip (``shift_*``, ``rotation_deg_per_frame`` > 0 clockwise,
-    ``scale_per_frame``) and of the background content (``pan_*``), in pixels of the output frame.
+    ``scale_per_frame``) and of the background content (``pan_*``), in pixels of the output frame. With
+    ``phases`` (a set made with ``SynthMotionConfig(phases=True)``): ``phases``, a PHASE_NAMES label per frame, and
+    ``phase_events``, the frames where the motion starts and ends.
     """
+    extra = (
+        {"phases": datasets.Sequence(datasets.ClassLabel(names=list(PHASE_NAMES))), "phase_events": datasets.Sequence(datasets.Value("int64"))}
+        if phases
+        else {}
+    )
     return datasets.Features(
         {
             "video": datasets.Video(decode=decode),
@@ -141,6 +157,7 @@ def synthmotion_features(decode: bool = True) -> datasets.Features:
             "scale_per_frame": datasets.Value("float64"),
             "pan_x_px_per_frame": datasets.Value("float64"),
             "pan_y_px_per_frame": datasets.Value("float64"),
+            **extra,
         }
     )
 
@@ -274,8 +291,14 @@ def render_video(
     rotation_per_frame = {"rotate_cw": 1, "rotate_ccw": -1}.get(motion, 0) * ROTATION_DEG_PER_SPEED * speed
     log_zoom_per_frame = {"zoom_in": 1, "zoom_out": -1}.get(motion, 0) * ZOOM_LOG_PER_SPEED * speed
     time = np.arange(num_frames, dtype=np.float64) - (num_frames - 1) / 2
+    moving_frames = num_frames - 1
+    if config.phases:  # at rest before `start` and from `end` on; the drawn pose is the one at mid-motion
+        start = int(round(rng.uniform(*PHASE_START_RANGE) * num_frames))
+        end = int(round(rng.uniform(*PHASE_END_RANGE) * num_frames))
+        time = np.clip(np.arange(num_frames, dtype=np.float64), start, end - 1) - (start + end - 1) / 2
+        moving_frames = end - 1 - start
     # Friction: speed(t) = speed * exp(-k t), so the motion done since mid-clip is speed * (1 - exp(-k t)) / k.
-    friction = np.log(config.deceleration) / max(num_frames - 1, 1)
+    friction = np.log(config.deceleration) / max(moving_frames, 1)
     travel = time if friction == 0 else -np.expm1(-friction * time) / friction
     centres = centre + travel[:, None] * shift_per_frame
     angles = np.deg2rad(start_angle + travel * rotation_per_frame)  # positive = clockwise on screen
@@ -320,6 +343,10 @@ def render_video(
         "pan_x_px_per_frame": float(-mirror * pan[0] * size),  # how the background content moves
         "pan_y_px_per_frame": float(-pan[1] * size),
     }
+    if config.phases:
+        frame = np.arange(num_frames)
+        metadata["phases"] = np.where(frame < start, 0, np.where(frame < end, 1, 2)).tolist()
+        metadata["phase_events"] = [start, end]
     return frames, metadata
 
 
@@ -346,8 +373,12 @@ def _init_worker() -> None:
 
 
 def _manifest(config: SynthMotionConfig, complete: bool) -> dict:
-    """synthmotion.json's content, as JSON types so that it compares equal to the file read back."""
-    manifest = {"format_version": FORMAT_VERSION, "classes": SYNTHMOTION_CLASSES, "config": asdict(config)}
+    """synthmotion.json's content, as JSON types so that it compares equal to the file read back. Options added
+    since version 2 appear only when set, so the sets made before them are still found complete."""
+    fields = asdict(config)
+    if not fields["phases"]:
+        del fields["phases"]
+    manifest = {"format_version": FORMAT_VERSION, "classes": SYNTHMOTION_CLASSES, "config": fields}
     return json.loads(json.dumps({**manifest, "complete": complete}))
 
 
@@ -465,7 +496,7 @@ def load_synthmotion(
     return datasets.load_dataset(
         "videofolder",
         data_dir=os.fspath(path),
-        features=synthmotion_features(decode),
+        features=synthmotion_features(decode, phases=manifest["config"].get("phases", False)),
         split=split,
         streaming=streaming,
         cache_dir=None if cache_dir is None else os.fspath(cache_dir),
@@ -486,13 +517,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--num_frames", type=int, default=defaults.num_frames)
     parser.add_argument("--fps", type=int, default=defaults.fps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--phases", action="store_true", help="rest, move, rest, with per-frame phase labels")
     parser.add_argument("--num_workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument("--overwrite", action="store_true", help="replace a set made with another config")
     parser.add_argument("--summary", action="store_true", help="load the set and print what it holds")
     args = accept_dashes(parser).parse_args(argv)
     config = SynthMotionConfig(
         num_train_per_class=args.num_train_per_class, num_test_per_class=args.num_test_per_class,
-        size=args.size, num_frames=args.num_frames, fps=args.fps, seed=args.seed,
+        size=args.size, num_frames=args.num_frames, fps=args.fps, seed=args.seed, phases=args.phases,
     )  # fmt: skip
     out = generate_synthmotion(args.out, config, num_workers=args.num_workers, overwrite=args.overwrite)
     print(f"SynthMotion set in {out}")
