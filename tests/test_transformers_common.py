@@ -22,11 +22,27 @@ pytest.importorskip("parameterized", reason="transformers' test mixins need it: 
 import torch  # noqa: E402
 from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_STD  # noqa: E402
 from transformers.models.auto import modeling_auto  # noqa: E402
+from transformers.models.vit.modeling_vit import ViTPatchEmbeddings  # noqa: E402
 from transformers.models.vjepa2.modeling_vjepa2 import VJEPA2PatchEmbeddings3D  # noqa: E402
 from transformers.testing_utils import torch_device  # noqa: E402
 
 from hfvid.backbones.vit import vit_config  # noqa: E402
-from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, sideways, simclr, simsiam, transrank, videomae, vjepa  # noqa: E402
+from hfvid.models import (  # noqa: E402
+    bfp,
+    brave,
+    byol,
+    hdc,
+    lsfd,
+    moco,
+    mvformer,
+    rince,
+    sideways,
+    simclr,
+    simsiam,
+    transrank,
+    videomae,
+    vjepa,
+)
 
 common = transformers_common.load()
 ModelTesterMixin = common.test_modeling_common.ModelTesterMixin
@@ -620,3 +636,75 @@ class SidewaysModelTest(HfvidModelTestMixin, unittest.TestCase):
 
 class SidewaysVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
     method = sideways
+
+
+class MVFormerModelTester:
+    """Tiny MV-Former (a 2-layer ViT on 16 px frames: 4 patches) and its inputs: 4 frames per view."""
+
+    def __init__(self, parent, batch_size=2, num_frames=4):
+        self.parent = parent
+        self.batch_size = batch_size
+        self.num_frames = num_frames
+        self.is_training = True
+        self.hidden_size = 8
+        self.num_hidden_layers = 1  # of the temporal transformer, over frames x entity tokens
+        self.seq_length = num_frames * 2
+
+    def config_kwargs(self) -> dict:
+        return {
+            "image_encoder": {"model_type": "vit", "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2,
+                              "intermediate_size": 16, "image_size": 16, "patch_size": 8},
+            "encoder_layers": [1, 2], "num_entity_tokens": 2, "hidden_size": 8, "num_temporal_layers": 1,
+            "num_temporal_heads": 2, "embedding_dim": 8, "projection_hidden_dim": 16, "max_frames": 8,
+            "num_frames": self.num_frames, "image_size": 16,
+        }  # fmt: skip
+
+    def get_config(self):
+        return mvformer.MVFormerConfig(**self.config_kwargs())
+
+    def prepare_config_and_inputs_for_common(self):
+        return self.get_config(), {"pixel_values_videos": floats_tensor([self.batch_size, self.num_frames, 3, 16, 16])}
+
+
+class MVFormerModelTest(ModelTesterMixin, unittest.TestCase):
+    """The common tests of `MVFormerModel` and `MVFormerForPreTraining` (two views and their timestamps)."""
+
+    all_model_classes = (mvformer.MVFormerModel, mvformer.MVFormerForPreTraining)
+    test_resize_embeddings = False
+    test_torch_exportable = False
+    has_attentions = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for table, name in ((modeling_auto.MODEL_MAPPING_NAMES, "MVFormerModel"),
+                            (modeling_auto.MODEL_FOR_PRETRAINING_MAPPING_NAMES, "MVFormerForPreTraining")):  # fmt: skip
+            cls.enterClassContext(mock.patch.dict(table, {"mvformer": name}))
+
+    def setUp(self):
+        self.model_tester = MVFormerModelTester(self)
+        self.config_tester = ConfigTester(self, config_class=mvformer.MVFormerConfig, has_text_modality=False,
+                                          common_properties=["hidden_size", "num_frames", "image_size"],
+                                          **self.model_tester.config_kwargs())  # fmt: skip
+
+    def _prepare_for_class(self, inputs_dict, model_class, return_labels=False):
+        inputs_dict = copy.deepcopy(inputs_dict)
+        if model_class is mvformer.MVFormerForPreTraining:
+            clip = inputs_dict["pixel_values_videos"]
+            inputs_dict["pixel_values_videos"] = torch.stack([clip, clip.flip(-1)], dim=1)
+            steps = torch.arange(self.model_tester.num_frames, dtype=torch.float32)
+            inputs_dict["timestamps"] = torch.stack([steps, steps + 1]).expand(clip.shape[0], -1, -1).to(torch_device)
+        return inputs_dict
+
+    def test_config(self):
+        self.config_tester.run_common_tests()
+
+    def test_model_get_set_embeddings(self):  # as transformers' own image-model tests: the encoder's patch embedding
+        config, _ = self.model_tester.prepare_config_and_inputs_for_common()
+        for model_class in self.all_model_classes:
+            model = model_class(config)
+            self.assertIsInstance(model.get_input_embeddings(), ViTPatchEmbeddings)
+
+
+class MVFormerVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = mvformer

@@ -11,9 +11,24 @@ from transformers import (
     AutoVideoProcessor,
 )
 
-from hfvid.models import bfp, brave, byol, hdc, lsfd, moco, rince, sideways, simclr, simsiam, transrank, videomae, vjepa
+from hfvid.models import (
+    bfp,
+    brave,
+    byol,
+    hdc,
+    lsfd,
+    moco,
+    mvformer,
+    rince,
+    sideways,
+    simclr,
+    simsiam,
+    transrank,
+    videomae,
+    vjepa,
+)
 
-METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, videomae, vjepa, sideways)
+METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, videomae, vjepa, sideways, mvformer)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,
