@@ -23,9 +23,9 @@ def test_segments_are_runs_of_equal_labels():
         segments([])
 
 
-def test_a_perfect_segmentation_scores_100_everywhere():
+def test_a_perfect_segmentation_scores_1_everywhere():
     truth = [A] * 4 + [B] * 3 + [C] * 5
-    assert segmentation_scores([truth], [truth]) == {"mof": 100.0, "edit": 100.0, "f1@10": 100.0, "f1@25": 100.0, "f1@50": 100.0}
+    assert segmentation_scores([truth], [truth]) == {"mof": 1.0, "edit": 1.0, "f1@10": 1.0, "f1@25": 1.0, "f1@50": 1.0}
 
 
 def test_an_over_segmented_prediction():
@@ -33,31 +33,31 @@ def test_an_over_segmented_prediction():
     truth = [A] * 6 + [B] * 6
     predicted = [A, A, A, B, A, A] + [B] * 6
     scores = segmentation_scores([predicted], [truth])
-    assert scores["mof"] == pytest.approx(100 * 11 / 12)
+    assert scores["mof"] == pytest.approx(11 / 12)
     # Levenshtein([A, B, A, B], [A, B]) = 2 deletions; 1 - 2 / 4 = 0.5
-    assert scores["edit"] == pytest.approx(50.0)
+    assert scores["edit"] == pytest.approx(0.5)
     # A[0:3]: IoU 3/6 with true A -> TP; B[3:4]: IoU 0 with true B -> FP; A[4:6]: best true segment A already matched ->
     # FP; B[6:12]: IoU 1 -> TP. TP 2, FP 2, FN 0: precision 0.5, recall 1, F1 2/3 at 0.10, 0.25 and 0.50 (3/6 = 0.5).
     for key in ("f1@10", "f1@25", "f1@50"):
-        assert scores[key] == pytest.approx(200 / 3)
+        assert scores[key] == pytest.approx(2 / 3)
 
 
 def test_shifted_boundaries():
     # truth A x 4, B x 4; prediction A x 5, B x 3: IoU A = 4/5, B = 3/4, both above 0.5.
     scores = segmentation_scores([[A] * 5 + [B] * 3], [[A] * 4 + [B] * 4])
-    assert scores == {"mof": 87.5, "edit": 100.0, "f1@10": 100.0, "f1@25": 100.0, "f1@50": 100.0}
+    assert scores == {"mof": 0.875, "edit": 1.0, "f1@10": 1.0, "f1@25": 1.0, "f1@50": 1.0}
     # shifted further: A x 7, B x 1 -> IoU A = 4/7 (TP), B = 1/4: a TP at 0.10 and 0.25, an FP (and an FN) at 0.50.
     far = segmentation_scores([[A] * 7 + [B] * 1], [[A] * 4 + [B] * 4])
-    assert far["mof"] == 62.5 and far["f1@25"] == 100.0 and far["f1@50"] == pytest.approx(50.0)
+    assert far["mof"] == 0.625 and far["f1@25"] == 1.0 and far["f1@50"] == pytest.approx(0.5)
 
 
 def test_counts_are_summed_over_videos_before_the_f1_and_edit_is_averaged():
     perfect, truth = [A] * 4 + [B] * 4, [A] * 4 + [B] * 4
     wrong = [C] * 8  # one FP, two FNs; edit: Levenshtein([C], [A, B]) = 2 -> 0
     scores = segmentation_scores([perfect, wrong], [truth, truth])
-    assert scores["mof"] == 50.0 and scores["edit"] == 50.0
+    assert scores["mof"] == 0.5 and scores["edit"] == 0.5
     # TP 2, FP 1, FN 2: precision 2/3, recall 1/2, F1 = 2 * (1/3) / (7/6) = 4/7
-    assert scores["f1@50"] == pytest.approx(400 / 7)
+    assert scores["f1@50"] == pytest.approx(4 / 7)
     with pytest.raises(ValueError, match="video 0 has 3 feature frames but 2 labels"):
         segmentation_scores([[A, A, A]], [[A, A]])
 
@@ -78,7 +78,7 @@ def test_frame_retrieval_ap_at_k():
     gallery_labels = [np.array([A, B, A, B])]
     # ranks: A (rel), B, A (rel), B. AP@2 = (1/1) / 1 = 1; AP@3 = (1/1 + 2/3) / 2 = 5/6; AP@4 the same.
     scores = frame_retrieval_ap(query, query_labels, gallery, gallery_labels, ks=(2, 3, 4))
-    assert scores == {"ap@2": pytest.approx(100.0), "ap@3": pytest.approx(500 / 6), "ap@4": pytest.approx(500 / 6)}
+    assert scores == {"ap@2": pytest.approx(1.0), "ap@3": pytest.approx(5 / 6), "ap@4": pytest.approx(5 / 6)}
     none = frame_retrieval_ap(query, [np.array([C])], gallery, gallery_labels, ks=(4,))
     assert none == {"ap@4": 0.0}
     with pytest.raises(ValueError, match="K up to 5 but the gallery has 4 frames"):
@@ -102,4 +102,4 @@ def test_phase_classification_reads_the_phase_off_the_features():
     rng = np.random.default_rng(0)
     labels = [np.repeat([A, B, C], 10) for _ in range(4)]
     features = [np.eye(3)[y] + 0.1 * rng.normal(size=(30, 3)) for y in labels]
-    assert phase_classification(features[:2], labels[:2], features[2:], labels[2:])["phase_top1"] == 100.0
+    assert phase_classification(features[:2], labels[:2], features[2:], labels[2:])["phase_top1"] == 1.0

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import run_in_process
+from conftest import run_in_process, save_tiny_transrank
 from transformers import AutoModel, ViTConfig, ViTModel
 
 import hfvid
@@ -93,7 +93,7 @@ def test_from_image_encoder_loads_a_pretrained_image_model(tmp_path):
 
 
 @pytest.mark.slow
-def test_pretrain_runs_on_synthmotion_with_phases(tmp_path):
+def test_pretrain_and_frame_level_evaluation_on_synthmotion_with_phases(tmp_path, synthmotion_dir):
     data = generate_synthmotion(tmp_path / "phases", SynthMotionConfig(num_train_per_class=1, num_test_per_class=1, size=32,
                                                                       num_frames=24, fps=8, phases=True),
                                 num_workers=1, progress=False)  # fmt: skip
@@ -105,3 +105,22 @@ def test_pretrain_runs_on_synthmotion_with_phases(tmp_path):
     assert "MV-Former" in card and "frozen vit image encoder" in card and "kNN top-1" in card
     model = AutoModel.from_pretrained(out)
     assert type(model).__name__ == "MVFormerModel"
+
+    # The frame-level protocols on the pre-trained model, against random temporal-transformer weights.
+    from hfvid.cli import evaluate
+
+    frame_protocols = "phase,progress,kendall,frame_retrieval,segmentation"
+    evaluate.main(["--model", str(out), "--dataset", str(data), "--protocols", frame_protocols, "--compare_random_init",
+                   "--output_dir", str(tmp_path / "eval"), "--no_progress"])  # fmt: skip
+    results = json.loads((tmp_path / "eval" / "results.json").read_text())["metrics"]
+    assert {"phase_top1", "progression_r2", "kendalls_tau", "ap@5", "mof", "edit", "f1@10", "f1@25", "f1@50"} <= set(results)
+    assert 0 <= results["phase_top1"] <= 1 and -1 <= results["kendalls_tau"] <= 1
+    assert "Kendall's tau (x100)" in (tmp_path / "eval" / "comparison.md").read_text()
+    with pytest.raises(ValueError, match="need per-frame labels in a column 'phases'"):
+        evaluate.main(["--model", str(out), "--dataset", synthmotion_dir, "--protocols", "phase", "--output_dir",
+                       str(tmp_path / "eval2"), "--no_progress"])  # fmt: skip
+    transrank = tmp_path / "transrank"
+    save_tiny_transrank(transrank)
+    with pytest.raises(ValueError, match="gives no per-frame features"):
+        evaluate.main(["--model", str(transrank), "--dataset", str(data), "--protocols", "kendall", "--output_dir",
+                       str(tmp_path / "eval3"), "--no_progress"])  # fmt: skip

@@ -24,7 +24,14 @@ from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
 from hfvid.evaluation.features import view_of
-from hfvid.evaluation.report import PROTOCOLS, compare_table, evaluate_model, write_comparison, write_results
+from hfvid.evaluation.report import (
+    ALL_PROTOCOLS,
+    PROTOCOLS,
+    compare_table,
+    evaluate_model,
+    write_comparison,
+    write_results,
+)
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 RANDOM_INIT_NAME = "random init"
@@ -45,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--label_column", default="label", help="column holding the class labels (ideally a ClassLabel, for class names)")
     group.add_argument("--decode_backend", default="torchcodec", choices=["torchcodec", "pyav"], help="video decoder")
     group = parser.add_argument_group("evaluation")
-    group.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"comma-separated subset of {','.join(PROTOCOLS)}")
+    group.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"comma-separated subset of {','.join(ALL_PROTOCOLS)} (the frame-level ones need per-frame features and frame labels)")
     group.add_argument("--num_clips", type=int, default=1, help="uniformly spaced clips per video, features averaged")
     group.add_argument("--feature", default="pooler_output", help="which output of the model is scored: pooler_output (the backbone's features), another output field (e.g. LSFD's stationary or non_stationary), several comma-separated (concatenated), or an alias the model declares (LSFD: both)")
     group.add_argument("--batch_size", type=int, default=8, help="videos (clip pairs for sync/order) per model call")
@@ -63,9 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.protocols = tuple(name.strip() for name in args.protocols.split(",") if name.strip())
-    unknown = sorted(set(args.protocols) - set(PROTOCOLS))
+    unknown = sorted(set(args.protocols) - set(ALL_PROTOCOLS))
     if unknown or not args.protocols:
-        parser.error(f"--protocols: unknown or none {unknown}; choose from {','.join(PROTOCOLS)}")
+        parser.error(f"--protocols: unknown or none {unknown}; choose from {','.join(ALL_PROTOCOLS)}")
     if args.output_dir is None:
         dataset_name = Path(args.dataset.rstrip("/")).name.replace(".csv", "")
         args.output_dir = os.path.join("outputs", f"eval-{model_name(args.model)}-{dataset_name}")

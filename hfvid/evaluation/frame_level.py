@@ -3,13 +3,14 @@ ViT's per-frame tokens): the protocols of TCC / CARL / MV-Former and the action-
 
 Per-frame features come as a list of (frames, dim) arrays, one per video; labels as a list of (frames,) integer arrays.
 
-    phase_classification(train_feats, train_labels, test_feats, test_labels) -> {"phase_top1": %}
+    phase_classification(train_feats, train_labels, test_feats, test_labels) -> {"phase_top1": ...}
     phase_progression(train_feats, train_events, test_feats, test_events) -> {"progression_r2": R^2}
     kendalls_tau(feats) -> {"kendalls_tau": mean over ordered pairs of videos}
-    frame_retrieval_ap(query_feats, query_labels, gallery_feats, gallery_labels, ks) -> {"ap@5": %, ...}
-    segmentation_scores(predictions, labels) -> {"mof": %, "edit": %, "f1@10": %, "f1@25": %, "f1@50": %}
+    frame_retrieval_ap(query_feats, query_labels, gallery_feats, gallery_labels, ks) -> {"ap@5": ..., ...}
+    segmentation_scores(predictions, labels) -> {"mof", "edit", "f1@10", "f1@25", "f1@50"}
 
-Where the papers leave a choice, it is written in the function's docstring.
+Accuracies, AP, MoF, edit and F1 are fractions in [0, 1], as in the rest of `hfvid.evaluation` (the papers print
+them in %). Where the papers leave a choice, it is written in the function's docstring.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _check_aligned(features: Sequence, labels: Sequence, name: str) -> None:
 
 def phase_classification(train_features, train_labels, test_features, test_labels, seed: int = 0) -> dict:
     """Per-frame phase classification by a linear probe (`hfvid.evaluation.probes.linear_probe`) trained on every frame
-    of the training videos; top-1 over every frame of the test videos, in %."""
+    of the training videos; top-1 over every frame of the test videos."""
     _check_aligned(train_features, train_labels, "train")
     _check_aligned(test_features, test_labels, "test")
     result = linear_probe(
@@ -47,7 +48,7 @@ def phase_classification(train_features, train_labels, test_features, test_label
         torch.as_tensor(_stack(test_features, "test"), dtype=torch.float32), torch.as_tensor(_stack(test_labels, "test")),
         seed=seed,
     )  # fmt: skip
-    return {"phase_top1": 100 * result["linear_top1"]}
+    return {"phase_top1": result["linear_top1"]}
 
 
 def progression_targets(num_frames: int, events: Sequence[float]) -> np.ndarray:
@@ -99,7 +100,7 @@ def frame_retrieval_ap(query_features, query_labels, gallery_features, gallery_l
     """Fine-grained frame retrieval: every frame of the query videos retrieves its K nearest frames (cosine
     similarity) among the gallery videos' frames; a retrieved frame is relevant when it has the query frame's phase
     label. AP@K = sum over ranks k <= K of precision@k at the relevant ranks / the number of relevant frames in the top
-    K (0 when there is none); the mean over query frames, in %."""
+    K (0 when there is none); the mean over query frames."""
     _check_aligned(query_features, query_labels, "query")
     _check_aligned(gallery_features, gallery_labels, "gallery")
     queries = torch.nn.functional.normalize(torch.as_tensor(_stack(query_features, "query"), dtype=torch.float32), dim=1)
@@ -115,7 +116,7 @@ def frame_retrieval_ap(query_features, query_labels, gallery_features, gallery_l
         precision_at = hits.cumsum(dim=1) / torch.arange(1, k + 1, dtype=torch.float64)
         found = hits.sum(dim=1)
         ap = torch.where(found > 0, (precision_at * hits).sum(dim=1) / found.clamp(min=1), torch.zeros_like(found))
-        results[f"ap@{k}"] = 100 * float(ap.mean())
+        results[f"ap@{k}"] = float(ap.mean())
     return results
 
 
@@ -158,11 +159,11 @@ def _f1_counts(predicted, truth, overlap: float) -> tuple[int, int, int]:
 
 
 def segmentation_scores(predictions: Sequence, labels: Sequence, overlaps: Sequence[float] = (0.10, 0.25, 0.50)) -> dict:
-    """Action-segmentation metrics as UVAST (and MS-TCN) report them, in %, over a list of videos:
+    """Action-segmentation metrics as UVAST (and MS-TCN) report them, over a list of videos:
 
     - ``mof``: frame accuracy over every frame of every video;
-    - ``edit``: the segmental edit score, 100 * (1 - Levenshtein(predicted segment labels, true segment labels) /
-      max(their counts)), averaged over videos;
+    - ``edit``: the segmental edit score, 1 - Levenshtein(predicted segment labels, true segment labels) /
+      max(their counts), averaged over videos;
     - ``f1@10``, ``f1@25``, ``f1@50``: F1 of segments matched at IoU >= 0.10 / 0.25 / 0.50, true positives, false
       positives and false negatives summed over videos before the F1.
     """
@@ -173,11 +174,120 @@ def segmentation_scores(predictions: Sequence, labels: Sequence, overlaps: Seque
     for p, y in zip(predictions, labels):
         predicted, truth = segments(p), segments(y)
         distance = _levenshtein([s[0] for s in predicted], [s[0] for s in truth])
-        edits.append(100 * (1 - distance / max(len(predicted), len(truth))))
+        edits.append(1 - distance / max(len(predicted), len(truth)))
         for overlap in overlaps:
             counts[overlap] = [a + b for a, b in zip(counts[overlap], _f1_counts(predicted, truth, overlap))]
-    scores = {"mof": 100 * correct / frames, "edit": float(np.mean(edits))}
+    scores = {"mof": correct / frames, "edit": float(np.mean(edits))}
     for overlap, (tp, fp, fn) in counts.items():
         precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-        scores[f"f1@{round(100 * overlap)}"] = 100 * (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        scores[f"f1@{round(100 * overlap)}"] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return scores
+
+
+class _TemporalConvHead(torch.nn.Module):
+    """A single-stage MS-TCN: a 1x1 conv in, dilated residual temporal convs (dilation 1, 2, 4, ...), a 1x1 conv out."""
+
+    def __init__(self, dim: int, num_classes: int, width: int = 32, layers: int = 4):
+        super().__init__()
+        self.inp = torch.nn.Conv1d(dim, width, 1)
+        self.dilated = torch.nn.ModuleList(torch.nn.Conv1d(width, width, 3, padding=2**i, dilation=2**i) for i in range(layers))
+        self.mix = torch.nn.ModuleList(torch.nn.Conv1d(width, width, 1) for _ in range(layers))
+        self.out = torch.nn.Conv1d(width, num_classes, 1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(batch, dim, frames) -> (batch, num_classes, frames)."""
+        hidden = self.inp(features)
+        for dilated, mix in zip(self.dilated, self.mix):
+            hidden = hidden + mix(torch.relu(dilated(hidden)))
+        return self.out(hidden)
+
+
+def segmentation_probe(train_features, train_labels, test_features, test_labels=None, num_classes: int | None = None,
+                       epochs: int = 200, lr: float = 1e-2, seed: int = 0) -> list[np.ndarray]:  # fmt: skip
+    """Action segmentation on frozen per-frame features: a small temporal model (`_TemporalConvHead`: 4 dilated
+    residual temporal conv layers, 32 channels) trained with per-frame cross-entropy (Adam, full batch, one video at
+    a time summed per epoch, ``epochs`` epochs) on features standardised with the training frames' statistics.
+    Returns each test video's predicted label per frame (score them with `segmentation_scores`)."""
+    _check_aligned(train_features, train_labels, "train")
+    stacked = _stack(train_features, "train")
+    mean, std = stacked.mean(0), stacked.std(0) + 1e-6
+    num_classes = num_classes or int(max(np.max(y) for y in train_labels)) + 1
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+        head = _TemporalConvHead(stacked.shape[1], num_classes)
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr)
+
+    def as_input(features):
+        return torch.as_tensor((np.asarray(features) - mean) / std, dtype=torch.float32).T[None]
+
+    videos = [(as_input(f), torch.as_tensor(np.asarray(y), dtype=torch.long)[None]) for f, y in zip(train_features, train_labels)]
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = sum(torch.nn.functional.cross_entropy(head(x), y) for x, y in videos) / len(videos)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        return [head(as_input(f)).argmax(dim=1)[0].numpy() for f in test_features]
+
+
+def frame_features(model, pixel_values_videos: torch.Tensor) -> torch.Tensor:
+    """(batch, frames, C, H, W) -> per-frame features (batch, frames, dim) of a model that has them: its own
+    ``frame_features`` (MV-Former), or a ``last_hidden_state`` with one entry per input frame, as tokens (batch, frames,
+    dim) or a feature map (batch, dim, frames, h, w) averaged over space. ValueError for any other model."""
+    if hasattr(model, "frame_features"):
+        return model.frame_features(pixel_values_videos)
+    frames = pixel_values_videos.shape[1]
+    hidden = model(pixel_values_videos=pixel_values_videos).last_hidden_state
+    if hidden is not None and hidden.ndim == 3 and hidden.shape[1] == frames:
+        return hidden
+    if hidden is not None and hidden.ndim == 5 and hidden.shape[2] == frames:
+        return hidden.mean(dim=(3, 4)).transpose(1, 2)
+    shape = None if hidden is None else tuple(hidden.shape)
+    raise ValueError(
+        f"{type(model).__name__} gives no per-frame features: its last_hidden_state is {shape} for {frames} input frames "
+        "(frame-level protocols need one feature per frame, e.g. MV-Former's)"
+    )
+
+
+@torch.no_grad()
+def extract_frame_features(model, processor, dataset, video_column: str = "video", progress: bool = True) -> list[np.ndarray]:
+    """Every frame of every video of ``dataset`` through ``processor`` (no frame sampling) and `frame_features`: one
+    (frames, dim) array per video."""
+    from tqdm.auto import tqdm
+
+    model.eval()
+    features = []
+    for example in tqdm(dataset, desc="frame features", unit="video", disable=not progress):
+        pixels = processor([example[video_column]], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+        features.append(frame_features(model, pixels.to(next(model.parameters()).device))[0].float().cpu().numpy())
+    return features
+
+
+FRAME_PROTOCOLS = ("phase", "progress", "kendall", "frame_retrieval", "segmentation")
+
+
+def evaluate_frame_level(train_features, train_phases, test_features, test_phases, protocols=FRAME_PROTOCOLS,
+                         train_events=None, test_events=None, seed: int = 0) -> dict:  # fmt: skip
+    """The frame-level protocols on per-frame features of train and test videos, with per-frame phase labels
+    (and key-event frames for "progress"): "phase" (linear probe per frame), "progress" (R^2), "kendall" (tau over
+    the test videos), "frame_retrieval" (test frames query train frames, AP@5/10/15), "segmentation" (the temporal
+    conv probe, MoF / edit / F1@{10,25,50}). One dict of every metric."""
+    unknown = sorted(set(protocols) - set(FRAME_PROTOCOLS))
+    if unknown:
+        raise ValueError(f"unknown frame-level protocols {unknown}; valid: {FRAME_PROTOCOLS}")
+    metrics = {}
+    if "phase" in protocols:
+        metrics.update(phase_classification(train_features, train_phases, test_features, test_phases, seed=seed))
+    if "progress" in protocols:
+        if train_events is None or test_events is None:
+            raise ValueError("phase progression needs the key events of each video (e.g. SynthMotion's phase_events)")
+        metrics.update(phase_progression(train_features, train_events, test_features, test_events))
+    if "kendall" in protocols:
+        metrics.update(kendalls_tau(test_features))
+    if "frame_retrieval" in protocols:
+        metrics.update(frame_retrieval_ap(test_features, test_phases, train_features, train_phases))
+    if "segmentation" in protocols:
+        predictions = segmentation_probe(train_features, train_phases, test_features, seed=seed)
+        metrics.update(segmentation_scores(predictions, test_phases))
+    return metrics

@@ -6,7 +6,10 @@
 
 - "retrieval": R@k of test videos (queries) against train videos (gallery);
 - "knn": weighted kNN and 1-NN top-1; "linear": linear-probe top-1 and its confusion matrix;
-- "motion", "sync", "order": the temporal tasks of `hfvid.evaluation.temporal` (with chance levels).
+- "motion", "sync", "order": the temporal tasks of `hfvid.evaluation.temporal` (with chance levels);
+- frame level, on per-frame features and per-frame phase labels (`hfvid.evaluation.frame_level`): "phase",
+  "progress", "kendall", "frame_retrieval", "segmentation" (not in the default set: they need a model with per-frame
+  features and a data set with frame labels, e.g. SynthMotion made with ``phases=True``).
 
 The result is a JSON-ready dict ``{"metrics": {name: value in [0, 1]}, "confusion", "class_names",
 "data", "settings"}``. ``write_results`` stores it as results.json, results.md, recall_at_k.png and
@@ -27,12 +30,14 @@ import scipy.stats
 
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.features import extract_features
+from hfvid.evaluation.frame_level import FRAME_PROTOCOLS, evaluate_frame_level, extract_frame_features
 from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve
 from hfvid.evaluation.probes import attentive_probe, knn_accuracy, linear_probe
 from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall
 from hfvid.evaluation.temporal import motion_accuracy, temporal_task_accuracy
 
 PROTOCOLS = ("retrieval", "knn", "linear", "attentive", "motion", "sync", "order")
+ALL_PROTOCOLS = (*PROTOCOLS, *FRAME_PROTOCOLS)
 FEATURE_PROTOCOLS = ("retrieval", "knn", "linear", "motion")  # the ones on per-video features
 
 # Every metric a protocol can produce, in report order, with its display name.
@@ -49,6 +54,17 @@ METRIC_NAMES = {
     "order_top1": "Order top-1",
     "order_chance": "Order chance",
     "finetune_top1": "Fine-tune top-1",
+    "phase_top1": "Phase top-1 (per frame)",
+    "progression_r2": "Phase progression R² (x100)",
+    "kendalls_tau": "Kendall's tau (x100)",
+    "ap@5": "Frame retrieval AP@5",
+    "ap@10": "Frame retrieval AP@10",
+    "ap@15": "Frame retrieval AP@15",
+    "mof": "Segmentation MoF",
+    "edit": "Segmentation edit",
+    "f1@10": "Segmentation F1@10",
+    "f1@25": "Segmentation F1@25",
+    "f1@50": "Segmentation F1@50",
 }
 CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "attentive_top1", "motion_top1", "sync_top1", "order_top1", "finetune_top1")
 
@@ -109,6 +125,8 @@ def evaluate_datasets(
     backend: str = "torchcodec",
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    frame_label_column: str = "phases",
+    event_column: str = "phase_events",
 ) -> dict:
     """Run ``protocols`` on two loaded `datasets` splits (e.g. a UCF101 fold from `hfvid.data.datasets`).
 
@@ -117,11 +135,12 @@ def evaluate_datasets(
     after the other, `hfvid.evaluation.features.token_features`); Sync and Order embed ``pairs_per_video`` clip
     pairs per video.
     ``seed`` fixes the probes' initialisation and the pairs. ``batch_size`` is videos (pairs for Sync
-    and Order) per model call.
+    and Order) per model call. The frame-level protocols read every frame of each video, the per-frame labels in
+    ``frame_label_column`` and, for "progress", the key-event frames in ``event_column``.
     """
-    unknown = sorted(set(protocols) - set(PROTOCOLS))
+    unknown = sorted(set(protocols) - set(ALL_PROTOCOLS))
     if unknown or not protocols:
-        raise ValueError(f"unknown or no protocols {unknown or list(protocols)}; valid: {PROTOCOLS}")
+        raise ValueError(f"unknown or no protocols {unknown or list(protocols)}; valid: {ALL_PROTOCOLS}")
     results = {
         "metrics": {},
         "class_names": _class_names(test_dataset, label_column),
@@ -168,6 +187,20 @@ def evaluate_datasets(
                     video_column=video_column, batch_size=batch_size, backend=backend, progress=progress,
                 )  # fmt: skip
             )
+    frame_protocols = [name for name in protocols if name in FRAME_PROTOCOLS]
+    if frame_protocols:
+        for dataset in (train_dataset, test_dataset):
+            if frame_label_column not in dataset.column_names:
+                raise ValueError(
+                    f"frame-level protocols {frame_protocols} need per-frame labels in a column {frame_label_column!r}; "
+                    f"the data has {dataset.column_names} (SynthMotion has them when made with phases=True)"
+                )
+        split_features = [extract_frame_features(model, processor, d, video_column, progress) for d in (train_dataset, test_dataset)]
+        events = [d[event_column] if "progress" in protocols else None for d in (train_dataset, test_dataset)]
+        metrics.update(
+            evaluate_frame_level(split_features[0], train_dataset[frame_label_column], split_features[1],
+                                 test_dataset[frame_label_column], frame_protocols, *events, seed=seed)  # fmt: skip
+        )
     results["metrics"] = {name: metrics[name] for name in METRIC_NAMES if name in metrics}
     if set(protocols) & {*FEATURE_PROTOCOLS, "attentive"}:
         chance.update({f"{task}_top1": metrics[f"{task}_chance"] for task in ("motion", "sync", "order") if f"{task}_chance" in metrics})
