@@ -116,6 +116,11 @@ def test_pretrain_and_frame_level_evaluation_on_synthmotion_with_phases(tmp_path
     assert {"phase_top1", "progression_r2", "kendalls_tau", "ap@5", "mof", "edit", "f1@10", "f1@25", "f1@50"} <= set(results)
     assert 0 <= results["phase_top1"] <= 1 and -1 <= results["kendalls_tau"] <= 1
     assert "Kendall's tau (x100)" in (tmp_path / "eval" / "comparison.md").read_text()
+    # The frozen encoder's own mean-pooled patch features per frame: the baseline MV-Former is compared with.
+    evaluate.main(["--model", str(out), "--dataset", str(data), "--protocols", "phase,kendall", "--feature", "image_features",
+                   "--output_dir", str(tmp_path / "eval_image"), "--no_progress"])  # fmt: skip
+    image = json.loads((tmp_path / "eval_image" / "results.json").read_text())["metrics"]
+    assert set(image) == {"phase_top1", "kendalls_tau"} and image != {k: results[k] for k in image}
     with pytest.raises(ValueError, match="need per-frame labels in a column 'phases'"):
         evaluate.main(["--model", str(out), "--dataset", synthmotion_dir, "--protocols", "phase", "--output_dir",
                        str(tmp_path / "eval2"), "--no_progress"])  # fmt: skip

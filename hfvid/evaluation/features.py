@@ -73,7 +73,7 @@ class FeatureView(torch.nn.Module):
         if not self.feature_names:
             raise ValueError(f"no feature named in {feature!r}")
 
-    def forward(self, pixel_values_videos: torch.Tensor, **kwargs) -> BaseModelOutputWithPooling:
+    def _features(self, pixel_values_videos: torch.Tensor) -> list[torch.Tensor]:
         output = self.model(pixel_values_videos=pixel_values_videos)
         missing = [name for name in self.feature_names if output.get(name) is None]
         if missing:
@@ -82,7 +82,20 @@ class FeatureView(torch.nn.Module):
                 f"{type(self.model).__name__} gives no {', '.join(missing)}: its outputs are {', '.join(output.keys())}"
                 + (f" (and the aliases {', '.join(aliases)})" if aliases else "")
             )
-        return BaseModelOutputWithPooling(pooler_output=torch.cat([output[name] for name in self.feature_names], dim=-1))
+        return [output[name] for name in self.feature_names]
+
+    def forward(self, pixel_values_videos: torch.Tensor, **kwargs) -> BaseModelOutputWithPooling:
+        """The named outputs, concatenated, as ``pooler_output``; a per-frame output (batch, frames, dim) enters as
+        its mean over frames."""
+        features = [f.mean(dim=1) if f.ndim == 3 else f for f in self._features(pixel_values_videos)]
+        return BaseModelOutputWithPooling(pooler_output=torch.cat(features, dim=-1))
+
+    def frame_features(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
+        """The named outputs that are per frame (batch, frames, dim), concatenated: what frame-level protocols read."""
+        features = self._features(pixel_values_videos)
+        if any(f.ndim != 3 or f.shape[1] != pixel_values_videos.shape[1] for f in features):
+            raise ValueError(f"{', '.join(self.feature_names)} of {type(self.model).__name__} are not per-frame features")
+        return torch.cat(features, dim=-1)
 
 
 def view_of(model: torch.nn.Module, feature: str = "pooler_output") -> torch.nn.Module:

@@ -108,7 +108,7 @@ def frame_retrieval_ap(query_features, query_labels, gallery_features, gallery_l
     q_labels, g_labels = torch.as_tensor(_stack(query_labels, "query")), torch.as_tensor(_stack(gallery_labels, "gallery"))
     if max(ks) > len(gallery):
         raise ValueError(f"K up to {max(ks)} but the gallery has {len(gallery)} frames")
-    order = (queries @ gallery.T).topk(max(ks), dim=1).indices
+    order = torch.cat([(chunk @ gallery.T).topk(max(ks), dim=1).indices for chunk in queries.split(1024)])
     relevant = (g_labels[order] == q_labels[:, None]).double()
     results = {}
     for k in ks:
@@ -205,8 +205,8 @@ class _TemporalConvHead(torch.nn.Module):
 def segmentation_probe(train_features, train_labels, test_features, test_labels=None, num_classes: int | None = None,
                        epochs: int = 200, lr: float = 1e-2, seed: int = 0) -> list[np.ndarray]:  # fmt: skip
     """Action segmentation on frozen per-frame features: a small temporal model (`_TemporalConvHead`: 4 dilated
-    residual temporal conv layers, 32 channels) trained with per-frame cross-entropy (Adam, full batch, one video at
-    a time summed per epoch, ``epochs`` epochs) on features standardised with the training frames' statistics.
+    residual temporal conv layers, 32 channels) trained with per-frame cross-entropy (Adam, full batch: every training
+    video in every step, ``epochs`` steps) on features standardised with the training frames' statistics.
     Returns each test video's predicted label per frame (score them with `segmentation_scores`)."""
     _check_aligned(train_features, train_labels, "train")
     stacked = _stack(train_features, "train")
@@ -221,10 +221,14 @@ def segmentation_probe(train_features, train_labels, test_features, test_labels=
     def as_input(features):
         return torch.as_tensor((np.asarray(features) - mean) / std, dtype=torch.float32).T[None]
 
-    videos = [(as_input(f), torch.as_tensor(np.asarray(y), dtype=torch.long)[None]) for f, y in zip(train_features, train_labels)]
+    # Videos of one length train as one batch (every video's loss weighs the same either way).
+    by_length: dict[int, list] = {}
+    for f, y in zip(train_features, train_labels):
+        by_length.setdefault(len(y), []).append((as_input(f), torch.as_tensor(np.asarray(y), dtype=torch.long)[None]))
+    batches = [(torch.cat([x for x, _ in group]), torch.cat([y for _, y in group])) for group in by_length.values()]
     for _ in range(epochs):
         optimizer.zero_grad()
-        loss = sum(torch.nn.functional.cross_entropy(head(x), y) for x, y in videos) / len(videos)
+        loss = sum(torch.nn.functional.cross_entropy(head(x), y) * len(y) for x, y in batches) / len(train_labels)
         loss.backward()
         optimizer.step()
     with torch.no_grad():

@@ -45,6 +45,16 @@ class MVFormerForPreTrainingOutput(ModelOutput):
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
 
 
+@dataclass
+class MVFormerModelOutput(BaseModelOutputWithPooling):
+    """Output of `MVFormerModel`: ``last_hidden_state`` (batch, frames, embedding_dim) per-frame embeddings,
+    ``pooler_output`` their mean over time, ``hidden_states`` (with ``output_hidden_states``) the temporal transformer's,
+    and ``image_features`` (batch, frames, encoder width x layers): the frozen encoder's own patch tokens of the chosen
+    layers, mean-pooled per frame (the baseline MV-Former is compared with: `--feature image_features`)."""
+
+    image_features: torch.FloatTensor | None = None
+
+
 class MVFormerPreTrainedModel(PreTrainedModel):
     config: MVFormerConfig
     config_class = MVFormerConfig
@@ -147,24 +157,29 @@ class MVFormerModel(MVFormerPreTrainedModel):
         evaluation reads."""
         return self._frames_and_hidden_states(pixel_values_videos)[0]
 
-    def _frames_and_hidden_states(self, pixel_values_videos: torch.Tensor):
+    def _frames_and_hidden_states(self, pixel_values_videos: torch.Tensor, with_image_features: bool = False):
         check_video_input(pixel_values_videos)
         batch, frames = pixel_values_videos.shape[:2]
         if frames > self.config.max_frames:
             raise ValueError(f"{frames} frames exceed the model's max_frames ({self.config.max_frames})")
-        return self.temporal_model(self.patch_tokens(pixel_values_videos.flatten(0, 1)), batch, frames)
+        tokens = self.patch_tokens(pixel_values_videos.flatten(0, 1))
+        embeddings, hidden_states = self.temporal_model(tokens, batch, frames)
+        if with_image_features:
+            return embeddings, hidden_states, tokens.mean(dim=1).unflatten(0, (batch, frames))
+        return embeddings, hidden_states
 
     def forward(
         self, pixel_values_videos: torch.Tensor, output_hidden_states: bool | None = None, return_dict: bool | None = None, **kwargs
     ):
-        """(batch, frames, C, H, W) -> ``last_hidden_state`` (batch, frames, embedding_dim) per-frame embeddings,
-        ``pooler_output`` their mean; with ``output_hidden_states``, the temporal transformer's input and each layer's
-        output (batch, frames * K, hidden)."""
+        """(batch, frames, C, H, W) -> `MVFormerModelOutput`: per-frame embeddings, their mean, the frozen encoder's
+        mean-pooled patch features per frame; with ``output_hidden_states``, the temporal transformer's input and each
+        layer's output (batch, frames * K, hidden)."""
         if output_hidden_states is None:
             output_hidden_states = self.config.output_hidden_states
-        embeddings, hidden_states = self._frames_and_hidden_states(pixel_values_videos)
-        output = BaseModelOutputWithPooling(last_hidden_state=embeddings, pooler_output=embeddings.mean(dim=1),
-                                            hidden_states=hidden_states if output_hidden_states else None)  # fmt: skip
+        embeddings, hidden_states, image_features = self._frames_and_hidden_states(pixel_values_videos, with_image_features=True)
+        output = MVFormerModelOutput(last_hidden_state=embeddings, pooler_output=embeddings.mean(dim=1),
+                                     hidden_states=hidden_states if output_hidden_states else None,
+                                     image_features=image_features)  # fmt: skip
         return output.to_tuple() if return_dict is False else output
 
 
