@@ -131,9 +131,7 @@ class MVFormerModel(MVFormerPreTrainedModel):
         # The encoder follows the model's attention implementation (eager, sdpa), as a composite model's parts do.
         self.image_encoder = AutoModel.from_config(config.encoder_config(), attn_implementation=config._attn_implementation)
         self.image_encoder.requires_grad_(False)
-        encoder_config = self.image_encoder.config
-        self.num_patches = (encoder_config.image_size // encoder_config.patch_size) ** 2
-        self.temporal_model = MVFormerTemporalModel(config, encoder_config.hidden_size)
+        self.temporal_model = MVFormerTemporalModel(config, self.image_encoder.config.hidden_size)
         self.post_init()
 
     def train(self, mode: bool = True):
@@ -147,10 +145,13 @@ class MVFormerModel(MVFormerPreTrainedModel):
 
     def patch_tokens(self, frames: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> the frozen encoder's patch tokens of ``config.encoder_layers``, concatenated per patch
-        (N, patches, width * layers); prefix tokens (CLS, registers) dropped."""
+        (N, patches, width * layers); prefix tokens (CLS, registers) dropped: the patches are the last
+        (H / patch) x (W / patch) tokens at the frames' own size."""
+        patch = self.image_encoder.config.patch_size
+        num_patches = (frames.shape[-2] // patch) * (frames.shape[-1] // patch)
         with torch.no_grad():
             hidden_states = self.image_encoder(pixel_values=frames, output_hidden_states=True).hidden_states
-        return torch.cat([hidden_states[layer][:, -self.num_patches :] for layer in self.config.encoder_layers], dim=-1)
+        return torch.cat([hidden_states[layer][:, -num_patches:] for layer in self.config.encoder_layers], dim=-1)
 
     def frame_features(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
         """(batch, frames, C, H, W) -> per-frame embeddings (batch, frames, embedding_dim): what frame-level
