@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import save_tiny_transrank
 
-from hfvid.evaluation.report import METRIC_NAMES
+from hfvid.evaluation.report import FRAME_METRICS, METRIC_NAMES
 
 SCRIPT = Path(__file__).resolve().parents[1] / "training" / "evaluate.py"
 
@@ -55,7 +55,7 @@ def test_evaluate_cli_writes_results_plots_and_comparison(synthmotion_dir, tmp_p
         results = json.loads((folder / "results.json").read_text())
         assert results["model"] == name
         # Every frozen protocol and the fine-tune top-1; R@k only where chance is below 50% (2 videos per class of 16).
-        assert set(results["metrics"]) == set(METRIC_NAMES) - {"R@5", "R@10", "R@20", "R@50"}
+        assert set(results["metrics"]) == set(METRIC_NAMES) - {"R@5", "R@10", "R@20", "R@50", *FRAME_METRICS}
         assert all(0 <= value <= 1 for value in results["metrics"].values())
         for png in ("recall_at_k.png", "confusion_matrix.png"):
             assert (folder / png).read_bytes()[:4] == b"\x89PNG"

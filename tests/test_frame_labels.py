@@ -49,3 +49,23 @@ def test_errors_name_the_file_and_the_problem(videos, tmp_path):
     (tmp_path / "bad_mapping.txt").write_text("zero a\n")
     with pytest.raises(ValueError, match="bad_mapping.txt, line 1: expected '<id> <name>'"):
         read_mapping(tmp_path / "bad_mapping.txt")
+
+
+def test_evaluation_reads_frame_labels_of_a_video_folder(tmp_path):
+    import hfvid
+    from hfvid.evaluation.report import evaluate_model
+    from hfvid.models.mvformer import MVFormerModel, MVFormerVideoProcessor
+
+    rng = np.random.default_rng(0)
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for split in ("train", "test"):
+        for index in range(3):
+            name = f"{split}{index}"
+            write_mp4(tmp_path / "data" / split / "clips" / f"{name}.mp4", rng.integers(0, 255, (8, 16, 16, 3), dtype=np.uint8), fps=8)
+            (labels / f"{name}.txt").write_text("1-3 start\n4-8 end\n")
+    config = hfvid.get_config("mvformer-vit-tiny")
+    model, processor = MVFormerModel(config).eval(), MVFormerVideoProcessor.from_model_config(config)
+    results = evaluate_model(model, processor, source=str(tmp_path / "data"), protocols=["phase", "kendall", "segmentation"],
+                             frame_labels=labels, progress=False)  # fmt: skip
+    assert {"phase_top1", "kendalls_tau", "mof"} <= set(results["metrics"])

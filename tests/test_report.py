@@ -13,6 +13,7 @@ from huggingface_hub.repocard_data import eval_results_to_model_index, model_ind
 import hfvid
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
 from hfvid.evaluation.report import (
+    FRAME_METRICS,
     METRIC_NAMES,
     chance_levels,
     compare_table,
@@ -24,7 +25,8 @@ from hfvid.evaluation.report import (
 )
 from hfvid.models.transrank import TransRankModel, TransRankVideoProcessor
 
-ALL_METRICS = set(METRIC_NAMES) - {"finetune_top1"}  # every frozen-feature metric (fine-tuning is evaluate.py's option)
+# every clip-level frozen-feature metric (fine-tuning is evaluate.py's option; frame-level ones need frame labels)
+ALL_METRICS = set(METRIC_NAMES) - {"finetune_top1", *FRAME_METRICS}
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--test_split", default="test", help="split that is scored (retrieval queries)")
     group.add_argument("--video_column", default="video", help="column holding the videos")
     group.add_argument("--label_column", default="label", help="column holding the class labels (ideally a ClassLabel, for class names)")
+    group.add_argument("--frame_labels", default=None, help="folder of per-video frame-label files (<video stem>.txt: a label per line, or 'start end label' segments) for the frame-level protocols")
+    group.add_argument("--frame_label_mapping", default=None, help="'<id> <name>' per line file giving the frame labels' ids (default: sorted names)")
     group.add_argument("--decode_backend", default="torchcodec", choices=["torchcodec", "pyav"], help="video decoder")
     group = parser.add_argument_group("evaluation")
     group.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"comma-separated subset of {','.join(ALL_PROTOCOLS)} (the frame-level ones need per-frame features and frame labels)")
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         num_clips=args.num_clips, batch_size=args.batch_size, pairs_per_video=args.pairs_per_video, seed=args.seed,
         video_column=args.video_column, label_column=args.label_column, backend=args.decode_backend,
         cache_dir=args.cache_dir, progress=args.progress, synthmotion_dir=args.data_dir, config_name=args.dataset_config,
+        frame_labels=args.frame_labels, frame_label_mapping=args.frame_label_mapping,
     )  # fmt: skip
     name = model_name(args.model)
     results_by_model = {name: evaluate_model(view_of(model, args.feature), processor, **evaluate)}

@@ -28,6 +28,7 @@ import datasets
 import numpy as np
 import scipy.stats
 
+from hfvid.data.frame_labels import add_frame_labels
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.features import extract_features
 from hfvid.evaluation.frame_level import FRAME_PROTOCOLS, evaluate_frame_level, extract_frame_features
@@ -66,6 +67,7 @@ METRIC_NAMES = {
     "f1@25": "Segmentation F1@25",
     "f1@50": "Segmentation F1@50",
 }
+FRAME_METRICS = ("phase_top1", "progression_r2", "kendalls_tau", "ap@5", "ap@10", "ap@15", "mof", "edit", "f1@10", "f1@25", "f1@50")
 CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "attentive_top1", "motion_top1", "sync_top1", "order_top1", "finetune_top1")
 
 
@@ -87,18 +89,27 @@ def evaluate_model(
     output_dir: str | os.PathLike | None = None,
     model_name: str | None = None,
     progress: bool = True,
+    frame_labels: str | os.PathLike | None = None,
+    frame_label_mapping: str | os.PathLike | None = None,
     **data_kwargs,
 ) -> dict:
     """Run ``protocols`` on the ``train_split`` / ``test_split`` of ``source`` ("synthmotion", a videofolder
     directory, a CSV or a Hub name; ``data_kwargs`` go to ``load_video_dataset``, e.g. ``synthmotion_dir``).
 
     With ``output_dir`` the results are also written there (`write_results`, under ``model_name``,
-    default the model's ``name_or_path``). See `evaluate_datasets` for the other arguments.
+    default the model's ``name_or_path``). ``frame_labels``: a folder of per-video frame-label files
+    (`hfvid.data.frame_labels.add_frame_labels`, with ``frame_label_mapping``) added as the ``phases`` column for the
+    frame-level protocols. See `evaluate_datasets` for the other arguments.
     """
     train_dataset, test_dataset = (
         load_video_dataset(source, split=split, decode=False, video_column=video_column, **data_kwargs)
         for split in (train_split, test_split)
     )
+    if frame_labels is not None:
+        train_dataset, test_dataset = (
+            add_frame_labels(dataset, frame_labels, video_column=video_column, mapping=frame_label_mapping)
+            for dataset in (train_dataset, test_dataset)
+        )
     results = evaluate_datasets(
         model, processor, train_dataset, test_dataset, protocols=protocols, num_clips=num_clips,
         batch_size=batch_size, pairs_per_video=pairs_per_video, seed=seed, video_column=video_column,
