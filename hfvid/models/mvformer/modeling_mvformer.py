@@ -62,6 +62,8 @@ class MVFormerPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values_videos"
     input_modalities = "video"
     supports_gradient_checkpointing = False
+    # Loading a pre-training checkpoint as the model alone leaves the projection head out.
+    _keys_to_ignore_on_load_unexpected = [r"^projection\."]
     _supports_sdpa = True  # the frozen encoder's attention (ViT, DINOv2, ...); the rest is torch's own modules
 
     def _init_weights(self, module):
