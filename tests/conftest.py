@@ -6,7 +6,9 @@ import glob
 import importlib.util
 import json
 import os
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +129,25 @@ def training_losses(model, steps: int, lr: float = 3e-3, **inputs) -> list[float
         model.after_optimizer_step(step + 1, steps)
         losses.append(loss.item())
     return losses
+
+
+WITHOUT_HFVID = """
+import importlib.abc, sys
+class BlockHfvid(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "hfvid":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, BlockHfvid())
+"""
+
+
+def run_without_hfvid(code: str, tmp_path) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python where ``import hfvid`` fails (remote code from a saved folder must do without
+    it), with its own transformers modules cache under ``tmp_path``; the code's end checks that nothing imported
+    hfvid. Asserts it succeeded; returns the finished process."""
+    check = '\nassert not any(m.split(".")[0] == "hfvid" for m in sys.modules), "hfvid was imported"\n'
+    env = {**os.environ, "HF_MODULES_CACHE": str(Path(tmp_path) / "modules"), "PYTHONPATH": ""}
+    result = subprocess.run([sys.executable, "-c", WITHOUT_HFVID + textwrap.dedent(code) + check], env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def serving(command: list, cwd, env: dict, port: int, log_path: Path, timeout: float = 120):
+    """Start the app (``command`` in ``cwd``, output into ``log_path``), yield its URL once it answers, stop it after."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert process.poll() is None, f"the app exited:\n{log_path.read_text()}"
+            assert time.monotonic() < deadline, f"the app did not answer in {timeout:g} s:\n{log_path.read_text()}"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def space_url(tiny_models, synthmotion_dir, tmp_path_factory):
     """The app serving the tiny pre-trained model on a free port (run from an empty folder, so the default
@@ -72,31 +96,8 @@ def space_url(tiny_models, synthmotion_dir, tmp_path_factory):
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_OFFLINE": "1",
     }
-    log_path = workdir / "app.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "spaces" / "app.py")],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"the app exited:\n{log_path.read_text()}"
-            assert time.monotonic() < deadline, f"the app did not answer in 120 s:\n{log_path.read_text()}"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+    with serving([sys.executable, str(ROOT / "spaces" / "app.py")], workdir, env, port, workdir / "app.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import save_tiny_transrank
 from huggingface_hub import SpaceCard, SpaceCardData
 from playwright.sync_api import expect, sync_playwright
-from test_space import CHROMIUM_ARGS, GALLERY_IMAGES, SCREENSHOT, free_port, upload
+from test_space import CHROMIUM_ARGS, GALLERY_IMAGES, SCREENSHOT, free_port, serving, upload
 
 import hfvid
 from hfvid.hub.space import SpaceBuildError, build_space, main
@@ -113,24 +111,8 @@ def built_space_url(space_folder, tmp_path_factory):
         HF_HUB_OFFLINE="1",
     )
     log_path = root / "app.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([python, "app.py"], cwd=space_folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, f"the app exited:\n{log_path.read_text()}"
-            assert time.monotonic() < deadline, f"the app did not answer in 180 s:\n{log_path.read_text()}"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+    with serving([python, "app.py"], space_folder, env, port, log_path, timeout=180) as url:
         yield url, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.mark.slow
