@@ -170,7 +170,7 @@ def stream_synthmotion(
     bounds = [size * i // num_shards for i in range(num_shards + 1)]
     return datasets.IterableDataset.from_generator(
         _synthmotion_rows,
-        features=synthmotion_features(decode, phases=manifest["config"].get("phases", False)),
+        features=synthmotion_features(decode, phases=manifest.get("config", {}).get("phases", False)),
         gen_kwargs={"metadata_path": os.path.abspath(metadata), "start": bounds[:-1], "end": bounds[1:]},
     )
 

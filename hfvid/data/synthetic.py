@@ -496,7 +496,7 @@ def load_synthmotion(
     return datasets.load_dataset(
         "videofolder",
         data_dir=os.fspath(path),
-        features=synthmotion_features(decode, phases=manifest["config"].get("phases", False)),
+        features=synthmotion_features(decode, phases=manifest.get("config", {}).get("phases", False)),
         split=split,
         streaming=streaming,
         cache_dir=None if cache_dir is None else os.fspath(cache_dir),
