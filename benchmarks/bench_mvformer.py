@@ -2,6 +2,7 @@
 against random temporal-transformer weights, over seeds.
 
     python benchmarks/bench_mvformer.py                     # 3 seeds; writes docs/results/mvformer.md
+    python benchmarks/bench_mvformer.py --readme README.md --readme_only   # copy that file's table into the README
 
 Per seed: `training/pretrain.py` pre-trains the ``mvformer-vit-tiny`` preset (its image encoder is a tiny randomly
 initialised ViT, frozen) on SynthMotion made with ``phases=True`` (generated into ``--data_dir`` if missing), then
@@ -43,6 +44,21 @@ def random_temporal_weights(model, seed: int):
     return copied
 
 
+START, END = "<!-- bench_mvformer: start -->", "<!-- bench_mvformer: end -->"
+
+
+def write_readme(readme: Path, generated: str) -> None:
+    """Put the generated file's description line and table between START and END of ``readme``."""
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{readme} has no {START} ... {END} section")
+    lines = generated.splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    described = next(line for line in lines if line.startswith("Written by"))
+    block = "\n".join([START, described, "", *table, END])
+    readme.write_text(text[: text.index(START)] + block + text[text.index(END) + len(END) :])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="0,1,2")
@@ -55,7 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--protocols", default=",".join(FRAME_PROTOCOLS))
     parser.add_argument("--output_root", default="outputs/bench_mvformer")
     parser.add_argument("--output", default="docs/results/mvformer.md")
+    parser.add_argument("--readme", type=Path, help=f"also put the table between {START} and {END} in this file")
+    parser.add_argument("--readme_only", action="store_true", help="only copy --output's table into --readme (no runs)")
     args = parser.parse_args(argv)
+    if args.readme_only:
+        write_readme(args.readme, Path(args.output).read_text())
+        return
     sizes = dict(num_train_per_class=args.num_train_per_class, num_test_per_class=args.num_test_per_class)
     data = generate_synthmotion(args.data_dir, SynthMotionConfig(phases=True, **sizes))
     protocols = args.protocols.split(",")
@@ -91,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         f"(values x100, mean +- 95% t-interval over seeds; chance for the 3 phases: about 33 for phase top-1, 0 for "
         f"Kendall's tau).\n\n{table}"
     )
+    if args.readme:
+        write_readme(args.readme, Path(args.output).read_text())
 
 
 if __name__ == "__main__":
