@@ -189,7 +189,7 @@ def test_finetune_py_skips_lists_and_finishes(user_folder, corpus, tmp_path):
 
 @pytest.fixture(scope="module")
 def space():
-    return importlib.import_module("hfvid.hub.space_app")
+    return importlib.import_module("hfvid.cli.space")
 
 
 def test_the_space_says_which_upload_and_why(space, corpus):

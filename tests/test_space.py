@@ -1,4 +1,4 @@
-"""The Gradio Space (`hfvid.hub.space_app`, run as spaces/app.py), served in a subprocess with tiny models and a tiny gallery: its API
+"""The Gradio Space (`hfvid.cli.space`, run as spaces/app.py), served in a subprocess with tiny models and a tiny gallery: its API
 through gradio_client, and its UI in headless Chromium (Debian's, driven by playwright)."""
 
 from __future__ import annotations

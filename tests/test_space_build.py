@@ -62,7 +62,7 @@ def test_the_folder_has_what_a_space_needs(space_folder):
     names = {path.name for path in space_folder.iterdir()}
     assert {"app.py", "requirements.txt", "packages.txt", "README.md", "hfvid", "transrank-r3d18-tiny-synthmotion"} <= names
     assert (space_folder / f"hfvid-{hfvid.__version__}.dist-info" / "METADATA").is_file()
-    assert (space_folder / "hfvid" / "hub" / "space_app.py").is_file()
+    assert (space_folder / "hfvid" / "cli" / "space.py").is_file()
     model = space_folder / "transrank-r3d18-tiny-synthmotion"
     assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
     assert not (model / "checkpoints").exists()

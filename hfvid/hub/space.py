@@ -1,6 +1,6 @@
 """Build a Hugging Face Space folder that deploys as it is: ``python -m hfvid.hub.space build OUT --model X``.
 
-OUT holds the Space's ``app.py`` (serving `hfvid.hub.space_app` for the model), hfvid itself, its wheel unpacked
+OUT holds the Space's ``app.py`` (serving `hfvid.cli.space` for the model), hfvid itself, its wheel unpacked
 next to ``app.py``, ``requirements.txt`` (hfvid's dependencies pinned to the versions installed here), ``packages.txt``
 (FFmpeg for torchcodec), the Space card ``README.md`` and, for a local model folder, a copy of it. Upload OUT as a
 Gradio Space (``hf upload <you>/<space> OUT . --repo-type space``) and it runs.
@@ -37,7 +37,7 @@ SPACE_EXTRA = "space"
 
 APP = '''"""Hugging Face Space: hfvid's TransRank viewer for {model!r}, built by `python -m hfvid.hub.space build`.
 
-Serves `hfvid.hub.space_app` (its docstring lists the settings, environment variables). hfvid is the unpacked
+Serves `hfvid.cli.space` (its docstring lists the settings, environment variables). hfvid is the unpacked
 wheel next to this file, imported before any installed copy.
 """
 
@@ -51,7 +51,7 @@ os.chdir(HERE)  # the model folder and the cache paths are relative to the Space
 os.environ.setdefault("HFVID_MODEL", {model!r})
 
 import hfvid  # noqa: E402
-from hfvid.hub.space_app import main  # noqa: E402
+from hfvid.cli.space import main  # noqa: E402
 
 print(f"hfvid {{hfvid.__version__}} from {{Path(hfvid.__file__).parent}}", flush=True)
 

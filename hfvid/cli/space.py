@@ -1,4 +1,4 @@
-"""hfvid Space: what a self-supervised TransRank model sees in a video.
+"""hfvid Space (the program behind `spaces/app.py` and built Space folders): what a self-supervised TransRank model sees in a video.
 
     python spaces/app.py        # from the repository root; serves http://127.0.0.1:7860
     python -m hfvid.hub.space build OUT --model <folder or Hub id>   # a Space folder that deploys as it is
