@@ -588,7 +588,7 @@ class VJEPAForPreTrainingModelTest(ModelTesterMixin, unittest.TestCase):
 # Sideways: a frame-wise backbone (stem and two stages; the second block takes a temporal skip from the stem, so the
 # Skip-Sideways paths are exercised) and no pre-training class: Sideways is a way to train a classifier with labels.
 TINY_FRAMEWISE = {"arch": "framewise", "in_channels": 3, "layers": [1, 1], "widths": [4, 8], "stem_width": 4,
-                  "stem_stride": 1, "temporal_skips": True}  # fmt: skip
+                  "stem_stride": 1, "temporal_skips": True, "gradient_mode": "bptt"}  # fmt: skip
 
 
 class SidewaysModelTester(HfvidModelTester):
