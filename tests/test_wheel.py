@@ -2,24 +2,22 @@
 through its installed command (`hfvid-pretrain`): pre-training, evaluation, model folder with its card."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from hfvid.hub.space import build_wheel
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_the_installed_wheel_runs_the_main_job_outside_the_checkout(synthmotion_dir, tmp_path):
-    # Built from a copy of the checkout's sources: building writes build/ next to the sources.
-    ignore = shutil.ignore_patterns(".git", ".cache", "outputs", "data", "build", "*.egg-info", "__pycache__", "runs")
-    source = shutil.copytree(REPO, tmp_path / "source", ignore=ignore)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
-                   check=True, capture_output=True, cwd=tmp_path, timeout=600)  # fmt: skip
-    (wheel,) = (tmp_path / "dist").glob("hfvid-*.whl")
+    # Built as the Space build builds it: from a copy of the checkout's sources (building writes build/ beside them).
+    (tmp_path / "dist").mkdir()
+    wheel = build_wheel(REPO, tmp_path / "dist")
     # The pinned dependencies come from this machine's site-packages; hfvid itself only from the wheel.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(tmp_path / "venv")], check=True, timeout=300)
     bin_dir = tmp_path / "venv" / "bin"

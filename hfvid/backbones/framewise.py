@@ -97,7 +97,6 @@ class FramewiseStem(nn.Module):
         self.conv = nn.Conv2d(in_channels, width, kernel, stride=stride, padding=kernel // 2, bias=False)
         self.norm = _norm(width)
         self.pool = nn.MaxPool2d(3, stride=2, padding=1) if stride == 2 else nn.Identity()
-        self.stride = stride * (2 if stride == 2 else 1)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return self.pool(F.relu(self.norm(self.conv(frames))))
@@ -235,7 +234,7 @@ class FramewiseResNet(VideoBackbone):
         self.check_frames(pixel_values_videos)
         if self.config["gradient_mode"] == "sideways" and self.training and torch.is_grad_enabled():
             parameters = [p for p in self.parameters() if p.requires_grad]
-            pooled = SidewaysPooledFeatures.apply(pixel_values_videos, self, len(parameters), *parameters)
+            pooled = SidewaysPooledFeatures.apply(pixel_values_videos, self, *parameters)
             return VideoBackboneOutput(last_hidden_state=None, pooler_output=pooled)
         outputs = self.unit_outputs(pixel_values_videos)
         top = outputs[-1][:, :, self.delay :]
@@ -416,14 +415,14 @@ class DepthParallelExchange:
 
 
 class SidewaysPooledFeatures(torch.autograd.Function):
-    """``apply(clips, backbone, n, *parameters)`` -> the backbone's ``pooler_output`` (the mean over the steps with a
+    """``apply(clips, backbone, *parameters)`` -> the backbone's ``pooler_output`` (the mean over the steps with a
     frame at the top of the top unit's spatially pooled output), computed frame by frame without storing
     activations; its backward runs Sideways (`sideways_gradients`) with, at every such step, the top's gradient that
     the mean gives it (``grad_output / steps``), and hands the parameters their summed gradients. A per-clip loss on the
     pooled features thus trains the backbone with Sideways: two passes over the clip, memory flat in its length."""
 
     @staticmethod
-    def forward(ctx, clips, backbone, count, *parameters):
+    def forward(ctx, clips, backbone, *parameters):
         stream, pooled = FramewiseStream(backbone), []
         for step in range(clips.shape[1]):
             out = stream(clips[:, step])
@@ -442,7 +441,7 @@ class SidewaysPooledFeatures(torch.autograd.Function):
             return (top.mean(dim=(-2, -1)) * grad_output).sum() / steps
 
         _, _, gradients = sideways_gradients(ctx.backbone, clips, top_loss, ctx.parameters)
-        return (None, None, None, *gradients)
+        return (None, None, *gradients)
 
 
 class PrecomputedGradients(torch.autograd.Function):

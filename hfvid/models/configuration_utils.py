@@ -55,6 +55,14 @@ def equivariance_settings(equivariance: dict | None) -> dict | None:
     return settings
 
 
+def checked_augmentation(augmentation: dict | None) -> dict:
+    """A config's ``augmentation`` settings as a new dict; ValueError naming fields the video processor lacks."""
+    unknown = sorted(set(augmentation or {}) - set(AUGMENTATION_FIELDS))
+    if unknown:
+        raise ValueError(f"augmentation: unknown fields {unknown}; valid: {AUGMENTATION_FIELDS}")
+    return dict(augmentation or {})
+
+
 def check_momentum(momentum: float) -> None:
     """A momentum (EMA) factor must be in [0, 1)."""
     if not 0 <= momentum < 1:
@@ -92,10 +100,7 @@ class HfvidConfig(PreTrainedConfig):
         augmentation: dict | None = None,
         **kwargs,
     ):
-        unknown = sorted(set(augmentation or {}) - set(AUGMENTATION_FIELDS))
-        if unknown:
-            raise ValueError(f"augmentation: unknown fields {unknown}; valid: {AUGMENTATION_FIELDS}")
-        self.augmentation = dict(augmentation or {})
+        self.augmentation = checked_augmentation(augmentation)
         self.backbone = backbone_config(backbone)
         self.num_frames = num_frames
         self.image_size = image_size

@@ -28,7 +28,21 @@ from hfvid.losses.ranking import transformation_accuracy, transformation_cross_e
 from hfvid.utils.remote_code import write_remote_code, write_remote_pipeline
 
 
-class HfvidPreTrainedModel(PreTrainedModel):
+class SavesItsCode:
+    """Mixin before `PreTrainedModel`: ``save_pretrained`` also writes the model's code, so that the folder loads with
+    ``trust_remote_code=True`` where hfvid is not installed."""
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module) and the
+        ``video-feature-extraction`` pipeline's, so the folder loads, and extracts features, with
+        `trust_remote_code=True` where hfvid is not installed."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        auto_map = write_remote_code(save_directory, sys.modules[type(self).__module__].AUTO_CLASSES, "config.json")
+        self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), **auto_map}  # as a reloaded config has it
+        self.config.custom_pipelines = write_remote_pipeline(save_directory)
+
+
+class HfvidPreTrainedModel(SavesItsCode, PreTrainedModel):
     """Base of every hfvid model: video input, its backbone's initialisation, code saved with the weights."""
 
     main_input_name = "pixel_values_videos"
@@ -81,14 +95,6 @@ class HfvidPreTrainedModel(PreTrainedModel):
             if isinstance(module, VideoBackbone):
                 module.training_progress(step, total_steps)
 
-    def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as transformers does, plus the model's code (the ``AUTO_CLASSES`` of its modeling module) and the
-        ``video-feature-extraction`` pipeline's, so the folder loads, and extracts features, with
-        `trust_remote_code=True` where hfvid is not installed."""
-        super().save_pretrained(save_directory, *args, **kwargs)
-        auto_map = write_remote_code(save_directory, sys.modules[type(self).__module__].AUTO_CLASSES, "config.json")
-        self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), **auto_map}  # as a reloaded config has it
-        self.config.custom_pipelines = write_remote_pipeline(save_directory)
 
 
 def check_video_input(pixel_values_videos: torch.Tensor, clips_per_video: int | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transformers import AutoConfig, PreTrainedConfig
 
-from hfvid.models.configuration_utils import AUGMENTATION_FIELDS
+from hfvid.models.configuration_utils import checked_augmentation
 
 # A tiny randomly initialised image ViT, for CPU runs and tests (MV-Former's own encoder is a DINO ViT-B/8).
 TINY_IMAGE_VIT = {"model_type": "vit", "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
@@ -80,9 +80,6 @@ class MVFormerConfig(PreTrainedConfig):
             raise ValueError(f"num_frames {num_frames} exceeds max_frames {max_frames}")
         if not 0 < min_window <= 1:
             raise ValueError(f"min_window must be in (0, 1], got {min_window}")
-        unknown = sorted(set(augmentation or {}) - set(AUGMENTATION_FIELDS))
-        if unknown:
-            raise ValueError(f"augmentation: unknown fields {unknown}; valid: {AUGMENTATION_FIELDS}")
         self.image_encoder_name = image_encoder_name
         self.num_entity_tokens = num_entity_tokens
         self.hidden_size = hidden_size
@@ -96,7 +93,7 @@ class MVFormerConfig(PreTrainedConfig):
         self.min_window = min_window
         self.num_frames = num_frames
         self.image_size = image_size
-        self.augmentation = dict(augmentation or {})
+        self.augmentation = checked_augmentation(augmentation)
         self.classifier_dropout = classifier_dropout
         super().__init__(**kwargs)
 

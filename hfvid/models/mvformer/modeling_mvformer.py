@@ -21,8 +21,7 @@ from transformers.modeling_outputs import BaseModelOutputWithPooling
 from transformers.utils import ModelOutput
 
 from hfvid.losses.sequence import sequence_contrastive_loss
-from hfvid.models.modeling_utils import check_video_input
-from hfvid.utils.remote_code import write_remote_code, write_remote_pipeline
+from hfvid.models.modeling_utils import SavesItsCode, check_video_input
 
 from .configuration_mvformer import MVFormerConfig
 
@@ -55,7 +54,7 @@ class MVFormerModelOutput(BaseModelOutputWithPooling):
     image_features: torch.FloatTensor | None = None
 
 
-class MVFormerPreTrainedModel(PreTrainedModel):
+class MVFormerPreTrainedModel(SavesItsCode, PreTrainedModel):
     config: MVFormerConfig
     config_class = MVFormerConfig
     base_model_prefix = "mvformer"
@@ -80,15 +79,6 @@ class MVFormerPreTrainedModel(PreTrainedModel):
             init.normal_(module.queries, std=0.02)
             init.normal_(module.time_embeddings, std=0.02)
             init.normal_(module.entity_embeddings, std=0.02)
-
-    def save_pretrained(self, save_directory, *args, **kwargs):
-        """Save as transformers does, plus the model's code and the feature-extraction pipeline's (remote code)."""
-        import sys
-
-        super().save_pretrained(save_directory, *args, **kwargs)
-        auto_map = write_remote_code(save_directory, sys.modules[type(self).__module__].AUTO_CLASSES, "config.json")
-        self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), **auto_map}
-        self.config.custom_pipelines = write_remote_pipeline(save_directory)
 
 
 class MVFormerTemporalModel(nn.Module):
@@ -158,18 +148,18 @@ class MVFormerModel(MVFormerPreTrainedModel):
     def frame_features(self, pixel_values_videos: torch.Tensor) -> torch.Tensor:
         """(batch, frames, C, H, W) -> per-frame embeddings (batch, frames, embedding_dim): what frame-level
         evaluation reads."""
-        return self._frames_and_hidden_states(pixel_values_videos)[0]
+        return self._encode(pixel_values_videos)[0]
 
-    def _frames_and_hidden_states(self, pixel_values_videos: torch.Tensor, with_image_features: bool = False):
+    def _encode(self, pixel_values_videos: torch.Tensor):
+        """(frame embeddings, the temporal transformer's hidden states, the encoder's mean-pooled patch features per
+        frame)."""
         check_video_input(pixel_values_videos)
         batch, frames = pixel_values_videos.shape[:2]
         if frames > self.config.max_frames:
             raise ValueError(f"{frames} frames exceed the model's max_frames ({self.config.max_frames})")
         tokens = self.patch_tokens(pixel_values_videos.flatten(0, 1))
         embeddings, hidden_states = self.temporal_model(tokens, batch, frames)
-        if with_image_features:
-            return embeddings, hidden_states, tokens.mean(dim=1).unflatten(0, (batch, frames))
-        return embeddings, hidden_states
+        return embeddings, hidden_states, tokens.mean(dim=1).unflatten(0, (batch, frames))
 
     def forward(
         self, pixel_values_videos: torch.Tensor, output_hidden_states: bool | None = None, return_dict: bool | None = None, **kwargs
@@ -179,7 +169,7 @@ class MVFormerModel(MVFormerPreTrainedModel):
         layer's output (batch, frames * K, hidden)."""
         if output_hidden_states is None:
             output_hidden_states = self.config.output_hidden_states
-        embeddings, hidden_states, image_features = self._frames_and_hidden_states(pixel_values_videos, with_image_features=True)
+        embeddings, hidden_states, image_features = self._encode(pixel_values_videos)
         output = MVFormerModelOutput(last_hidden_state=embeddings, pooler_output=embeddings.mean(dim=1),
                                      hidden_states=hidden_states if output_hidden_states else None,
                                      image_features=image_features)  # fmt: skip
@@ -228,7 +218,7 @@ class MVFormerForPreTraining(MVFormerPreTrainedModel):
         if timestamps.shape != pixel_values_videos.shape[:3]:
             raise ValueError(f"timestamps must be (batch, 2, frames), got {tuple(timestamps.shape)}")
         batch = pixel_values_videos.shape[0]
-        embeddings, hidden_states = self.mvformer._frames_and_hidden_states(pixel_values_videos.flatten(0, 1))
+        embeddings, hidden_states, _ = self.mvformer._encode(pixel_values_videos.flatten(0, 1))
         embeddings = embeddings.unflatten(0, (batch, 2))
         projected = self.projection(embeddings)
         loss = sequence_contrastive_loss(projected[:, 0], projected[:, 1], timestamps[:, 0], timestamps[:, 1],
