@@ -259,3 +259,24 @@ def test_phases_rest_move_rest_with_per_frame_labels(tmp_path):
     assert len(train[0]["phases"]) == 20 and len(train[0]["phase_events"]) == 2
     # The option leaves sets made without it untouched: their manifest does not name it.
     assert "phases" not in json.loads((Path(generate_synthmotion(tmp_path / "plain", TINY, num_workers=1, progress=False)) / "synthmotion.json").read_text())["config"]
+
+
+def test_phase_timing_ranges_are_drawn_recorded_and_checked(tmp_path):
+    """Wider phase ranges (phase less tied to time) are honoured per video, named in the manifest only when they are
+    not the defaults, and impossible ranges are refused by name."""
+    wide = dict(phase_start_range=(0.05, 0.45), phase_end_range=(0.55, 0.95))
+    config = SynthMotionConfig(num_train_per_class=1, num_test_per_class=1, size=32, num_frames=40, fps=8, phases=True, **wide)
+    starts, ends = [], []
+    for seed in range(24):
+        _, metadata = render_video(seed % len(SYNTHMOTION_CLASSES), np.random.default_rng(seed), config, background=False)
+        start, end = metadata["phase_events"]
+        assert 2 <= start <= 18 and 22 <= end <= 38
+        starts.append(start), ends.append(end)
+    assert max(starts) > 14 and min(starts) < 6 and max(ends) > 34 and min(ends) < 26  # the whole ranges are used
+    manifest = json.loads((Path(generate_synthmotion(tmp_path / "wide", config, num_workers=1, progress=False)) / "synthmotion.json").read_text())
+    assert manifest["config"]["phase_start_range"] == [0.05, 0.45] and manifest["config"]["phase_end_range"] == [0.55, 0.95]
+    default = SynthMotionConfig(num_train_per_class=1, num_test_per_class=1, size=32, num_frames=20, fps=8, phases=True)
+    manifest = json.loads((Path(generate_synthmotion(tmp_path / "default", default, num_workers=1, progress=False)) / "synthmotion.json").read_text())
+    assert manifest["config"]["phases"] is True and "phase_start_range" not in manifest["config"]
+    with pytest.raises(ValueError, match=r"phase ranges must satisfy .* got phase_start_range=\(0.1, 0.6\), phase_end_range=\(0.5, 0.9\)"):
+        SynthMotionConfig(phases=True, phase_start_range=(0.1, 0.6), phase_end_range=(0.5, 0.9))

@@ -98,9 +98,12 @@ class SynthMotionConfig:
     appearance (see docs/learning.md); fast motion enters the frame from outside.
 
     ``phases``: frame-level labels (issue 19). The object rests, performs its motion, and rests again, the motion
-    starting at a random 10-35% of the video and ending at 65-90%; each video's metadata gets ``phases`` (a label of
-    PHASE_NAMES per frame) and ``phase_events`` (the frames where the motion starts and ends), loaded as `datasets`
-    Sequence features. Off by default (the set is then exactly the one without the option).
+    starting at a random fraction ``phase_start_range`` of the video (default 10-35%) and ending at a random fraction
+    ``phase_end_range`` (default 65-90%); each video's metadata gets ``phases`` (a label of PHASE_NAMES per frame) and
+    ``phase_events`` (the frames where the motion starts and ends), loaded as `datasets` Sequence features. Off by
+    default (the set is then exactly the one without the option). Wider ranges (e.g. 5-45% and 55-95%) make a
+    frame's phase depend less on its position in the video, so that only a model that sees the motion tells the
+    phases apart.
     """
 
     num_train_per_class: int = 250
@@ -113,9 +116,19 @@ class SynthMotionConfig:
     seed: int = 0
     crf: int = 20
     phases: bool = False
+    phase_start_range: tuple[float, float] = PHASE_START_RANGE
+    phase_end_range: tuple[float, float] = PHASE_END_RANGE
 
     def __post_init__(self):
         self.speed_range = tuple(float(s) for s in self.speed_range)
+        self.phase_start_range = tuple(float(s) for s in self.phase_start_range)
+        self.phase_end_range = tuple(float(s) for s in self.phase_end_range)
+        start, end = self.phase_start_range, self.phase_end_range
+        if not (0 <= start[0] <= start[1] < end[0] <= end[1] <= 1):
+            raise ValueError(
+                "phase ranges must satisfy 0 <= start low <= start high < end low <= end high <= 1 (fractions of the "
+                f"video), got phase_start_range={start}, phase_end_range={end}"
+            )
         if self.size % 2 or self.size < 16:
             raise ValueError(f"size must be even and >= 16 (H.264 yuv420p), got {self.size}")
         if self.num_frames < 2:
@@ -293,8 +306,8 @@ def render_video(
     time = np.arange(num_frames, dtype=np.float64) - (num_frames - 1) / 2
     moving_frames = num_frames - 1
     if config.phases:  # at rest before `start` and from `end` on; the drawn pose is the one at mid-motion
-        start = int(round(rng.uniform(*PHASE_START_RANGE) * num_frames))
-        end = int(round(rng.uniform(*PHASE_END_RANGE) * num_frames))
+        start = int(round(rng.uniform(*config.phase_start_range) * num_frames))
+        end = max(start + 2, int(round(rng.uniform(*config.phase_end_range) * num_frames)))
         time = np.clip(np.arange(num_frames, dtype=np.float64), start, end - 1) - (start + end - 1) / 2
         moving_frames = end - 1 - start
     # Friction: speed(t) = speed * exp(-k t), so the motion done since mid-clip is speed * (1 - exp(-k t)) / k.
@@ -378,6 +391,9 @@ def _manifest(config: SynthMotionConfig, complete: bool) -> dict:
     fields = asdict(config)
     if not fields["phases"]:
         del fields["phases"]
+    for name, default in (("phase_start_range", PHASE_START_RANGE), ("phase_end_range", PHASE_END_RANGE)):
+        if not config.phases or tuple(fields[name]) == default:
+            del fields[name]
     manifest = {"format_version": FORMAT_VERSION, "classes": SYNTHMOTION_CLASSES, "config": fields}
     return json.loads(json.dumps({**manifest, "complete": complete}))
 
@@ -506,6 +522,15 @@ def load_synthmotion(
 # ----------------------------------------------------------------------------- command line
 
 
+def float_pair(text: str) -> tuple[float, float]:
+    """'LOW,HIGH' -> (LOW, HIGH), for argparse."""
+    try:
+        low, high = (float(value) for value in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'LOW,HIGH' (two numbers), got {text!r}") from None
+    return low, high
+
+
 def main(argv: list[str] | None = None) -> None:
     """Generate (or reuse) a SynthMotion set; ``--summary`` prints its classes, counts and one clip's shape."""
     defaults = SynthMotionConfig()
@@ -518,6 +543,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fps", type=int, default=defaults.fps)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--phases", action="store_true", help="rest, move, rest, with per-frame phase labels")
+    parser.add_argument("--phase_start_range", type=float_pair, default=defaults.phase_start_range, help="'LOW,HIGH': where the motion starts, fraction of the video")
+    parser.add_argument("--phase_end_range", type=float_pair, default=defaults.phase_end_range, help="'LOW,HIGH': where the motion ends, fraction of the video")
     parser.add_argument("--num_workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument("--overwrite", action="store_true", help="replace a set made with another config")
     parser.add_argument("--summary", action="store_true", help="load the set and print what it holds")
@@ -525,6 +552,7 @@ def main(argv: list[str] | None = None) -> None:
     config = SynthMotionConfig(
         num_train_per_class=args.num_train_per_class, num_test_per_class=args.num_test_per_class,
         size=args.size, num_frames=args.num_frames, fps=args.fps, seed=args.seed, phases=args.phases,
+        phase_start_range=args.phase_start_range, phase_end_range=args.phase_end_range,
     )  # fmt: skip
     out = generate_synthmotion(args.out, config, num_workers=args.num_workers, overwrite=args.overwrite)
     print(f"SynthMotion set in {out}")
