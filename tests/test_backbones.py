@@ -137,6 +137,28 @@ def test_config_completion_and_overrides():
         grey(torch.randn(1, 4, 3, 16, 16))
 
 
+@pytest.mark.parametrize("arch", ["r3d", "r2plus1d"])
+def test_frame_difference_input(arch):
+    """input="frame_difference": the stem sees x[t+1] - x[t] (T - 1 frames), so the same network with rgb input on
+    the differences gives the same output, a clip that does not change gives the output of a black clip, and a
+    one-frame clip is refused by name."""
+    config = backbone_config(f"{arch}_tiny", input="frame_difference")
+    torch.manual_seed(0)
+    difference = build_backbone(config).eval()
+    rgb = build_backbone({**config, "input": "rgb"}).eval()
+    rgb.load_state_dict(difference.state_dict())
+    clips = torch.randn(2, 8, 3, 16, 16)
+    with torch.no_grad():
+        expected = rgb(clips[:, 1:] - clips[:, :-1]).pooler_output
+        torch.testing.assert_close(difference(clips).pooler_output, expected)
+        still = clips[:, :1].expand(-1, 8, -1, -1, -1)
+        torch.testing.assert_close(difference(still).pooler_output, rgb(torch.zeros(2, 7, 3, 16, 16)).pooler_output)
+    assert "on differences of consecutive frames" in difference.describe()
+    assert "differences" not in rgb.describe()
+    with pytest.raises(ValueError, match="input 'frame_difference' needs clips of at least 2 frames, got 1"):
+        difference(clips[:, :1])
+
+
 @pytest.mark.parametrize(
     "config, message",
     [
@@ -150,6 +172,7 @@ def test_config_completion_and_overrides():
         ({"arch": "r3d", "layers": []}, "layers must be"),
         ({"arch": "r2plus1d", "stem_width": 8.0}, "stem_width must be"),
         ({"arch": "r3d", "in_channels": True}, "in_channels must be"),
+        ({"arch": "r3d", "input": "flow"}, r"input must be one of \('rgb', 'frame_difference'\), got 'flow'"),
         (["r3d"], "expected a backbone name or config dict"),
     ],
 )

@@ -26,6 +26,7 @@ RESNET_PRESETS: dict[str, dict[str, Any]] = {
         "layers": [2, 2, 2, 2],
         "widths": [64, 128, 256, 512],
         "stem_width": 64,
+        "input": "rgb",
     },
     "r2plus1d_18": {
         "arch": "r2plus1d",
@@ -34,6 +35,7 @@ RESNET_PRESETS: dict[str, dict[str, Any]] = {
         "widths": [64, 128, 256, 512],
         "stem_width": 64,
         "stem_midplanes": 45,
+        "input": "rgb",
     },
     "r3d_tiny": {
         "arch": "r3d",
@@ -51,6 +53,11 @@ RESNET_PRESETS: dict[str, dict[str, Any]] = {
         "stem_midplanes": 6,
     },
 }
+
+# What the stem sees: the frames as given, or the T - 1 differences of consecutive frames (x[t+1] - x[t]; the
+# "residual frames" of Tao et al., 2020, "Rethinking Motion Representation: Residual Frames with 3D ConvNets"),
+# which removes what does not change over the clip and leaves motion (docs/learning.md measures what it does).
+RESNET_INPUTS = ("rgb", "frame_difference")
 
 # Keys missing from a config dict are taken from the *_18 model of its arch.
 _ARCH_DEFAULTS = {"r3d": "r3d_18", "r2plus1d": "r2plus1d_18"}
@@ -84,6 +91,8 @@ def resnet_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[
     for key in ("in_channels", "stem_width", "stem_midplanes"):
         if key in config and not _is_positive_int(config[key]):
             raise ValueError(f"{key} must be a positive int, got {config[key]!r}")
+    if config["input"] not in RESNET_INPUTS:
+        raise ValueError(f"input must be one of {RESNET_INPUTS}, got {config['input']!r}")
     return config
 
 
@@ -209,6 +218,9 @@ class VideoResNet(VideoBackbone):
     """R3D / R(2+1)D backbone: stem, then one stage per entry of ``config["widths"]`` (the first at
     stride 1, the others halving time, height and width), then global average pooling.
 
+    With ``config["input"] == "frame_difference"`` the stem sees the T - 1 differences of consecutive frames
+    instead of the T frames (T >= 2).
+
     ``forward(pixel_values_videos)`` takes float clips (B, T, C, H, W) and returns the last stage's output
     (B, num_features, t, h, w) as ``last_hidden_state`` and its mean over t, h, w (B, num_features) as
     ``pooler_output``; with ``output_hidden_states`` also the stem's and every stage's output.
@@ -264,6 +276,7 @@ class VideoResNet(VideoBackbone):
         return (
             f"{name} video ResNet, {len(self.config['layers'])} stages of {self.config['layers']} basic blocks, "
             f"widths {self.config['widths']}"
+            + (", on differences of consecutive frames" if self.config["input"] == "frame_difference" else "")
         )
 
     def forward(
@@ -281,6 +294,10 @@ class VideoResNet(VideoBackbone):
                 f"expected pixel_values_videos (batch, frames, {channels} channels, height, width), "
                 f"got {tuple(pixel_values_videos.shape)}"
             )
+        if self.config["input"] == "frame_difference":
+            if pixel_values_videos.shape[1] < 2:
+                raise ValueError(f"input 'frame_difference' needs clips of at least 2 frames, got {pixel_values_videos.shape[1]}")
+            pixel_values_videos = pixel_values_videos[:, 1:] - pixel_values_videos[:, :-1]
         feature_map = self.stem(pixel_values_videos.transpose(1, 2))
         hidden_states = [feature_map]
         for stage in self.stages:
