@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--dataset", default="synthmotion")
     parser.add_argument("--data_dir", default="data/synthmotion")
+    parser.add_argument("--config_overrides", default=None, help="finetune.py's --config_overrides for every preset model, e.g. 'backbone={arch: r3d, layers: [1, 1, 1, 1], widths: [8, 16, 32, 64], stem_width: 8, input: frame_difference}'")
     parser.add_argument("--crop_scale", default=None, help="'MIN,MAX' for every model (default: each model's processor's)")
     parser.add_argument("--num_workers", type=int, default=1, help="DataLoader workers decoding the clips")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the training process")
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                          "--per_device_train_batch_size", str(args.batch_size), "--per_device_eval_batch_size", "64",
                          "--learning_rate", learning_rate, "--warmup_steps", str(args.max_steps // 20),
                          "--dataloader_num_workers", str(args.num_workers), "--seed", seed, "--logging_steps", "100",
-                         *(["--crop_scale", *args.crop_scale.split(",")] if args.crop_scale else [])]
+                         *(["--crop_scale", *args.crop_scale.split(",")] if args.crop_scale else []),
+                         *(["--config_overrides", args.config_overrides] if args.config_overrides else [])]
                     )
                 )  # fmt: skip
                 seconds.append(time.perf_counter() - started)

@@ -110,3 +110,15 @@ def test_finetune_from_a_preset_trains_random_weights_with_labels(synthmotion_di
     finetune.finetune(finetune.build_parser().parse_args([*argv[:5], str(again), *argv[6:]]))
     reloaded = AutoModelForVideoClassification.from_pretrained(again)
     torch.testing.assert_close(reloaded.state_dict(), model.state_dict())  # seeded: the same random init and run
+
+
+def test_finetune_config_overrides_change_a_preset_and_refuse_a_trained_model(synthmotion_dir, tmp_path):
+    out = tmp_path / "difference"
+    overrides = "backbone={arch: r3d, layers: [1, 1, 1, 1], widths: [8, 16, 32, 64], stem_width: 8, input: frame_difference},classifier_dropout=0.25"
+    argv = ["--model", "transrank-r3d18-tiny", "--dataset", synthmotion_dir, "--output_dir", str(out), "--max_steps", "1",
+            "--per_device_train_batch_size", "4", "--config_overrides", overrides]  # fmt: skip
+    finetune.finetune(finetune.build_parser().parse_args(argv))
+    model = AutoModelForVideoClassification.from_pretrained(out)
+    assert model.config.backbone["input"] == "frame_difference" and model.config.classifier_dropout == 0.25
+    with pytest.raises(ValueError, match=r"--config_overrides applies to a preset --model .* is a trained model"):
+        finetune.finetune(finetune.build_parser().parse_args(["--model", str(out), *argv[2:]]))

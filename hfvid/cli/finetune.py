@@ -30,13 +30,14 @@ from hfvid.data.sources import load_video_dataset
 from hfvid.hub.model_card import write_finetuned_card
 from hfvid.hub.push import push_model_folder, push_report
 from hfvid.models import processor_for_config
-from hfvid.utils.cli import HelpFormatter, accept_dashes
+from hfvid.utils.cli import HelpFormatter, accept_dashes, parse_config_overrides
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add = parser.add_argument
     add("--model", required=True, help="pre-trained hfvid model folder or Hub id, or a preset name (hfvid.list_configs()) to train from random weights")
+    add("--config_overrides", default=None, help="with a preset --model: comma-separated config fields, e.g. 'backbone={arch: r3d, layers: [1, 1, 1, 1], input: frame_difference}' (values parsed as YAML)")
     add("--dataset", default="synthmotion", help="'synthmotion', a videofolder directory, a CSV of path,label, or a Hub dataset")
     add("--dataset_config", default=None)
     add("--data_dir", default="data/synthmotion", help="where SynthMotion lives / is generated")
@@ -89,9 +90,12 @@ def finetune(args: argparse.Namespace) -> dict:
         id2label=dict(enumerate(class_names)),
         label2id={name: i for i, name in enumerate(class_names)},
     )
+    overrides = parse_config_overrides(args.config_overrides)
+    if overrides and args.model not in hfvid.list_configs():
+        raise ValueError(f"--config_overrides applies to a preset --model (random weights); {args.model!r} is a trained model")
     if args.model in hfvid.list_configs():  # a preset: random weights (the supervised baseline)
         set_seed(args.seed)
-        config = hfvid.get_config(args.model, **labels)
+        config = hfvid.get_config(args.model, **overrides, **labels)
         model, processor = AutoModelForVideoClassification.from_config(config), processor_for_config(config)
     else:
         model = AutoModelForVideoClassification.from_pretrained(args.model, **labels)

@@ -55,7 +55,7 @@ from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import push_model_folder, push_report
 from hfvid.models import method_config
 from hfvid.presets import list_configs, load_for_pretraining
-from hfvid.utils.cli import HelpFormatter, accept_dashes
+from hfvid.utils.cli import HelpFormatter, accept_dashes, parse_config_overrides
 
 CHECKPOINT_PREFIX = "checkpoint-"
 
@@ -124,25 +124,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         dataset_name = Path(args.dataset.rstrip("/")).name.replace(".csv", "")
         args.output_dir = os.path.join("outputs", f"{Path(args.model.rstrip('/')).name}-{dataset_name}")
     return args
-
-
-def parse_config_overrides(text: str | None) -> dict:
-    """'a=1,b=0.5,c=[1, 2],d=[{x: 1, y: 2}]' -> {"a": 1, "b": 0.5, "c": [1, 2], "d": [{"x": 1, "y": 2}]}; values
-    are YAML, so numbers, lists and mappings keep their type (commas inside brackets or braces stay in the value)."""
-    items, depth, start = [], 0, 0
-    for position, char in enumerate(text or ""):
-        depth += (char in "[{") - (char in "]}")
-        if char == "," and depth == 0:
-            items.append(text[start:position])
-            start = position + 1
-    items.append((text or "")[start:])
-    overrides = {}
-    for item in filter(None, items):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--config_overrides: expected key=value, got {item!r}")
-        overrides[key.strip()] = yaml.safe_load(value)
-    return overrides
 
 
 class RunState:
