@@ -35,6 +35,7 @@ import pretrain  # noqa: E402
 import hfvid  # noqa: E402
 from hfvid.evaluation.features import view_of  # noqa: E402
 from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval  # noqa: E402
+from hfvid.utils.cli import parse_config_overrides  # noqa: E402
 
 DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
 HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "attentive_top1", "sync_top1", "order_top1")
@@ -102,8 +103,8 @@ def main(argv: list[str] | None = None) -> None:
 
     results, seconds = {}, {}
     architectures = {}  # architecture -> the first run label with it (from each preset's config)
-    for label, (preset, _) in runs.items():
-        architectures.setdefault(architecture(hfvid.get_config(preset)), label)
+    for label, (preset, overrides) in runs.items():
+        architectures.setdefault(architecture(hfvid.get_config(preset, **parse_config_overrides(overrides))), label)
     features = [feature.strip() for feature in args.features.split(",") if feature.strip()]
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         settings = dict(
