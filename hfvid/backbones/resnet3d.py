@@ -53,6 +53,10 @@ RESNET_PRESETS: dict[str, dict[str, Any]] = {
         "stem_midplanes": 6,
     },
 }
+# The tiny networks on differences of consecutive frames: what the tiny TransRank presets pre-train with.
+RESNET_PRESETS.update(
+    {f"{name}_diff": {**RESNET_PRESETS[name], "input": "frame_difference"} for name in ("r3d_tiny", "r2plus1d_tiny")}
+)
 
 # What the stem sees: the frames as given, or the T - 1 differences of consecutive frames (x[t+1] - x[t]; the
 # "residual frames" of Tao et al., 2020, "Rethinking Motion Representation: Residual Frames with 3D ConvNets"),

@@ -75,8 +75,9 @@ class HfvidConfig(PreTrainedConfig):
 
     Args:
         backbone (`str` or `dict`, defaults to `"r3d_18"`):
-            A backbone preset name (`r3d_18`, `r2plus1d_18`, `r3d_tiny`, `r2plus1d_tiny`, `vit_tiny`, `vit_s`,
-            `vit_b`) or a backbone config dict (`hfvid.backbones.registry`).
+            A backbone preset name (`r3d_18`, `r2plus1d_18`, `r3d_tiny`, `r2plus1d_tiny`, `r3d_tiny_diff`,
+            `r2plus1d_tiny_diff` (on differences of consecutive frames), `vit_tiny`, `vit_s`, `vit_b`, `framewise_r18`,
+            `framewise_tiny`) or a backbone config dict (`hfvid.backbones.registry`).
         num_frames (`int`, defaults to 16):
             Frames per clip.
         image_size (`int`, defaults to 112):

@@ -1,0 +1,148 @@
+"""How long the tiny TransRank waits before it ranks speeds, on RGB frames and on frame differences.
+
+    python benchmarks/bench_plateau.py                       # rgb and frame_difference, seeds 0-2, 1000 steps each
+    python benchmarks/bench_plateau.py --inputs rgb --seeds 0 --steps 300
+
+SynthMotion's training split is decoded once into memory (every frame at 32 px, standardised), then
+`TransRankForPreTraining` with the ``transrank-r3d18-tiny`` preset's config (temporal task 1x / 2x / reverse, rank
+loss, no augmentation), the backbone's ``input`` set to each of ``--inputs``, is trained with AdamW (3e-3, weight
+decay 0.05, cosine) on 8 videos a step, one clip per transformation at a random position. Logged every 50 steps: the
+mean loss and ranking accuracy (chance 1/3) of the last 50 steps; "take-off" is the first logged step whose accuracy
+passes 0.5. At the end, a logistic-regression probe on the frozen backbone's features of each video's middle clip
+(train split -> test split) against the same network with random weights. This loop is not pretrain.py's (no loader,
+no decoding per step), so that the plateau itself is what is timed; pretrain.py's numbers are in docs/learning.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from hfvid.data.decoding import VideoReader
+from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion
+from hfvid.evaluation.report import mean_interval
+from hfvid.models.transrank import TransRankConfig, TransRankForPreTraining
+from hfvid.presets import get_config
+
+FRAMES, SIZE = 8, 32
+
+
+def load_split(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(videos, frames, 3, SIZE, SIZE) floats in [0, 1] and labels."""
+    rows = [json.loads(line) for line in (root / split / "metadata.jsonl").read_text().splitlines()]
+    names = sorted({row["label"] for row in rows})
+    videos, labels = [], []
+    for row in rows:
+        with VideoReader(root / split / row["file_name"]) as reader:
+            frames = reader.get_frames(list(range(reader.metadata.num_frames))).float() / 255
+        videos.append(F.interpolate(frames, size=(SIZE, SIZE), mode="bilinear", antialias=True))
+        labels.append(names.index(row["label"]))
+    return torch.stack(videos), torch.tensor(labels)
+
+
+def make_model(frame_input: str, seed: int) -> TransRankForPreTraining:
+    config = get_config("transrank-r3d18-tiny")
+    config = TransRankConfig(**{**config.to_dict(), "backbone": {**config.backbone, "input": frame_input}})
+    torch.manual_seed(seed)
+    return TransRankForPreTraining(config)
+
+
+def clips(videos: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """(batch, 3 clips, FRAMES, C, H, W): 1x, 2x and reversed 1x, each at its own random position."""
+    num_frames, out = videos.shape[1], []
+    for video in videos:
+        one, rev = rng.integers(0, num_frames - FRAMES + 1, size=2)
+        two = rng.integers(0, num_frames - 2 * (FRAMES - 1))
+        out.append(torch.stack([video[one : one + FRAMES], video[two : two + 2 * FRAMES - 1 : 2], video[rev : rev + FRAMES].flip(0)]))
+    return torch.stack(out)
+
+
+@torch.no_grad()
+def probe(model, train: tuple, test: tuple) -> float:
+    """Linear probe top-1 (%) of the frozen backbone on each video's middle clip."""
+    model.eval()
+    start = (train[0].shape[1] - FRAMES) // 2
+
+    def features(videos):
+        return torch.cat([model.transrank(videos[i : i + 64, start : start + FRAMES]).pooler_output for i in range(0, len(videos), 64)]).numpy()
+
+    x_train, x_test = features(train[0]), features(test[0])
+    scaler = StandardScaler().fit(x_train)
+    classifier = LogisticRegression(max_iter=2000).fit(scaler.transform(x_train), train[1].numpy())
+    model.train()
+    return 100 * classifier.score(scaler.transform(x_test), test[1].numpy())
+
+
+def run(frame_input: str, seed: int, steps: int, train: tuple, test: tuple) -> dict:
+    model = make_model(frame_input, seed)
+    random_init = probe(model, train, test)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps)))
+    rng, log, losses, accuracies, take_off = np.random.default_rng(seed), [], [], [], None
+    started = time.process_time()
+    for step in range(1, steps + 1):
+        output = model(pixel_values_videos=clips(train[0][rng.integers(0, len(train[0]), 8)], rng))
+        optimizer.zero_grad()
+        output.loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(output.loss.item())
+        accuracies.append(output.accuracy["temporal"].float().mean().item())
+        if step % 50 == 0:
+            log.append({"step": step, "loss": float(np.mean(losses[-50:])), "accuracy": float(np.mean(accuracies[-50:]))})
+            if take_off is None and log[-1]["accuracy"] > 0.5:
+                take_off = step
+    result = {"input": frame_input, "seed": seed, "take_off": take_off, "final_accuracy": log[-1]["accuracy"],
+              "probe": probe(model, train, test), "random_init_probe": random_init, "cpu_seconds": time.process_time() - started, "log": log}  # fmt: skip
+    print(f"{frame_input} seed {seed}: take-off at step {take_off}, ranking accuracy {result['final_accuracy']:.2f}, linear probe "
+          f"{result['probe']:.1f} (random init {random_init:.1f}), {result['cpu_seconds']:.0f} CPU s", flush=True)  # fmt: skip
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inputs", default="rgb,frame_difference")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", default=None, help="also write the table and per-run logs (JSON beside it) here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    root = Path(generate_synthmotion(args.data_dir, SynthMotionConfig(), progress=False))
+    train, test = load_split(root, "train"), load_split(root, "test")
+    mean, std = train[0].mean(), train[0].std()
+    train, test = ((train[0] - mean) / std, train[1]), ((test[0] - mean) / std, test[1])
+    results = [run(i, int(s), args.steps, train, test) for i in args.inputs.split(",") for s in args.seeds.split(",")]
+
+    lines = ["| input | take-off step per seed (accuracy > 0.5) | ranking accuracy at the end | linear probe top-1 (%) | random init (%) |",
+             "|---|---|---:|---:|---:|"]  # fmt: skip
+    for frame_input in args.inputs.split(","):
+        runs = [r for r in results if r["input"] == frame_input]
+        cells = [", ".join(str(r["take_off"] or f">{args.steps}") for r in runs)]
+        for key, scale in (("final_accuracy", 1), ("probe", 1), ("random_init_probe", 1)):
+            m, h = mean_interval([scale * r[key] for r in runs])
+            cells.append(f"{m:.2f} +- {h:.2f}" if key == "final_accuracy" else f"{m:.1f} +- {h:.1f}")
+        lines.append(f"| {frame_input} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines) + "\n"
+    print(f"\n{args.steps} steps x 8 videos, seeds {args.seeds} (mean +- 95% t-interval):\n\n{table}")
+    if args.output:
+        command = "python benchmarks/bench_plateau.py " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
+        Path(args.output).write_text(
+            f"# The tiny TransRank's plateau, RGB vs frame differences (generated)\n\nWritten by `{command}`: {args.steps} "
+            f"steps x 8 videos, in-memory SynthMotion training split, seeds {args.seeds}; linear probe on the test split "
+            f"(256 videos, chance 12.5%).\n\n{table}"
+        )
+        Path(args.output).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
