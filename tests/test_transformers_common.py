@@ -76,11 +76,12 @@ NOT_APPLICABLE_TO_CLASSES: dict[str, dict[str, str]] = {
 }
 
 # A backbone smaller than r3d_tiny, given complete (as the config stores it): stem and two stages.
-TINY_BACKBONE = {"arch": "r3d", "in_channels": 3, "layers": [1, 1], "widths": [4, 8], "stem_width": 4}
+TINY_BACKBONE = {"arch": "r3d", "in_channels": 3, "layers": [1, 1], "widths": [4, 8], "stem_width": 4, "input": "rgb"}
 PROJECTION = {"projection_dim": 8, "projection_hidden_dim": 16}
 # Per method: config kwargs on top of the common ones (given in the form the config stores them).
 METHOD_CONFIGS = {
     "transrank": {
+        "backbone": {**TINY_BACKBONE, "input": "frame_difference"},  # as the tiny presets: the stem sees T - 1 differences
         "tasks": [
             {"name": "temporal", "transformations": ["1x", "2x", "reverse"], "weight": 1.0},
             {"name": "spatial", "transformations": ["rot0", "rot180"], "weight": 0.5},
@@ -222,8 +223,9 @@ class HfvidModelTestMixin(ModelTesterMixin):
         """The mixin's version expects token sequences (seq_length, hidden_size); a video CNN's hidden states are
         feature maps, so as in transformers' ResNet tests: the stem's output and each stage's, (..., channels, t, h,
         w), asked for by `output_hidden_states` as a forward argument or in the config."""
-        backbone = TINY_BACKBONE
+        backbone = self.model_tester.config_kwargs()["backbone"]
         size, frames = self.model_tester.image_size // 2, self.model_tester.num_frames  # the stem halves h and w
+        frames -= backbone.get("input") == "frame_difference"
         expected = [(backbone["stem_width"], frames, size, size)]
         for stage, width in enumerate(backbone["widths"]):
             if stage > 0:  # every stage after the first halves t, h and w (3x3x3 conv, padding 1, stride 2)
