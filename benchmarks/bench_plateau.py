@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -26,10 +27,11 @@ import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from hfvid.backbones import backbone_config
 from hfvid.data.decoding import VideoReader
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion
 from hfvid.evaluation.report import mean_interval
-from hfvid.models.transrank import TransRankConfig, TransRankForPreTraining
+from hfvid.models.transrank import TransRankForPreTraining
 from hfvid.presets import get_config
 
 FRAMES, SIZE = 8, 32
@@ -50,7 +52,7 @@ def load_split(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 def make_model(frame_input: str, seed: int) -> TransRankForPreTraining:
     config = get_config("transrank-r3d18-tiny")
-    config = TransRankConfig(**{**config.to_dict(), "backbone": {**config.backbone, "input": frame_input}})
+    config.backbone = backbone_config(config.backbone, input=frame_input)
     torch.manual_seed(seed)
     return TransRankForPreTraining(config)
 
@@ -128,14 +130,14 @@ def main(argv: list[str] | None = None) -> None:
     for frame_input in args.inputs.split(","):
         runs = [r for r in results if r["input"] == frame_input]
         cells = [", ".join(str(r["take_off"] or f">{args.steps}") for r in runs)]
-        for key, scale in (("final_accuracy", 1), ("probe", 1), ("random_init_probe", 1)):
-            m, h = mean_interval([scale * r[key] for r in runs])
+        for key in ("final_accuracy", "probe", "random_init_probe"):
+            m, h = mean_interval([r[key] for r in runs])
             cells.append(f"{m:.2f} +- {h:.2f}" if key == "final_accuracy" else f"{m:.1f} +- {h:.1f}")
         lines.append(f"| {frame_input} | " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
     print(f"\n{args.steps} steps x 8 videos, seeds {args.seeds} (mean +- 95% t-interval):\n\n{table}")
     if args.output:
-        command = "python benchmarks/bench_plateau.py " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
+        command = "python benchmarks/bench_plateau.py " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(args.output).write_text(
             f"# The tiny TransRank's plateau, RGB vs frame differences (generated)\n\nWritten by `{command}`: {args.steps} "
             f"steps x 8 videos, in-memory SynthMotion training split, seeds {args.seeds}; linear probe on the test split "

@@ -90,10 +90,10 @@ def finetune(args: argparse.Namespace) -> dict:
         id2label=dict(enumerate(class_names)),
         label2id={name: i for i, name in enumerate(class_names)},
     )
-    overrides = parse_config_overrides(args.config_overrides)
-    if overrides and args.model not in hfvid.list_configs():
+    overrides, is_preset = parse_config_overrides(args.config_overrides), args.model in hfvid.list_configs()
+    if overrides and not is_preset:
         raise ValueError(f"--config_overrides applies to a preset --model (random weights); {args.model!r} is a trained model")
-    if args.model in hfvid.list_configs():  # a preset: random weights (the supervised baseline)
+    if is_preset:  # a preset: random weights (the supervised baseline)
         set_seed(args.seed)
         config = hfvid.get_config(args.model, **overrides, **labels)
         model, processor = AutoModelForVideoClassification.from_config(config), processor_for_config(config)

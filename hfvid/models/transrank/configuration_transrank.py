@@ -133,14 +133,15 @@ TINY_TEMPORAL_RECIPE = {
     "tasks": [{"name": "temporal", "transformations": ["1x", "2x", "reverse"]}],
     "speed_jitter": None,
     "augmentation": NO_AUGMENTATION,
+    "backbone": "r3d_tiny_diff",
 }
 TRANSRANK_PRESETS.update(
     {
         f"{name}-tiny": {
             **kwargs,
             **TINY_OVERRIDES,
+            "backbone": kwargs["backbone"].replace("_18", "_tiny"),
             **(TINY_TEMPORAL_RECIPE if name in ("transrank-r3d18", "transcls-r3d18") else {}),
-            "backbone": kwargs["backbone"].replace("_18", "_tiny_diff" if name in ("transrank-r3d18", "transcls-r3d18") else "_tiny"),
         }
         for name, kwargs in list(TRANSRANK_PRESETS.items())
     }
