@@ -31,6 +31,8 @@ Which model runs first alternates from one (dtype, arch) to the next.
     python benchmarks/bench_model.py                          # batch 8, 16 x 112 x 112, 1 step each
     python benchmarks/bench_model.py --steps 3 --warmup 1 --channels-last
     python benchmarks/bench_model.py --batch 1 --frames 8 --size 56 --steps 2
+    python benchmarks/bench_model.py --devices cuda --batch 32 --steps 5 --warmup 3 --cudnn-benchmark both \
+        --archs r3d_18 r2plus1d_18 vit_tiny vit_s vit_b            # a GPU: more steps, cuDNN's autotuner off and on
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ def measure_group(spec: dict) -> list[dict]:
     interleaved: round r runs the models in order, or in reverse order when r + ``spec["order"]`` is odd."""
     torch.manual_seed(0)
     device = torch.device(spec["device"])
+    torch.backends.cudnn.benchmark = spec.get("cudnn_benchmark", False)
     pixel_values = torch.randn(spec["batch"], 3, spec["frames"], spec["size"], spec["size"])
     runs = []
     for impl, channels_last in spec["impls"]:
@@ -217,6 +220,13 @@ def main() -> None:
         "--archs", nargs="+", default=[*ARCHS, "vit_tiny", "vit_s"], choices=[*ARCHS, *VIT_ARCHS],
         help="backbones to compare with their reference (default: both ResNets, vit_tiny and vit_s)",
     )  # fmt: skip
+    parser.add_argument(
+        "--devices", nargs="+", choices=["cpu", "cuda"], help="default: cpu, and cuda where there is a GPU"
+    )
+    parser.add_argument(
+        "--cudnn-benchmark", choices=["off", "on", "both"], default="off",
+        help="torch.backends.cudnn.benchmark for the CUDA runs (both: each ResNet group twice; default off)",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, help="also write the report to this markdown file (docs/results/backbones.md)")
     parser.add_argument("--configuration", help=argparse.SUPPRESS)  # JSON spec: measure one group, print JSON
     args = parser.parse_args()
@@ -233,11 +243,15 @@ def main() -> None:
 def compare(args) -> None:
     """Every (device, dtype, arch) group of ``args``, printed as a table."""
     started = time.perf_counter()
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"torch {torch.__version__}, torchvision {torchvision.__version__}, {torch.get_num_threads()} CPU threads; load average {load}"
     )
+    if "cuda" in devices:
+        import transformers
+
+        print(f"GPU {torch.cuda.get_device_name()}, CUDA {torch.version.cuda}, transformers {transformers.__version__}")
     shape = f"{args.batch} x 3 x {args.frames} x {args.size} x {args.size}"
     print(f"input {shape}, {args.warmup} warmup + {args.steps} timed steps per model, interleaved")
     impls = [("torchvision", False), ("hfvid", False)]
@@ -253,12 +267,21 @@ def compare(args) -> None:
             print(f"channels_last_3d left out: outputs differ by more than {TOLERANCE:g}")
 
     columns = ["device", "dtype", "arch", "model", "clips/s", "median ms", "best ms", "cpu ms", "peak MiB", "train MiB"]
-    row = "{:6} {:8} {:11} {:24} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6}"
+    row = "{:6} {:8} {:11} {:35} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>6}"
     print(row.format(*columns, "vs ref"))
-    for group, (device, dtype, arch) in enumerate(itertools.product(devices, ("float32", "bfloat16"), args.archs)):
+    groups = []
+    for device, dtype, arch in itertools.product(devices, ("float32", "bfloat16"), args.archs):
+        benchmark_modes = [False]
+        if device == "cuda" and not arch.startswith("vit"):  # cuDNN's autotuner picks convolution algorithms
+            benchmark_modes = {"off": [False], "on": [True], "both": [False, True]}[args.cudnn_benchmark]
+        groups += [(device, dtype, arch, mode) for mode in benchmark_modes]
+    for group, (device, dtype, arch, cudnn_benchmark) in enumerate(groups):
         spec = {key: getattr(args, key) for key in ("batch", "frames", "size", "steps", "warmup")}
         group_impls = [(reference_name(arch), False), ("hfvid", False)] if arch.startswith("vit") else impls
         spec.update(device=device, dtype=dtype, arch=arch, impls=group_impls, order=group % 2)
+        spec.update(cudnn_benchmark=cudnn_benchmark)
+        if cudnn_benchmark:
+            group_impls = [(impl + " (cudnn.benchmark)", channels_last) for impl, channels_last in group_impls]
         results = run_group(spec)
         reference = results[0]["clips_per_s"]
         for (impl, channels_last), result in zip(group_impls, results):

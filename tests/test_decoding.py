@@ -1,9 +1,13 @@
 """Decoding real video files with both backends: every source kind, frame accuracy, metadata, bad input."""
 
+import hashlib
 import io
+import json
 import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import av
 import datasets
@@ -11,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 from bad_videos import REASONS, make_bad_videos, remux, write_bytes
-from conftest import frame_index_of, numbered_frames
+from conftest import TINY_SYNTHMOTION, frame_index_of, numbered_frames
 from torchcodec.decoders import VideoDecoder
 
 from hfvid.data.decoding import (
@@ -189,6 +193,46 @@ def test_unknown_backend(numbered_mp4):
     with pytest.raises(ValueError, match=re.escape(str(BACKENDS))):
         VideoReader(numbered_mp4, backend="opencv")
 
+
+WITHOUT_TORCHCODEC = """
+import sys
+sys.modules["torchcodec"] = None  # `import torchcodec` fails, as where FFmpeg's shared libraries are missing
+"""
+
+
+def test_without_torchcodec_pyav_decodes_and_torchcodec_is_refused_with_the_fix(numbered_mp4, synthmotion_dir, tmp_path):
+    """A machine without FFmpeg's libraries (torchcodec cannot load; PyAV bundles its own): hfvid imports, PyAV
+    decodes, SynthMotion generates (its backgrounds come from real clips), and asking for torchcodec, from Python
+    or the command line, says how to fix it instead of counting every video as unreadable."""
+    code = WITHOUT_TORCHCODEC + f"""
+import hashlib, json, pathlib, pytest, sys
+from hfvid.data.decoding import VideoReader, read_frames
+from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion
+import pretrain
+frames, _ = read_frames({numbered_mp4!r}, {CLIP}, backend="pyav")
+with pytest.raises(RuntimeError, match="apt install ffmpeg.*backend='pyav'"):
+    VideoReader({numbered_mp4!r})
+with pytest.raises(SystemExit):
+    pretrain.parse_args(["--model", "transrank-r3d18-tiny"])
+out = generate_synthmotion(sys.argv[1], SynthMotionConfig(**{TINY_SYNTHMOTION!r}), num_workers=1, progress=False)
+videos = {{str(f.relative_to(out)): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(out.rglob("*.mp4"))}}
+print(json.dumps({{"frames": frames.tolist(), "videos": videos}}))
+"""
+    here = pathlib.Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent / "training")])}
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "--decode_backend torchcodec: The torchcodec video backend cannot load here" in result.stderr
+    output = json.loads(result.stdout.splitlines()[-1])
+    assert torch.equal(torch.tensor(output["frames"], dtype=torch.uint8), read_frames(numbered_mp4, CLIP)[0])
+    assert output["videos"] == digests(synthmotion_dir)  # the same backgrounds, so the same bytes
+
+
+def digests(folder) -> dict[str, str]:
+    """SHA-256 of every mp4 under ``folder``, by relative path."""
+    files = sorted(pathlib.Path(folder).rglob("*.mp4"))
+    return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 @pytest.mark.parametrize("kind", sorted(REASONS))
 def test_bad_input_names_file_and_reason(bad_videos, backend, kind):

@@ -23,6 +23,7 @@ from accelerate.utils import set_seed
 from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
+from hfvid.data.decoding import check_backend
 from hfvid.evaluation.features import view_of
 from hfvid.evaluation.report import (
     ALL_PROTOCOLS,
@@ -75,6 +76,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = sorted(set(args.protocols) - set(ALL_PROTOCOLS))
     if unknown or not args.protocols:
         parser.error(f"--protocols: unknown or none {unknown}; choose from {','.join(ALL_PROTOCOLS)}")
+    try:
+        check_backend(args.decode_backend)
+    except RuntimeError as error:
+        parser.error(f"--decode_backend {args.decode_backend}: {error}")
     if args.output_dir is None:
         dataset_name = Path(args.dataset.rstrip("/")).name.replace(".csv", "")
         args.output_dir = os.path.join("outputs", f"eval-{model_name(args.model)}-{dataset_name}")

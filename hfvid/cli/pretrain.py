@@ -40,6 +40,7 @@ from transformers.image_utils import SizeDict
 from transformers.utils import logging as transformers_logging
 
 from hfvid.convert.checkpoint import backbone_checkpoint_config, load_backbone_checkpoint
+from hfvid.data.decoding import check_backend
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.plots import plot_training_loss
@@ -120,6 +121,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"{args.config}: unknown options {unknown}")
         parser.set_defaults(**options)
     args = parser.parse_args(argv)
+    try:
+        check_backend(args.decode_backend)
+    except RuntimeError as error:
+        parser.error(f"--decode_backend {args.decode_backend}: {error}")
     if args.output_dir is None:
         dataset_name = Path(args.dataset.rstrip("/")).name.replace(".csv", "")
         args.output_dir = os.path.join("outputs", f"{Path(args.model.rstrip('/')).name}-{dataset_name}")

@@ -19,13 +19,36 @@ import av
 import numpy as np
 import torch
 from av.video.reformatter import VideoReformatter
-from torchcodec import transforms as decoder_transforms
-from torchcodec.decoders import VideoDecoder
 from torchvision.transforms.v2.functional import resize as resize_image
 
 from hfvid.data.frames import decoded_video, is_decoded
 
+try:  # torchcodec loads the system's FFmpeg libraries when imported: without them, hfvid still imports (PyAV works)
+    from torchcodec import transforms as decoder_transforms
+    from torchcodec.decoders import VideoDecoder
+
+    TORCHCODEC_ERROR: Exception | None = None
+except (ImportError, OSError, RuntimeError) as error:
+    TORCHCODEC_ERROR = error
+
+    class VideoDecoder:  # noqa: D101 - nothing is an instance of it when torchcodec is missing
+        pass
+
+
 BACKENDS = ("torchcodec", "pyav")
+
+
+def check_backend(backend: str) -> None:
+    """Refuse an unknown backend, and torchcodec where it cannot load, with the fix in words (not per video: a
+    missing FFmpeg is not an unreadable video)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown video backend {backend!r}; expected one of {BACKENDS}")
+    if backend == "torchcodec" and TORCHCODEC_ERROR is not None:
+        raise RuntimeError(
+            f"The torchcodec video backend cannot load here ({type(TORCHCODEC_ERROR).__name__}: "
+            f"{str(TORCHCODEC_ERROR).strip().splitlines()[0]}). Install FFmpeg's libraries (Debian/Ubuntu: "
+            "apt install ffmpeg), or decode with PyAV: backend='pyav' (--decode_backend pyav)."
+        )
 
 # PyAV >= 17 converts frames with several threads unless told otherwise (`reformat(threads=...)`).
 _REFORMAT_TAKES_THREADS = int(av.__version__.split(".")[0]) >= 17
@@ -363,8 +386,7 @@ class VideoReader:
     """
 
     def __init__(self, source, backend: str = "torchcodec", num_threads: int = 1, max_short_side: int | None = None):
-        if backend not in BACKENDS:
-            raise ValueError(f"Unknown video backend {backend!r}; expected one of {BACKENDS}")
+        check_backend(backend)
         source, name = _resolve_source(source, backend)
         self.name = name  # how errors name the source: its path, or "<bytes>", "<file-like>"
         if _is_empty(source):

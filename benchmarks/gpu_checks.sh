@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The checks that need a GPU, in one run: backbone step speed against the reference implementations
+# (bench_model.py), token dropping's step time and memory (bench_token_drop.py), and the README's main job plus
+# short pre-training runs of full-size and EMA/queue presets through `accelerate launch` in bf16.
+#
+#   bash benchmarks/gpu_checks.sh OUT_DIR
+#
+# Writes into OUT_DIR: env.txt, backbones_gpu.md, token_drop_gpu.md, pretrain_gpu.log, main_job_results.md and
+# main_job_training_info.json. A machine without FFmpeg's shared libraries decodes with PyAV (--decode_backend pyav;
+# torchcodec cannot load there). Wheels in .whl/ (the pinned versions the machine lacks) are installed first.
+set -uo pipefail
+OUT=${1:?output folder}
+mkdir -p "$OUT"
+if compgen -G ".whl/*.whl" >/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site:$PWD
+else
+    export PYTHONPATH=$PWD
+fi
+export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+    nproc
+    python3 -c "import torch, torchvision, transformers, datasets, accelerate, av, hfvid; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'transformers', transformers.__version__, 'datasets', datasets.__version__, 'accelerate', accelerate.__version__, 'av', av.__version__)"
+    python3 -c "from hfvid.data.decoding import TORCHCODEC_ERROR; print('torchcodec:', TORCHCODEC_ERROR or 'loads')"
+} 2>&1 | tee "$OUT/env.txt"
+
+SECONDS=0
+python3 benchmarks/bench_model.py --devices cuda --batch 32 --steps 5 --warmup 3 --cudnn-benchmark both \
+    --archs r3d_18 r2plus1d_18 vit_tiny vit_s vit_b --output "$OUT/backbones_gpu.md" 2>&1 | tail -n 40
+echo "bench_model: $SECONDS s"
+
+SECONDS=0
+python3 benchmarks/bench_token_drop.py --device cuda --dtype bfloat16 --batch 16 --steps 5 --warmup 3 \
+    --archs vit_s vit_b --frames 16 32 64 --output "$OUT/token_drop_gpu.md" 2>&1 | tail -n 25
+echo "bench_token_drop: $SECONDS s"
+
+launch() {  # accelerate launch, one GPU, bf16; the wall time of the whole command
+    local start=$SECONDS
+    accelerate launch --num_processes 1 --num_machines 1 --mixed_precision bf16 --dynamo_backend no \
+        training/pretrain.py --decode_backend pyav --mixed_precision bf16 "$@" 2>&1 | tr '\r' '\n' | grep -v "it/s\]$" | tail -n 25
+    echo "== pretrain.py $* : rc ${PIPESTATUS[0]}, $((SECONDS - start)) s wall"
+}
+{
+    launch --num_workers 8
+    cp outputs/transrank-r3d18-tiny-synthmotion/results.md "$OUT/main_job_results.md"
+    cp outputs/transrank-r3d18-tiny-synthmotion/training_info.json "$OUT/main_job_training_info.json"
+    launch --model transrank-r3d18 --batch_size 16 --max_steps 60 --num_workers 14 --no_eval --output_dir outputs/gpu_transrank_r3d18
+    for preset in moco-r3d18-tiny byol-r3d18-tiny brave-r3d18-tiny videomae-vit-tiny; do
+        launch --model $preset --max_steps 20 --num_workers 4 --no_eval --output_dir outputs/gpu_$preset
+    done
+} 2>&1 | tee "$OUT/pretrain_gpu.log"
