@@ -46,4 +46,8 @@ def test_two_processes_match_one_process_on_the_whole_batch(runs, preset):
     single_state, ddp_state = load_file(single / f"{preset}.safetensors"), load_file(ddp / f"{preset}.safetensors")
     assert single_state.keys() == ddp_state.keys()
     for name, value in single_state.items():
-        torch.testing.assert_close(ddp_state[name], value, rtol=1e-4, atol=1e-5, msg=name)
+        # float32 sums in another order differ by a few ulps of the largest values summed: the absolute tolerance
+        # follows the tensor's scale (LSFD's aggregator bias reaches ~37 in these SGD steps at lr 0.5 on frame
+        # differences, where the split batch differs by 1.6e-4 = 4e-6 of it; the losses agree to 1e-7).
+        atol = 1e-5 * max(1.0, value.abs().max().item()) if value.is_floating_point() else 0
+        torch.testing.assert_close(ddp_state[name], value, rtol=1e-4, atol=atol, msg=name)
