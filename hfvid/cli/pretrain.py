@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--warmup_steps", type=int, default=20)
     group.add_argument("--max_grad_norm", type=float, default=1.0, help="gradient clipping; 0 disables it")
     group.add_argument("--mixed_precision", default="no", choices=["no", "bf16", "fp16"])
-    group.add_argument("--no_cudnn_benchmark", dest="cudnn_benchmark", action="store_false", help="on a GPU, do not let cuDNN time its convolution algorithms for the run's fixed clip shapes (torch.backends.cudnn.benchmark; measured on an H200, docs/results/backbones_gpu.md: R(2+1)D-18 +19%% fp32, R3D-18 +10%% bf16)")
+    group.add_argument("--no_cudnn_benchmark", dest="cudnn_benchmark", action="store_false", help="on a GPU, do not let cuDNN time its convolution algorithms for the run's fixed clip shapes (torch.backends.cudnn.benchmark; what it saves, measured: docs/results/backbones_gpu.md)")
     group.add_argument("--seed", type=int, default=0)
     group = parser.add_argument_group("evaluation (after pre-training, against the same model with random weights)")
     group.add_argument("--no_evaluate", dest="evaluate", action="store_false", help="skip the evaluation")

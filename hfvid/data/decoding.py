@@ -31,8 +31,8 @@ try:  # torchcodec loads the system's FFmpeg libraries when imported: without th
 except (ImportError, OSError, RuntimeError) as error:
     TORCHCODEC_ERROR = error
 
-    class VideoDecoder:  # noqa: D101 - nothing is an instance of it when torchcodec is missing
-        pass
+    class VideoDecoder:
+        """Stands in for torchcodec's decoder class where torchcodec cannot load: nothing is an instance of it."""
 
 
 BACKENDS = ("torchcodec", "pyav")
@@ -49,6 +49,7 @@ def check_backend(backend: str) -> None:
             f"{str(TORCHCODEC_ERROR).strip().splitlines()[0]}). Install FFmpeg's libraries (Debian/Ubuntu: "
             "apt install ffmpeg), or decode with PyAV: backend='pyav' (--decode_backend pyav)."
         )
+
 
 # PyAV >= 17 converts frames with several threads unless told otherwise (`reformat(threads=...)`).
 _REFORMAT_TAKES_THREADS = int(av.__version__.split(".")[0]) >= 17
