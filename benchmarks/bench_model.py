@@ -278,8 +278,7 @@ def compare(args) -> None:
     for group, (device, dtype, arch, cudnn_benchmark) in enumerate(groups):
         spec = {key: getattr(args, key) for key in ("batch", "frames", "size", "steps", "warmup")}
         group_impls = [(reference_name(arch), False), ("hfvid", False)] if arch.startswith("vit") else impls
-        spec.update(device=device, dtype=dtype, arch=arch, impls=group_impls, order=group % 2)
-        spec.update(cudnn_benchmark=cudnn_benchmark)
+        spec.update(device=device, dtype=dtype, arch=arch, impls=group_impls, order=group % 2, cudnn_benchmark=cudnn_benchmark)
         if cudnn_benchmark:
             group_impls = [(impl + " (cudnn.benchmark)", channels_last) for impl, channels_last in group_impls]
         results = run_group(spec)

@@ -112,9 +112,9 @@ class BFPConfig(HfvidConfig):
 BFP_PRESETS = {
     "bfp-r3d18": {"backbone": "r3d_18"},
     "bfp-r2plus1d18": {"backbone": "r2plus1d_18"},
-    # On differences of consecutive frames: on RGB frames the tiny BFP stays at
-    # random-init level on SynthMotion's motion classes; on differences its linear probe is above random init in every
-    # seed, paired +44.8 +- 14.7 points over 3 seeds (docs/results/frame_difference_more_methods.md).
+    # On differences of consecutive frames: on RGB frames the tiny BFP stays at random-init level on SynthMotion's
+    # motion classes; on differences its linear probe is above random init in every seed, paired +44.8 +- 14.7
+    # points over 3 seeds (docs/results/frame_difference_more_methods.md).
     "bfp-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,

@@ -98,9 +98,10 @@ BRAVE_PRESETS = {
     "brave-r2plus1d18": {"backbone": "r2plus1d_18"},
     # CPU size: SynthMotion's 32-frame videos hold a 16-frame broad view at step 2; at 32 px the broad view keeps the
     # narrow view's resolution (halving it would leave the tiny network a 16-px motion).
-    # On differences of consecutive frames (the broad backbone copies the narrow one's): on RGB frames the tiny BraVe stays at
-    # random-init level on SynthMotion's motion classes; on differences its linear probe is above random init in every
-    # seed, paired +11.7 +- 24.4 points over 3 seeds (docs/results/frame_difference_more_methods.md).
+    # On differences of consecutive frames (the broad backbone copies the narrow one's): on RGB frames the tiny
+    # BraVe stays at random-init level on SynthMotion's motion classes; on differences its linear probe is above
+    # random init in every seed, paired +11.7 +- 24.4 points over 3 seeds
+    # (docs/results/frame_difference_more_methods.md).
     "brave-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,

@@ -70,9 +70,9 @@ HDC_PRESETS = {
     "hdc-r2plus1d18": {"backbone": "r2plus1d_18"},
     # Without augmentation the two views of a clip would be identical: the tiny preset keeps the crops (scale
     # 0.6-1) and drops flips and colour changes (our choice, after the other tiny presets' runs; docs/learning.md).
-    # On differences of consecutive frames: on RGB frames the tiny HDC stays at
-    # random-init level on SynthMotion's motion classes; on differences its linear probe is above random init in every
-    # seed, paired +18.4 +- 26.9 points over 3 seeds (docs/results/frame_difference_more_methods.md).
+    # On differences of consecutive frames: on RGB frames the tiny HDC stays at random-init level on SynthMotion's
+    # motion classes; on differences its linear probe is above random init in every seed, paired +18.4 +- 26.9
+    # points over 3 seeds (docs/results/frame_difference_more_methods.md).
     "hdc-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,

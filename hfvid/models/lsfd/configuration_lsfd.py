@@ -81,9 +81,9 @@ LSFD_PRESETS = {
     "lsfd-r3d18": {"backbone": "r3d_18"},
     "lsfd-r2plus1d18": {"backbone": "r2plus1d_18"},
     # 4 short views of 8 frames tile SynthMotion's 32-frame videos; the long view is the whole video at step 4.
-    # On differences of consecutive frames: on RGB frames the tiny LSFD stays at
-    # random-init level on SynthMotion's motion classes; on differences its linear probe is above random init in every
-    # seed, paired +45.4 +- 14.3 points over 3 seeds (docs/results/frame_difference_more_methods.md).
+    # On differences of consecutive frames: on RGB frames the tiny LSFD stays at random-init level on SynthMotion's
+    # motion classes; on differences its linear probe is above random init in every seed, paired +45.4 +- 14.3
+    # points over 3 seeds (docs/results/frame_difference_more_methods.md).
     "lsfd-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,

@@ -68,9 +68,9 @@ class RINCEConfig(MultiViewConfig):
 RINCE_PRESETS = {
     "rince-r3d18": {"backbone": "r3d_18"},
     "rince-r2plus1d18": {"backbone": "r2plus1d_18"},
-    # On differences of consecutive frames: on RGB frames the tiny RINCE stays at
-    # random-init level on SynthMotion's motion classes; on differences its linear probe is above random init in every
-    # seed, paired +24.3 +- 7.8 points over 3 seeds (docs/results/frame_difference_more_methods.md).
+    # On differences of consecutive frames: on RGB frames the tiny RINCE stays at random-init level on SynthMotion's
+    # motion classes; on differences its linear probe is above random init in every seed, paired +24.3 +- 7.8 points
+    # over 3 seeds (docs/results/frame_difference_more_methods.md).
     "rince-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,
