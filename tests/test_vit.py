@@ -150,6 +150,31 @@ def test_divided_attention_and_cls_pooling_run_and_differ():
     assert torch.equal(cls(video).pooler_output, cls(video).last_hidden_state[:, 0])
 
 
+def test_frame_difference_input_keeps_the_token_grid():
+    """input="frame_difference": the tubelets see x[t+1] - x[t], the last difference repeated up to a multiple of
+    the tubelet size, so 8 frames keep the RGB grid of 4 x 4 x 4 tokens; the same weights on RGB input given those
+    differences agree; a still clip looks like a black one; one frame is refused by name."""
+    torch.manual_seed(0)
+    difference = build_backbone(tiny(input="frame_difference")).eval()
+    rgb = build_backbone(tiny()).eval()
+    rgb.load_state_dict(difference.state_dict())
+    clips = torch.randn(2, 8, 3, 32, 32)
+    steps = clips[:, 1:] - clips[:, :-1]
+    with torch.no_grad():
+        output = difference(clips)
+        assert output.last_hidden_state.shape == rgb(clips).last_hidden_state.shape == (2, 64, 64)
+        torch.testing.assert_close(output.pooler_output, rgb(torch.cat([steps, steps[:, -1:]], dim=1)).pooler_output)
+        still = clips[:, :1].expand(-1, 8, -1, -1, -1)
+        torch.testing.assert_close(difference(still).pooler_output, rgb(torch.zeros(2, 8, 3, 32, 32)).pooler_output)
+        # 7 frames give 6 differences: already whole tubelets, nothing repeated
+        torch.testing.assert_close(difference(clips[:, :7]).pooler_output, rgb(steps[:, :6]).pooler_output)
+    assert "on differences of consecutive frames" in difference.describe() and "differences" not in rgb.describe()
+    with pytest.raises(ValueError, match="input 'frame_difference' needs clips of at least 2 frames, got 1"):
+        difference(clips[:, :1])
+    with pytest.raises(ValueError, match="input must be one of"):
+        vit_config(tiny(input="flow"))
+
+
 def test_eager_and_sdpa_agree():
     backbone = build_backbone("vit_tiny").eval()
     video = torch.randn(2, 8, 3, 32, 32)

@@ -74,6 +74,7 @@ _VIT_DEFAULTS: dict[str, Any] = {
     "heat_fraction": 0.5,
     "token_drop_ratio": 0.0,
     "token_drop": "random",
+    "input": "rgb",
 }
 VIT_PRESETS: dict[str, dict[str, Any]] = {
     "vit_tiny": {"arch": "vit", "image_size": 32, "num_frames": 8, "patch_size": 8, "hidden_size": 64, "depth": 4, "num_heads": 4},
@@ -87,6 +88,7 @@ _CHOICES = {
     "attention_type": ("joint", "divided"),
     "attention": ("softmax", "norm_softmax", "norm_softmax_std"),
     "token_drop": ("random", "tube"),
+    "input": ("rgb", "frame_difference"),
 }
 
 
@@ -120,6 +122,18 @@ def vit_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[str
     if not 0.0 < config["heat_fraction"] <= 1.0:
         raise ValueError(f"heat_fraction must be in (0, 1], got {config['heat_fraction']}")
     return config
+
+
+def frame_differences(pixel_values_videos: torch.Tensor, tubelet_size: int) -> torch.Tensor:
+    """The T - 1 differences x[t + 1] - x[t] of a (batch, T, ...) clip, the last one repeated up to a multiple of
+    ``tubelet_size``, so that a clip of T frames keeps T time steps (8 frames -> 7 differences + 1 repeat -> 4
+    tubelets of 2): the preset's token grid, position table and token-drop counts stay those of RGB input."""
+    frames = pixel_values_videos.shape[1]
+    if frames < 2:
+        raise ValueError(f"input 'frame_difference' needs clips of at least 2 frames, got {frames}")
+    differences = pixel_values_videos[:, 1:] - pixel_values_videos[:, :-1]
+    missing = -(frames - 1) % tubelet_size
+    return torch.cat([differences, differences[:, -1:].expand(-1, missing, *differences.shape[2:])], dim=1) if missing else differences
 
 
 def sinusoidal_table(num_positions: int, dim: int) -> torch.Tensor:
@@ -400,6 +414,8 @@ class VideoViT(VideoBackbone):
             extras.append(f"heat treatment {config['heat_start']} -> {config['heat_end']}")
         if config["token_drop_ratio"]:
             extras.append(f"{config['token_drop']} token dropping {config['token_drop_ratio']:g} in pre-training")
+        if config["input"] == "frame_difference":
+            extras.append("on differences of consecutive frames")
         return (
             f"video ViT, {config['depth']} blocks, width {config['hidden_size']}, {config['num_heads']} heads, "
             f"{config['tubelet_size']}x{config['patch_size']}x{config['patch_size']} tubelets; " + ", ".join(extras)
@@ -420,6 +436,8 @@ class VideoViT(VideoBackbone):
                 f"expected pixel_values_videos (batch, frames, {config['in_channels']} channels, height, width), "
                 f"got {tuple(pixel_values_videos.shape)}"
             )
+        if config["input"] == "frame_difference":
+            pixel_values_videos = frame_differences(pixel_values_videos, config["tubelet_size"])
         frames, height, width = pixel_values_videos.shape[1], *pixel_values_videos.shape[3:]
         if frames % config["tubelet_size"] or height % config["patch_size"] or width % config["patch_size"]:
             raise ValueError(
