@@ -51,9 +51,18 @@ def architecture(config) -> str:
     return config.model_type + json.dumps({name: getattr(config, name, None) for name in fields}, sort_keys=True)
 
 
-def seed_table(results: dict[str, list[dict]], seconds: dict[str, list[float]], num_steps: int) -> str:
+def random_init_name(label: str, architectures: dict[str, str]) -> str:
+    """The row of the random init drawn for ``label``'s architecture (named after the first run with it)."""
+    return "random init" if len(set(architectures.values())) == 1 else f"random init ({label})"
+
+
+def seed_table(
+    results: dict[str, list[dict]], seconds: dict[str, list[float]], num_steps: int, baselines: dict[str, str] | None = None
+) -> str:
     """Markdown: one row per model (the chance level last), one column per metric: mean +- 95% interval over seeds
-    (values in %), and each method's mean pre-training wall time per seed."""
+    (values in %), and each method's mean pre-training wall time per seed. ``baselines`` (model -> its random-init
+    row) adds, per model, the paired comparison: model minus the random init of the same seed, mean +- 95% interval,
+    and in how many seeds the model was above."""
     columns = list(results)
     chance = results[columns[0]][0].get("chance", {})
     measured = {name for runs in results.values() for run in runs for name in run["metrics"]}
@@ -68,6 +77,17 @@ def seed_table(results: dict[str, list[dict]], seconds: dict[str, list[float]], 
             cells.append("-" if mean is None else f"{mean:.1f} +- {half_width:.1f}")
         cells.append(f"{sum(seconds[model]) / len(seconds[model]):.0f} s" if seconds.get(model) else "-")
         lines.append(f"| {model} (n={len(results[model])}) | " + " | ".join(cells) + " |")
+    for model, baseline in (baselines or {}).items():
+        cells = []
+        for name in metrics:
+            pairs = [(run["metrics"][name], base["metrics"][name]) for run, base in zip(results[model], results[baseline])
+                     if name in run["metrics"] and name in base["metrics"]]  # fmt: skip
+            if not pairs:
+                cells.append("-")
+                continue
+            mean, half_width = mean_interval([100 * (a - b) for a, b in pairs])
+            cells.append(f"{mean:+.1f} +- {half_width:.1f} ({sum(a > b for a, b in pairs)}/{len(pairs)} above)")
+        lines.append(f"| {model} minus {baseline}, paired by seed | " + " | ".join(cells) + " | |")
     chance_cells = ["-" if chance.get(name) is None else f"{100 * chance[name]:.1f}" for name in metrics]
     lines.append("| chance | " + " | ".join(chance_cells) + " | |")
     return "\n".join(lines) + "\n"
@@ -101,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = {preset: (preset, None) for preset in args.methods.split(",") if preset}  # label -> (preset, config overrides)
     runs.update({label: (preset, overrides) for label, preset, overrides in args.variant})
 
-    results, seconds = {}, {}
+    results, seconds, baselines = {}, {}, {}
     architectures = {}  # architecture -> the first run label with it (from each preset's config)
     for label, (preset, overrides) in runs.items():
         architectures.setdefault(architecture(hfvid.get_config(preset, **parse_config_overrides(overrides))), label)
@@ -132,15 +152,16 @@ def main(argv: list[str] | None = None) -> None:
                 if name != label:
                     seconds.setdefault(name, []).append(seconds[label][-1])
                 results.setdefault(name, []).append(evaluate_model(view_of(model, feature), processor, **settings))
+                baselines[name] = random_init_name(architectures[architecture(model.config)], architectures)
             # One random init per seed and architecture (the first method with it names it when there are several).
             if label == architectures[architecture(model.config)]:
                 torch.manual_seed(seed)
-                name = "random init" if len(set(architectures.values())) == 1 else f"random init ({label})"
+                name = random_init_name(label, architectures)
                 results.setdefault(name, []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
         print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
     results = {name: results[name] for name in sorted(results, key=lambda name: name.startswith("random init"))}
-    table = seed_table(results, seconds, args.steps)
+    table = seed_table(results, seconds, args.steps, baselines)
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
     (root / "comparison.md").write_text(table)
