@@ -50,6 +50,15 @@ def load_split(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(videos), torch.tensor(labels)
 
 
+def load_standardised(data_dir: str) -> tuple[tuple, tuple]:
+    """SynthMotion's train and test splits (generated if missing) in memory, standardised with the train split's
+    mean and standard deviation."""
+    root = Path(generate_synthmotion(data_dir, SynthMotionConfig(), progress=False))
+    train, test = load_split(root, "train"), load_split(root, "test")
+    mean, std = train[0].mean(), train[0].std()
+    return ((train[0] - mean) / std, train[1]), ((test[0] - mean) / std, test[1])
+
+
 def make_model(frame_input: str, seed: int) -> TransRankForPreTraining:
     config = get_config("transrank-r3d18-tiny")
     config.backbone = backbone_config(config.backbone, input=frame_input)
@@ -119,10 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", default=None, help="also write the table and per-run logs (JSON beside it) here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    root = Path(generate_synthmotion(args.data_dir, SynthMotionConfig(), progress=False))
-    train, test = load_split(root, "train"), load_split(root, "test")
-    mean, std = train[0].mean(), train[0].std()
-    train, test = ((train[0] - mean) / std, train[1]), ((test[0] - mean) / std, test[1])
+    train, test = load_standardised(args.data_dir)
     results = [run(i, int(s), args.steps, train, test) for i in args.inputs.split(",") for s in args.seeds.split(",")]
 
     lines = ["| input | take-off step per seed (accuracy > 0.5) | ranking accuracy at the end | linear probe top-1 (%) | random init (%) |",
