@@ -6,7 +6,8 @@ saved model folders as remote code.
 - **Tokens.** A Conv3d cuts the clip into ``tubelet_size`` x ``patch_size`` x ``patch_size`` tubelets (as
   ViViT / VideoMAE). Position embeddings are ``"learned"`` (a spatial table for the preset's ``image_size`` and a
   temporal one for its ``num_frames``, added; both interpolated to other clip sizes) or ``"sinusoidal"``
-  (VideoMAE's fixed 1-D table over the flattened tokens, made for any size). An optional CLS token.
+  (VideoMAE's fixed 1-D table over the flattened tokens, made for any size). An optional CLS token. With
+  ``input="frame_difference"`` the tubelets see the differences of consecutive frames (`frame_differences`).
 - **Blocks.** Pre-norm: x + attn(norm(x)), x + mlp(norm(x)), with optional LayerScale (DINOv2). Attention is
   ``"joint"`` over all space-time tokens, or ``"divided"`` (TimeSformer): attention over time at each position,
   then over space at each time, each with its own weights. SDPA where it applies (plain softmax, no attention
