@@ -34,7 +34,7 @@ import pretrain  # noqa: E402
 
 import hfvid  # noqa: E402
 from hfvid.evaluation.features import view_of  # noqa: E402
-from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval  # noqa: E402
+from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval, paired_summary  # noqa: E402
 from hfvid.utils.cli import parse_config_overrides  # noqa: E402
 
 DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
@@ -85,8 +85,7 @@ def seed_table(
             if not pairs:
                 cells.append("-")
                 continue
-            mean, half_width = mean_interval([100 * (a - b) for a, b in pairs])
-            cells.append(f"{mean:+.1f} +- {half_width:.1f} ({sum(a > b for a, b in pairs)}/{len(pairs)} above)")
+            cells.append(paired_summary([100 * a for a, _ in pairs], [100 * b for _, b in pairs]))
         lines.append(f"| {model} minus {baseline}, paired by seed | " + " | ".join(cells) + " | |")
     chance_cells = ["-" if chance.get(name) is None else f"{100 * chance[name]:.1f}" for name in metrics]
     lines.append("| chance | " + " | ".join(chance_cells) + " | |")

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plateau import FRAMES, load_standardised, probe  # noqa: E402
 
 from hfvid.backbones import backbone_config  # noqa: E402
-from hfvid.evaluation.report import mean_interval  # noqa: E402
+from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
 from hfvid.losses.ranking import transformation_cross_entropy  # noqa: E402
 from hfvid.models.transrank import TransRankForPreTraining  # noqa: E402
 from hfvid.presets import get_config  # noqa: E402
@@ -87,11 +87,15 @@ def loss_of(output, recipe: dict) -> torch.Tensor:
 
 
 def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
-    config = get_config("transrank-r3d18-tiny")
-    config.tasks = [{"name": "temporal", "transformations": recipe["transformations"], "weight": 1.0}]
-    config.loss = "cls" if recipe["loss"] == "cls" else "rank"
-    config.margin, config.head, config.head_hidden_dim = recipe["margin"], recipe["head"], recipe["head_hidden_dim"]
-    config.backbone = backbone_config(recipe["backbone"], input=recipe["input"])
+    config = get_config(
+        "transrank-r3d18-tiny",
+        tasks=[{"name": "temporal", "transformations": recipe["transformations"]}],
+        loss="cls" if recipe["loss"] == "cls" else "rank",
+        margin=recipe["margin"],
+        head=recipe["head"],
+        head_hidden_dim=recipe["head_hidden_dim"],
+        backbone=backbone_config(recipe["backbone"], input=recipe["input"]),
+    )
     torch.manual_seed(seed)
     model = TransRankForPreTraining(config)
     random_init = probe(model, train, test)
@@ -116,12 +120,6 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
             "cpu_seconds": time.process_time() - started}  # fmt: skip
 
 
-def paired(values: list[float], baseline: list[float]) -> str:
-    """Seed-by-seed difference: mean +- 95% interval, and in how many seeds ``values`` was above."""
-    mean, half_width = mean_interval([v - b for v, b in zip(values, baseline)])
-    return f"{mean:+.1f} +- {half_width:.1f} ({sum(v > b for v, b in zip(values, baseline))}/{len(values)} above)"
-
-
 def table(results: dict, names: list[str], seeds: list[int]) -> str:
     lines = ["| variant | what changes | linear probe (%) per seed | mean +- 95% | random init (%) | ratio to random init | paired over random init | paired gain over base |",
              "|---|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -134,8 +132,8 @@ def table(results: dict, names: list[str], seeds: list[int]) -> str:
         rm, rh = mean_interval(randoms)
         base = [results.get(f"base/{seed}") for seed in seeds]
         same_backbone = VARIANTS[name][1].get("backbone", BASE["backbone"]) == BASE["backbone"]
-        gain = "-" if name == "base" or None in base or not same_backbone else paired(probes, [b["probe"] for b in base])
-        over_random = paired(probes, randoms)
+        gain = "-" if name == "base" or None in base or not same_backbone else paired_summary(probes, [b["probe"] for b in base])
+        over_random = paired_summary(probes, randoms)
         lines.append(f"| {name} | {VARIANTS[name][0]} | {', '.join(f'{p:.1f}' for p in probes)} | {m:.1f} +- {h:.1f} | "
                      f"{rm:.1f} +- {rh:.1f} | {np.mean(probes) / np.mean(randoms):.2f}x | {over_random} | {gain} |")  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ from hfvid.evaluation.report import (
     compare_table,
     evaluate_datasets,
     evaluate_model,
+    paired_summary,
     to_model_index,
     write_comparison,
     write_results,
@@ -132,3 +133,12 @@ def test_model_index_needs_a_reportable_metric():
     with pytest.raises(ValueError, match="no retrieval or accuracy"):
         to_model_index({"metrics": {"order_chance": 0.5}, "data": {}}, "m", "d", "d")
 
+
+
+def test_paired_summary_by_hand():
+    """Differences +2, +4, -1 (mean 5/3, sample sd sqrt(19/3), t(0.975, 2) = 4.3027): "+1.7 +- 6.3 (2/3 above)";
+    seeds that do not pair up are an error, not silently dropped."""
+    assert paired_summary([12.0, 14.0, 9.0], [10.0, 10.0, 10.0]) == "+1.7 +- 6.3 (2/3 above)"
+    assert paired_summary([50.0], [40.0]) == "+10.0 +- 0.0 (1/1 above)"
+    with pytest.raises(ValueError):
+        paired_summary([1.0, 2.0], [1.0])

@@ -229,6 +229,13 @@ def mean_interval(values, confidence: float = 0.95) -> tuple[float, float]:
     return float(values.mean()), float(half_width)
 
 
+def paired_summary(values, baseline) -> str:
+    """Seed-by-seed comparison of ``values`` with ``baseline`` (same seeds, same order): "mean +- 95% interval of the
+    differences (k/n above)", k the seeds where ``values`` was higher."""
+    differences = [value - base for value, base in zip(values, baseline, strict=True)]
+    mean, half_width = mean_interval(differences)
+    return f"{mean:+.1f} +- {half_width:.1f} ({sum(d > 0 for d in differences)}/{len(differences)} above)"
+
 def chance_levels(train_labels, test_labels, ks=RECALL_KS) -> dict[str, float]:
     """What a model whose features carry no information scores, from the label counts alone.
 
