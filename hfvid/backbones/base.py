@@ -29,6 +29,20 @@ class VideoBackboneOutput(ModelOutput):
     attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
+def frame_differences(pixel_values_videos: torch.Tensor, multiple: int = 1) -> torch.Tensor:
+    """The T - 1 differences x[t + 1] - x[t] of a (batch, T, ...) clip (a backbone's ``input="frame_difference"``),
+    the last one repeated up to a multiple of ``multiple`` (a ViT's tubelet size: 8 frames -> 7 differences + 1
+    repeat -> 4 tubelets of 2, so a clip keeps the token grid, position table and token-drop counts of RGB input).
+    ValueError for a clip of fewer than 2 frames."""
+    frames = pixel_values_videos.shape[1]
+    if frames < 2:
+        raise ValueError(f"input 'frame_difference' needs clips of at least 2 frames, got {frames}")
+    differences = pixel_values_videos[:, 1:] - pixel_values_videos[:, :-1]
+    missing = -(frames - 1) % multiple
+    if not missing:
+        return differences
+    return torch.cat([differences, differences[:, -1:].expand(-1, missing, *differences.shape[2:])], dim=1)
+
 def given_config(name_or_dict: str | dict[str, Any], presets: dict[str, dict[str, Any]], **overrides: Any) -> dict[str, Any]:
     """A copy of the preset ``name_or_dict`` names, or of the dict it is, with ``overrides`` applied (not yet
     completed or validated); ``ValueError`` for an unknown name or another type."""

@@ -17,7 +17,7 @@ from torch import nn
 from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 
-from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput, given_config
+from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput, frame_differences, given_config
 
 RESNET_PRESETS: dict[str, dict[str, Any]] = {
     "r3d_18": {
@@ -299,9 +299,7 @@ class VideoResNet(VideoBackbone):
                 f"got {tuple(pixel_values_videos.shape)}"
             )
         if self.config["input"] == "frame_difference":
-            if pixel_values_videos.shape[1] < 2:
-                raise ValueError(f"input 'frame_difference' needs clips of at least 2 frames, got {pixel_values_videos.shape[1]}")
-            pixel_values_videos = pixel_values_videos[:, 1:] - pixel_values_videos[:, :-1]
+            pixel_values_videos = frame_differences(pixel_values_videos)
         feature_map = self.stem(pixel_values_videos.transpose(1, 2))
         hidden_states = [feature_map]
         for stage in self.stages:

@@ -7,7 +7,7 @@ saved model folders as remote code.
   ViViT / VideoMAE). Position embeddings are ``"learned"`` (a spatial table for the preset's ``image_size`` and a
   temporal one for its ``num_frames``, added; both interpolated to other clip sizes) or ``"sinusoidal"``
   (VideoMAE's fixed 1-D table over the flattened tokens, made for any size). An optional CLS token. With
-  ``input="frame_difference"`` the tubelets see the differences of consecutive frames (`frame_differences`).
+  ``input="frame_difference"`` the tubelets see the differences of consecutive frames (`hfvid.backbones.base.frame_differences`).
 - **Blocks.** Pre-norm: x + attn(norm(x)), x + mlp(norm(x)), with optional LayerScale (DINOv2). Attention is
   ``"joint"`` over all space-time tokens, or ``"divided"`` (TimeSformer): attention over time at each position,
   then over space at each time, each with its own weights. SDPA where it applies (plain softmax, no attention
@@ -46,7 +46,7 @@ from torch import nn
 from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 
-from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput, given_config
+from hfvid.backbones.base import VideoBackbone, VideoBackboneOutput, frame_differences, given_config
 
 _VIT_DEFAULTS: dict[str, Any] = {
     "arch": "vit",
@@ -123,18 +123,6 @@ def vit_config(name_or_dict: str | dict[str, Any], **overrides: Any) -> dict[str
     if not 0.0 < config["heat_fraction"] <= 1.0:
         raise ValueError(f"heat_fraction must be in (0, 1], got {config['heat_fraction']}")
     return config
-
-
-def frame_differences(pixel_values_videos: torch.Tensor, tubelet_size: int) -> torch.Tensor:
-    """The T - 1 differences x[t + 1] - x[t] of a (batch, T, ...) clip, the last one repeated up to a multiple of
-    ``tubelet_size``, so that a clip of T frames keeps T time steps (8 frames -> 7 differences + 1 repeat -> 4
-    tubelets of 2): the preset's token grid, position table and token-drop counts stay those of RGB input."""
-    frames = pixel_values_videos.shape[1]
-    if frames < 2:
-        raise ValueError(f"input 'frame_difference' needs clips of at least 2 frames, got {frames}")
-    differences = pixel_values_videos[:, 1:] - pixel_values_videos[:, :-1]
-    missing = -(frames - 1) % tubelet_size
-    return torch.cat([differences, differences[:, -1:].expand(-1, missing, *differences.shape[2:])], dim=1) if missing else differences
 
 
 def sinusoidal_table(num_positions: int, dim: int) -> torch.Tensor:
