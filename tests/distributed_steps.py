@@ -56,6 +56,8 @@ def run(preset: str, accelerator: Accelerator, out_dir: Path) -> None:
     model, _ = load_for_pretraining(preset)  # the method's own class (V-JEPA's is hfvid's)
     config = model.config
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    if accelerator.is_main_process:  # the weights before the steps, to scale the test's tolerance by what they changed
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / f"{preset}.initial.safetensors")
     model, optimizer = accelerator.prepare(model, optimizer)
     for module in model.modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
