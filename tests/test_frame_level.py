@@ -1,10 +1,16 @@
 """Frame-level metrics against hand-computed examples: segmentation (perfect, over-segmented, shifted boundaries),
-Kendall's tau, frame retrieval AP@K, phase progression and phase classification."""
+Kendall's tau, frame retrieval AP@K, phase progression and phase classification; per-frame features of clip models."""
 
 import numpy as np
 import pytest
+import torch
+from transformers import AutoModel
 
+import hfvid
+from hfvid.evaluation.features import FeatureView
 from hfvid.evaluation.frame_level import (
+    _frame_features,
+    frame_features,
     frame_retrieval_ap,
     kendalls_tau,
     phase_classification,
@@ -103,3 +109,35 @@ def test_phase_classification_reads_the_phase_off_the_features():
     labels = [np.repeat([A, B, C], 10) for _ in range(4)]
     features = [np.eye(3)[y] + 0.1 * rng.normal(size=(30, 3)) for y in labels]
     assert phase_classification(features[:2], labels[:2], features[2:], labels[2:])["phase_top1"] == 1.0
+
+
+@torch.no_grad()
+def test_a_vit_gives_each_frame_its_tubelet_tokens_and_a_cnn_its_time_cell():
+    torch.manual_seed(0)
+    clips = torch.randn(2, 8, 3, 32, 32)
+    vit = AutoModel.from_config(hfvid.get_config("transrank-vit-tiny")).eval()
+    features, step = _frame_features(vit, clips, None, 32)
+    tokens = vit(pixel_values_videos=clips).last_hidden_state  # (2, 4 x 4 x 4 tokens, hidden), time first
+    by_tubelet = tokens.reshape(2, 4, 16, -1).mean(dim=2)
+    assert step == 2 and features.shape == (2, 8, tokens.shape[-1])
+    torch.testing.assert_close(features, by_tubelet.repeat_interleave(2, dim=1))
+    cnn = AutoModel.from_config(hfvid.get_config("transrank-r3d18-tiny")).eval()
+    long_clips = torch.randn(1, 24, 3, 32, 32)
+    features, step = _frame_features(cnn, long_clips, None, 32)
+    assert step == 8 and features.shape[:2] == (1, 24)
+    assert torch.equal(features[0, 0], features[0, 7]) and not torch.equal(features[0, 7], features[0, 8])
+
+
+@torch.no_grad()
+def test_a_window_gives_each_frame_the_feature_of_the_clip_around_it():
+    torch.manual_seed(0)
+    lsfd = FeatureView(AutoModel.from_config(hfvid.get_config("lsfd-r3d18-tiny")).eval(), "non_stationary")
+    video = torch.randn(1, 10, 3, 32, 32)
+    features = frame_features(lsfd, video, window=4, batch_size=3)  # frames i-2, i-1, i, i+1, the ends repeated
+    assert features.shape == (1, 10, lsfd.model.config.projection_dim)
+    for frame, indices in ((0, [0, 0, 0, 1]), (5, [3, 4, 5, 6]), (9, [7, 8, 9, 9])):
+        torch.testing.assert_close(features[0, frame], lsfd(pixel_values_videos=video[:, indices]).pooler_output[0])
+    with pytest.raises(ValueError, match="non_stationary of LSFDModel are not per-frame features"):
+        frame_features(lsfd, video)
+    with pytest.raises(ValueError, match="window must be a positive"):
+        frame_features(lsfd, video, window=0)

@@ -124,8 +124,13 @@ def test_pretrain_and_frame_level_evaluation_on_synthmotion_with_phases(tmp_path
     with pytest.raises(ValueError, match="need per-frame labels in a column 'phases'"):
         evaluate.main(["--model", str(out), "--dataset", synthmotion_dir, "--protocols", "phase", "--output_dir",
                        str(tmp_path / "eval2"), "--no_progress"])  # fmt: skip
+    # A clip model: its last stage's time cells (8 frames each for the tiny R3D), or a clip around every frame.
     transrank = tmp_path / "transrank"
     save_tiny_transrank(transrank)
-    with pytest.raises(ValueError, match="gives no per-frame features"):
-        evaluate.main(["--model", str(transrank), "--dataset", str(data), "--protocols", "kendall", "--output_dir",
-                       str(tmp_path / "eval3"), "--no_progress"])  # fmt: skip
+    for window, frames_per_feature in ((None, 8), (4, 1)):
+        options = [] if window is None else ["--frame_window", str(window)]
+        evaluate.main(["--model", str(transrank), "--dataset", str(data), "--protocols", "phase,kendall", *options,
+                       "--output_dir", str(tmp_path / f"eval_transrank_{window}"), "--no_progress"])  # fmt: skip
+        written = json.loads((tmp_path / f"eval_transrank_{window}" / "results.json").read_text())
+        assert written["settings"]["frames_per_feature"] == frames_per_feature and written["settings"]["frame_window"] == window
+        assert set(written["metrics"]) == {"phase_top1", "kendalls_tau"}

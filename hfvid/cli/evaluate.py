@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"comma-separated subset of {','.join(ALL_PROTOCOLS)} (the frame-level ones need per-frame features and frame labels)")
     group.add_argument("--num_clips", type=int, default=1, help="uniformly spaced clips per video, features averaged")
     group.add_argument("--feature", default="pooler_output", help="which output of the model is scored: pooler_output (the backbone's features), another output field (e.g. LSFD's stationary or non_stationary), several comma-separated (concatenated), or an alias the model declares (LSFD: both)")
+    group.add_argument("--frame_window", type=int, default=None, help="frame-level protocols: each frame's feature is the model's feature of the clip of this many frames centred on it (for clip models without per-frame outputs, e.g. LSFD's non_stationary at its short views' length); default: the model's own per-frame features")
     group.add_argument("--batch_size", type=int, default=8, help="videos (clip pairs for sync/order) per model call")
     group.add_argument("--pairs_per_video", type=int, default=4, help="clip pairs per video for the sync and order tasks")
     group.add_argument("--seed", type=int, default=0, help="seeds the probes, the clip pairs and the random-init weights")
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         num_clips=args.num_clips, batch_size=args.batch_size, pairs_per_video=args.pairs_per_video, seed=args.seed,
         video_column=args.video_column, label_column=args.label_column, backend=args.decode_backend,
         cache_dir=args.cache_dir, progress=args.progress, synthmotion_dir=args.data_dir, config_name=args.dataset_config,
-        frame_labels=args.frame_labels, frame_label_mapping=args.frame_label_mapping,
+        frame_labels=args.frame_labels, frame_label_mapping=args.frame_label_mapping, frame_window=args.frame_window,
     )  # fmt: skip
     name = model_name(args.model)
     results_by_model = {name: evaluate_model(view_of(model, args.feature), processor, **evaluate)}

@@ -235,37 +235,68 @@ def segmentation_probe(train_features, train_labels, test_features, test_labels=
         return [head(as_input(f)).argmax(dim=1)[0].numpy() for f in test_features]
 
 
-def frame_features(model, pixel_values_videos: torch.Tensor) -> torch.Tensor:
-    """(batch, frames, C, H, W) -> per-frame features (batch, frames, dim) of a model that has them: its own
-    ``frame_features`` (MV-Former), or a ``last_hidden_state`` with one entry per input frame, as tokens (batch, frames,
-    dim) or a feature map (batch, dim, frames, h, w) averaged over space. ValueError for any other model."""
-    if hasattr(model, "frame_features"):
-        return model.frame_features(pixel_values_videos)
+def frame_features(model, pixel_values_videos: torch.Tensor, window: int | None = None, batch_size: int = 32) -> torch.Tensor:
+    """(batch, frames, C, H, W) -> per-frame features (batch, frames, dim).
+
+    With ``window``, any clip model: frame i's feature is the model's feature (``pooler_output``; a `FeatureView`'s
+    chosen output) of the ``window``-frame clip centred on it (frames i - window // 2 ...; indices past either end
+    repeat the first or last frame), the clips run ``batch_size`` at a time. Our choice for clip models, as the
+    frame-level papers use a context window per frame for 3D CNNs; it reads LSFD's short-view features at the
+    short view's length.
+    Without it, what the model has per frame: its own ``frame_features`` (MV-Former), or a ``last_hidden_state``
+    with one entry per input frame (tokens (batch, frames, dim), or a feature map (batch, dim, frames, h, w)
+    averaged over space), or else its backbone's space-time feature map (a video ViT's tokens on their grid, a
+    CNN's last stage) averaged over space, each time cell's feature given to every frame it covers (a ViT with
+    2-frame tubelets: frames 2k and 2k + 1 share cell k; `extract_frame_features` says how many). ValueError for any
+    other model, or a map whose time cells do not divide the frames."""
+    return _frame_features(model, pixel_values_videos, window, batch_size)[0]
+
+
+def _frame_features(model, pixel_values_videos: torch.Tensor, window: int | None, batch_size: int) -> tuple[torch.Tensor, int]:
     frames = pixel_values_videos.shape[1]
+    if window is not None:
+        if window < 1:
+            raise ValueError(f"window must be a positive number of frames, got {window}")
+        offsets = torch.arange(window, device=pixel_values_videos.device) - window // 2
+        indices = (torch.arange(frames, device=pixel_values_videos.device)[:, None] + offsets).clamp(0, frames - 1)
+        clips = pixel_values_videos[:, indices].flatten(0, 1)  # (batch * frames, window, C, H, W)
+        pooled = [model(pixel_values_videos=clips[i : i + batch_size]).pooler_output for i in range(0, len(clips), batch_size)]
+        return torch.cat(pooled).reshape(len(pixel_values_videos), frames, -1), 1
+    if hasattr(model, "frame_features"):
+        return model.frame_features(pixel_values_videos), 1
     hidden = model(pixel_values_videos=pixel_values_videos).last_hidden_state
     if hidden is not None and hidden.ndim == 3 and hidden.shape[1] == frames:
-        return hidden
-    if hidden is not None and hidden.ndim == 5 and hidden.shape[2] == frames:
-        return hidden.mean(dim=(3, 4)).transpose(1, 2)
+        return hidden, 1
+    backbone = getattr(model, "backbone", None)
+    if hidden is not None and hasattr(backbone, "feature_map"):
+        feature_map = backbone.feature_map(hidden, tuple(pixel_values_videos.shape[1:]))
+        if frames % feature_map.shape[2] == 0:
+            step = frames // feature_map.shape[2]
+            return feature_map.mean(dim=(3, 4)).transpose(1, 2).repeat_interleave(step, dim=1), step
+    elif hidden is not None and hidden.ndim == 5 and hidden.shape[2] == frames:
+        return hidden.mean(dim=(3, 4)).transpose(1, 2), 1
     shape = None if hidden is None else tuple(hidden.shape)
     raise ValueError(
         f"{type(model).__name__} gives no per-frame features: its last_hidden_state is {shape} for {frames} input frames "
-        "(frame-level protocols need one feature per frame, e.g. MV-Former's)"
+        "(frame-level protocols need one feature per frame, e.g. MV-Former's, or a feature map whose time cells divide "
+        "the frames); a clip model can give each frame the feature of a clip around it: frame_window (--frame_window)"
     )
 
 
 @torch.no_grad()
-def extract_frame_features(model, processor, dataset, video_column: str = "video", progress: bool = True) -> list[np.ndarray]:
-    """Every frame of every video of ``dataset`` through ``processor`` (no frame sampling) and `frame_features`: one
-    (frames, dim) array per video."""
+def extract_frame_features(model, processor, dataset, video_column: str = "video", progress: bool = True,
+                           window: int | None = None) -> tuple[list[np.ndarray], int]:  # fmt: skip
+    """Every frame of every video of ``dataset`` through ``processor`` (no frame sampling) and `frame_features`
+    (with ``window``): one (frames, dim) array per video, and `frames_per_feature`."""
     from tqdm.auto import tqdm
 
     model.eval()
-    features = []
+    features, step = [], 1
     for example in tqdm(dataset, desc="frame features", unit="video", disable=not progress):
         pixels = processor([example[video_column]], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
-        features.append(frame_features(model, pixels.to(next(model.parameters()).device))[0].float().cpu().numpy())
-    return features
+        video_features, step = _frame_features(model, pixels.to(next(model.parameters()).device), window, 32)
+        features.append(video_features[0].float().cpu().numpy())
+    return features, step
 
 
 FRAME_PROTOCOLS = ("phase", "progress", "kendall", "frame_retrieval", "segmentation")

@@ -91,6 +91,7 @@ def evaluate_model(
     progress: bool = True,
     frame_labels: str | os.PathLike | None = None,
     frame_label_mapping: str | os.PathLike | None = None,
+    frame_window: int | None = None,
     **data_kwargs,
 ) -> dict:
     """Run ``protocols`` on the ``train_split`` / ``test_split`` of ``source`` ("synthmotion", a videofolder
@@ -99,7 +100,7 @@ def evaluate_model(
     With ``output_dir`` the results are also written there (`write_results`, under ``model_name``,
     default the model's ``name_or_path``). ``frame_labels``: a folder of per-video frame-label files
     (`hfvid.data.frame_labels.add_frame_labels`, with ``frame_label_mapping``) added as the ``phases`` column for the
-    frame-level protocols. See `evaluate_datasets` for the other arguments.
+    frame-level protocols. See `evaluate_datasets` for the other arguments (``frame_window`` among them).
     """
     train_dataset, test_dataset = (
         load_video_dataset(source, split=split, decode=False, video_column=video_column, **data_kwargs)
@@ -113,7 +114,7 @@ def evaluate_model(
     results = evaluate_datasets(
         model, processor, train_dataset, test_dataset, protocols=protocols, num_clips=num_clips,
         batch_size=batch_size, pairs_per_video=pairs_per_video, seed=seed, video_column=video_column,
-        label_column=label_column, backend=backend, cache_dir=cache_dir, progress=progress,
+        label_column=label_column, backend=backend, cache_dir=cache_dir, progress=progress, frame_window=frame_window,
     )  # fmt: skip
     results["data"] = {"source": str(source), "train_split": train_split, "test_split": test_split, **results["data"]}
     if output_dir is not None:
@@ -138,6 +139,7 @@ def evaluate_datasets(
     progress: bool = True,
     frame_label_column: str = "phases",
     event_column: str = "phase_events",
+    frame_window: int | None = None,
 ) -> dict:
     """Run ``protocols`` on two loaded `datasets` splits (e.g. a UCF101 fold from `hfvid.data.datasets`).
 
@@ -147,7 +149,10 @@ def evaluate_datasets(
     pairs per video.
     ``seed`` fixes the probes' initialisation and the pairs. ``batch_size`` is videos (pairs for Sync
     and Order) per model call. The frame-level protocols read every frame of each video, the per-frame labels in
-    ``frame_label_column`` and, for "progress", the key-event frames in ``event_column``.
+    ``frame_label_column`` and, for "progress", the key-event frames in ``event_column``; per-frame features are
+    `hfvid.evaluation.frame_level.frame_features` (with ``frame_window``: each frame's feature is that of the clip of
+    ``frame_window`` frames around it, for models without per-frame outputs); the settings record
+    ``frames_per_feature``.
     """
     unknown = sorted(set(protocols) - set(ALL_PROTOCOLS))
     if unknown or not protocols:
@@ -206,7 +211,9 @@ def evaluate_datasets(
                     f"frame-level protocols {frame_protocols} need per-frame labels in a column {frame_label_column!r}; "
                     f"the data has {dataset.column_names} (SynthMotion has them when made with phases=True)"
                 )
-        split_features = [extract_frame_features(model, processor, d, video_column, progress) for d in (train_dataset, test_dataset)]
+        extracted = [extract_frame_features(model, processor, d, video_column, progress, frame_window) for d in (train_dataset, test_dataset)]
+        split_features = [features for features, _ in extracted]
+        results["settings"].update(frame_window=frame_window, frames_per_feature=extracted[0][1])
         events = [d[event_column] if "progress" in protocols else None for d in (train_dataset, test_dataset)]
         metrics.update(
             evaluate_frame_level(split_features[0], train_dataset[frame_label_column], split_features[1],
