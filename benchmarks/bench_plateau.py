@@ -29,6 +29,7 @@ from sklearn.preprocessing import StandardScaler
 
 from hfvid.backbones import backbone_config
 from hfvid.data.decoding import VideoReader
+from hfvid.data.sampling import temporal_transformation_clip
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion
 from hfvid.evaluation.report import mean_interval
 from hfvid.models.transrank import TransRankForPreTraining
@@ -66,14 +67,15 @@ def make_model(frame_input: str, seed: int) -> TransRankForPreTraining:
     return TransRankForPreTraining(config)
 
 
+def clip(video: torch.Tensor, name: str, rng: np.random.Generator) -> torch.Tensor:
+    """One FRAMES-frame clip of ``video`` (frames, C, H, W) carrying temporal transformation ``name`` at a random
+    position: the library's sampler (``temporal_transformation_clip``) without TransRank's speed jitter."""
+    return video[temporal_transformation_clip(name, len(video), FRAMES, rng, speed_jitter=None)]
+
+
 def clips(videos: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     """(batch, 3 clips, FRAMES, C, H, W): 1x, 2x and reversed 1x, each at its own random position."""
-    num_frames, out = videos.shape[1], []
-    for video in videos:
-        one, rev = rng.integers(0, num_frames - FRAMES + 1, size=2)
-        two = rng.integers(0, num_frames - 2 * (FRAMES - 1))
-        out.append(torch.stack([video[one : one + FRAMES], video[two : two + 2 * FRAMES - 1 : 2], video[rev : rev + FRAMES].flip(0)]))
-    return torch.stack(out)
+    return torch.stack([torch.stack([clip(video, name, rng) for name in ("1x", "2x", "reverse")]) for video in videos])
 
 
 @torch.no_grad()

@@ -1,6 +1,6 @@
 """Which part of the tiny TransRank recipe limits its motion features? One change at a time, 3 seeds each.
 
-    python benchmarks/bench_transrank_recipes.py                                   # every variant, ~70 CPU minutes
+    python benchmarks/bench_transrank_recipes.py                                   # every variant, ~90 CPU minutes
     python benchmarks/bench_transrank_recipes.py --variants base,cls --seeds 0     # a few
     python benchmarks/bench_transrank_recipes.py --output docs/results/transrank_recipes.md
 
@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plateau import FRAMES, load_standardised, probe  # noqa: E402
+from bench_plateau import clip, load_standardised, probe  # noqa: E402
 
 from hfvid.backbones import backbone_config  # noqa: E402
 from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
@@ -37,7 +37,7 @@ from hfvid.models.transrank import TransRankForPreTraining  # noqa: E402
 from hfvid.presets import get_config  # noqa: E402
 
 BASE = {"transformations": ["1x", "2x", "reverse"], "loss": "rank", "margin": 1.0, "head": "mlp", "head_hidden_dim": 64,
-        "lr": 3e-3, "warmup": 0, "steps": 1000, "backbone": "r3d_tiny_diff", "input": "frame_difference"}  # fmt: skip
+        "lr": 3e-3, "warmup": 0, "steps": 1000, "backbone": "r3d_tiny_diff", "input": "frame_difference", "backbone_overrides": {}}  # fmt: skip
 # name -> (what it changes, overrides of BASE)
 VARIANTS: dict[str, tuple[str, dict]] = {
     "base": ("the preset's recipe", {}),
@@ -54,25 +54,9 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "rank+cls": ("the ranking loss plus TransCls's cross-entropy", {"loss": "rank+cls"}),
     "vit_diff": ("vit_tiny on frame differences, lr 1e-3, 100 warm-up steps", {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100}),
     "vit_diff_3000": ("the same, 3000 steps", {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "steps": 3000}),
+    "vit_diff_p4": ("vit_tiny on frame differences, 4 x 4 patches (4x the tokens), lr 1e-3, 100 warm-up steps",
+                    {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"patch_size": 4}}),
 }  # fmt: skip
-
-
-def clip(video: torch.Tensor, name: str, rng: np.random.Generator) -> torch.Tensor:
-    """One FRAMES-frame clip of ``video`` (frames, C, H, W) carrying temporal transformation ``name``, at a random position."""
-    if name.endswith("x"):
-        speed = float(name[:-1])
-        start = rng.integers(0, len(video) - round(speed * (FRAMES - 1)))
-        return video[np.round(start + speed * np.arange(FRAMES)).astype(int)]
-    start = rng.integers(0, len(video) - FRAMES + 1)
-    frames = video[start : start + FRAMES]
-    if name == "reverse":
-        return frames.flip(0)
-    if name == "shuffle":
-        while True:
-            order = rng.permutation(FRAMES)
-            if (order != np.arange(FRAMES)).any():
-                return frames[order]
-    raise ValueError(f"unknown transformation {name!r}")
 
 
 def loss_of(output, recipe: dict) -> torch.Tensor:
@@ -94,7 +78,7 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
         margin=recipe["margin"],
         head=recipe["head"],
         head_hidden_dim=recipe["head_hidden_dim"],
-        backbone=backbone_config(recipe["backbone"], input=recipe["input"]),
+        backbone=backbone_config(recipe["backbone"], input=recipe["input"], **recipe["backbone_overrides"]),
     )
     torch.manual_seed(seed)
     model = TransRankForPreTraining(config)
