@@ -11,6 +11,7 @@ no augmentation), with the transformations, loss, margin, head, learning rate, s
 head of 64, lr 3e-3, 1000 steps, ``r3d_tiny_diff``). Each run ends with `bench_plateau.probe`: a logistic-regression
 probe on the frozen backbone's features of each video's middle clip (train -> test split, 256 test videos, chance
 12.5%), against the same network before training (random init: the same weights for every variant of a seed).
+Each run also keeps its ranking accuracy over the last 50 steps, overall and per transformation (printed per run).
 Per (variant, seed), the result is kept in the JSON beside ``--output``, so a rerun only trains what is missing
 (and two processes given different ``--variants`` can fill one store; a last run with all of them writes the table).
 """
@@ -99,8 +100,10 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
         loss_of(output, recipe).backward()
         optimizer.step()
         schedule.step()
-        accuracies.append(output.accuracy["temporal"].float().mean().item())
-    return {"probe": probe(model, train, test), "random_init": random_init, "pretext_accuracy": float(np.mean(accuracies[-50:])),
+        accuracies.append(output.accuracy["temporal"].float().mean(dim=0))  # per transformation
+    last = torch.stack(accuracies[-50:]).mean(dim=0)
+    return {"probe": probe(model, train, test), "random_init": random_init, "pretext_accuracy": last.mean().item(),
+            "pretext_accuracy_by_transformation": dict(zip(recipe["transformations"], last.tolist())),
             "cpu_seconds": time.process_time() - started}  # fmt: skip
 
 
@@ -150,8 +153,10 @@ def main(argv: list[str] | None = None) -> None:
                 results = {**json.loads(store.read_text()), **results, key: result} if store.exists() else {**results, key: result}
                 store.write_text(json.dumps(results, indent=1) + "\n")
             r = results[key]
+            by_transformation = r.get("pretext_accuracy_by_transformation")  # runs stored before it have none
+            detail = f" ({', '.join(f'{n} {a:.2f}' for n, a in by_transformation.items())})" if by_transformation else ""
             print(f"{key}: linear probe {r['probe']:.1f} (random init {r['random_init']:.1f}), pretext accuracy "
-                  f"{r['pretext_accuracy']:.2f}, {r['cpu_seconds']:.0f} CPU s", flush=True)  # fmt: skip
+                  f"{r['pretext_accuracy']:.2f}{detail}, {r['cpu_seconds']:.0f} CPU s", flush=True)  # fmt: skip
     text = table(results, names, seeds)
     print("\n" + text)
     command = "python benchmarks/bench_transrank_recipes.py " + " ".join(argv if argv is not None else sys.argv[1:])
