@@ -57,6 +57,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "vit_diff_3000": ("the same, 3000 steps", {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "steps": 3000}),
     "vit_diff_p4": ("vit_tiny on frame differences, 4 x 4 patches (4x the tokens), lr 1e-3, 100 warm-up steps",
                     {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"patch_size": 4}}),
+    "vit_diff_t1": ("vit_tiny on frame differences, tubelets of 1 frame (2x the tokens), lr 1e-3, 100 warm-up steps",
+                    {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"tubelet_size": 1}}),
 }  # fmt: skip
 
 
