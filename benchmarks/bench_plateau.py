@@ -67,6 +67,16 @@ def make_model(frame_input: str, seed: int) -> TransRankForPreTraining:
     return TransRankForPreTraining(config)
 
 
+def warmup_cosine(optimizer: torch.optim.Optimizer, steps: int, warmup: int = 0) -> torch.optim.lr_scheduler.LambdaLR:
+    """The in-memory loops' schedule: a linear warm-up over ``warmup`` steps ((step + 1) / warmup), then the cosine
+    of the whole run's progress, 0.5 (1 + cos(pi step / steps)), held at 0 past ``steps``."""
+
+    def factor(step: int) -> float:
+        return (step + 1) / warmup if step < warmup else 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 def clip(video: torch.Tensor, name: str, rng: np.random.Generator) -> torch.Tensor:
     """One FRAMES-frame clip of ``video`` (frames, C, H, W) carrying temporal transformation ``name`` at a random
     position: the library's sampler (``temporal_transformation_clip``) without TransRank's speed jitter."""
@@ -98,7 +108,7 @@ def run(frame_input: str, seed: int, steps: int, train: tuple, test: tuple) -> d
     model = make_model(frame_input, seed)
     random_init = probe(model, train, test)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps)))
+    schedule = warmup_cosine(optimizer, steps)
     rng, log, losses, accuracies, take_off = np.random.default_rng(seed), [], [], [], None
     started = time.process_time()
     for step in range(1, steps + 1):

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plateau import clip, load_standardised, probe  # noqa: E402
+from bench_plateau import clip, load_standardised, probe, warmup_cosine  # noqa: E402
 
 from hfvid.backbones import backbone_config  # noqa: E402
 from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
@@ -87,12 +87,8 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
     model = TransRankForPreTraining(config)
     random_init = probe(model, train, test)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=0.05)
-    steps, warmup = recipe["steps"], recipe["warmup"]
-
-    def factor(step: int) -> float:
-        return (step + 1) / warmup if step < warmup else 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    steps = recipe["steps"]
+    schedule = warmup_cosine(optimizer, steps, recipe["warmup"])
     rng, accuracies, started = np.random.default_rng(seed), [], time.process_time()
     for _ in range(steps):
         videos = train[0][rng.integers(0, len(train[0]), 8)]

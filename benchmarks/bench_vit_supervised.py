@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plateau import FRAMES, load_standardised  # noqa: E402
+from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
 
 from hfvid.backbones import backbone_config, build_backbone  # noqa: E402
 
@@ -38,9 +38,7 @@ def run(overrides: dict, seed: int, steps: int, train: tuple, test: tuple) -> di
     backbone = build_backbone(backbone_config("vit_tiny", **overrides))
     head = torch.nn.Linear(backbone.num_features, 8)
     optimizer = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=1e-3, weight_decay=0.05)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: (step + 1) / 100 if step < 100 else 0.5 * (1 + np.cos(np.pi * min(step, steps) / steps))
-    )
+    schedule = warmup_cosine(optimizer, steps, warmup=100)
     rng, frames, accuracies, started = np.random.default_rng(seed), train[0].shape[1], [], time.process_time()
     for _ in range(steps):
         videos, starts = rng.integers(0, len(train[0]), 16), rng.integers(0, frames - FRAMES + 1, 16)

@@ -134,7 +134,6 @@ def test_model_index_needs_a_reportable_metric():
         to_model_index({"metrics": {"order_chance": 0.5}, "data": {}}, "m", "d", "d")
 
 
-
 def test_paired_summary_by_hand():
     """Differences +2, +4, -1 (mean 5/3, sample sd sqrt(19/3), t(0.975, 2) = 4.3027): "+1.7 +- 6.3 (2/3 above)";
     seeds that do not pair up are an error, not silently dropped."""

@@ -43,6 +43,7 @@ def frame_differences(pixel_values_videos: torch.Tensor, multiple: int = 1) -> t
         return differences
     return torch.cat([differences, differences[:, -1:].expand(-1, missing, *differences.shape[2:])], dim=1)
 
+
 def given_config(name_or_dict: str | dict[str, Any], presets: dict[str, dict[str, Any]], **overrides: Any) -> dict[str, Any]:
     """A copy of the preset ``name_or_dict`` names, or of the dict it is, with ``overrides`` applied (not yet
     completed or validated); ``ValueError`` for an unknown name or another type."""

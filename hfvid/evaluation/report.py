@@ -243,6 +243,7 @@ def paired_summary(values, baseline) -> str:
     mean, half_width = mean_interval(differences)
     return f"{mean:+.1f} +- {half_width:.1f} ({sum(d > 0 for d in differences)}/{len(differences)} above)"
 
+
 def chance_levels(train_labels, test_labels, ks=RECALL_KS) -> dict[str, float]:
     """What a model whose features carry no information scores, from the label counts alone.
 
