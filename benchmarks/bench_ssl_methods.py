@@ -57,12 +57,17 @@ def random_init_name(label: str, architectures: dict[str, str]) -> str:
 
 
 def seed_table(
-    results: dict[str, list[dict]], seconds: dict[str, list[float]], num_steps: int, baselines: dict[str, str] | None = None
+    results: dict[str, list[dict]],
+    seconds: dict[str, list[float]],
+    num_steps: int,
+    baselines: dict[str, str] | None = None,
+    comparisons: list[tuple[str, str]] = (),
 ) -> str:
     """Markdown: one row per model (the chance level last), one column per metric: mean +- 95% interval over seeds
     (values in %), and each method's mean pre-training wall time per seed. ``baselines`` (model -> its random-init
     row) adds, per model, the paired comparison: model minus the random init of the same seed, mean +- 95% interval,
-    and in how many seeds the model was above."""
+    and in how many seeds the model was above; ``comparisons`` ((model, other model) pairs) adds the same between
+    two models."""
     columns = list(results)
     chance = results[columns[0]][0].get("chance", {})
     measured = {name for runs in results.values() for run in runs for name in run["metrics"]}
@@ -77,7 +82,7 @@ def seed_table(
             cells.append("-" if mean is None else f"{mean:.1f} +- {half_width:.1f}")
         cells.append(f"{sum(seconds[model]) / len(seconds[model]):.0f} s" if seconds.get(model) else "-")
         lines.append(f"| {model} (n={len(results[model])}) | " + " | ".join(cells) + " |")
-    for model, baseline in (baselines or {}).items():
+    for model, baseline in [*(baselines or {}).items(), *comparisons]:
         cells = []
         for name in metrics:
             pairs = [(run["metrics"][name], base["metrics"][name]) for run, base in zip(results[model], results[baseline])
@@ -116,11 +121,19 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     parser.add_argument("--frame_window", type=int, default=None,
                         help="frame-level protocols (phase, kendall; need --eval_dataset with phases): each frame's feature is the clip of this many frames around it (training/evaluate.py's --frame_window)")
+    parser.add_argument(
+        "--compare", action="append", default=[], metavar="MODEL:OTHER",
+        help="also the paired comparison MODEL minus OTHER (two row labels, e.g. a --variant and its base preset; repeatable)",
+    )  # fmt: skip
     parser.add_argument("--output", default=None, help="also write the table, with this command, to this markdown file (e.g. docs/results/...)")
     args = parser.parse_args(argv)
     root = Path(args.output_root)
     runs = {preset: (preset, None) for preset in args.methods.split(",") if preset}  # label -> (preset, config overrides)
     runs.update({label: (preset, overrides) for label, preset, overrides in args.variant})
+    comparisons = [tuple(pair.split(":", 1)) for pair in args.compare]
+    for pair in comparisons:
+        if len(pair) != 2 or not set(pair) <= set(runs):
+            raise SystemExit(f"--compare takes MODEL:OTHER, two of the run labels {sorted(runs)}; got {':'.join(pair)!r}")
 
     results, seconds, baselines = {}, {}, {}
     architectures = {}  # architecture -> the first run label with it (from each preset's config)
@@ -162,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
     results = {name: results[name] for name in sorted(results, key=lambda name: name.startswith("random init"))}
-    table = seed_table(results, seconds, args.steps, baselines)
+    table = seed_table(results, seconds, args.steps, baselines, comparisons)
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
     (root / "comparison.md").write_text(table)

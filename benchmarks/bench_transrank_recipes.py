@@ -59,6 +59,12 @@ VARIANTS: dict[str, tuple[str, dict]] = {
                     {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"patch_size": 4}}),
     "vit_diff_t1": ("vit_tiny on frame differences, tubelets of 1 frame (2x the tokens), lr 1e-3, 100 warm-up steps",
                     {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"tubelet_size": 1}}),
+    "vit_diff_sin": ("vit_diff with fixed sinusoidal space-time positions (not learned)",
+                     {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"position_embedding": "sinusoidal"}}),
+    "vit_diff_divided": ("vit_diff with divided attention (over time at each position, then over space)",
+                         {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"attention_type": "divided"}}),
+    "vit_diff_cls": ("vit_diff with a CLS token as the pooled output (not the mean of the patch tokens)",
+                     {"backbone": "vit_tiny", "lr": 1e-3, "warmup": 100, "backbone_overrides": {"cls_token": True, "pooling": "cls"}}),
 }  # fmt: skip
 
 

@@ -2,12 +2,18 @@
 
     python benchmarks/bench_vit_supervised.py                                    # RGB / differences, patch 8 / 4
     python benchmarks/bench_vit_supervised.py --variants diff_p4 --seeds 0,1,2
+    python benchmarks/bench_vit_supervised.py --task arrow --variants diff_p8,r3d_diff --seeds 0,1,2
 
 A ceiling check before any self-supervised ViT number means something (issue 18): the ``vit_tiny`` backbone (4
 blocks of width 64, 2-frame tubelets, 32 px) and a linear classifier trained together with labels, AdamW lr 1e-3,
 weight decay 0.05, 100 warm-up steps then cosine, 16 clips of 8 consecutive frames a step at random positions
 (SynthMotion's training split decoded once into memory by `bench_plateau.load_split`, standardised; no
 augmentation); scored on each test video's middle clip (256 videos, chance 12.5%).
+
+``--task arrow`` asks instead whether a clip plays forwards or backwards (each training clip reversed with
+probability 1/2; every test video's middle clip both ways, 512 clips, chance 50%): the arrow of time with labels,
+which SynthMotion's decelerating motion carries and which TransRank's 1x-vs-reverse ranking needs. Variant
+``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison.
 """
 
 from __future__ import annotations
@@ -26,35 +32,43 @@ from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
 
 from hfvid.backbones import backbone_config, build_backbone  # noqa: E402
 
-VARIANTS = {
-    "rgb_p8": {"input": "rgb", "patch_size": 8},
-    "diff_p8": {"input": "frame_difference", "patch_size": 8},
-    "diff_p4": {"input": "frame_difference", "patch_size": 4},
+VARIANTS = {  # name -> (backbone preset, overrides)
+    "rgb_p8": ("vit_tiny", {"input": "rgb", "patch_size": 8}),
+    "diff_p8": ("vit_tiny", {"input": "frame_difference", "patch_size": 8}),
+    "diff_p4": ("vit_tiny", {"input": "frame_difference", "patch_size": 4}),
+    "r3d_diff": ("r3d_tiny_diff", {}),
 }
 
 
-def run(overrides: dict, seed: int, steps: int, train: tuple, test: tuple) -> dict:
+def run(variant: tuple[str, dict], seed: int, steps: int, train: tuple, test: tuple, task: str = "motion") -> dict:
     torch.manual_seed(seed)
-    backbone = build_backbone(backbone_config("vit_tiny", **overrides))
-    head = torch.nn.Linear(backbone.num_features, 8)
+    backbone = build_backbone(backbone_config(variant[0], **variant[1]))
+    head = torch.nn.Linear(backbone.num_features, 8 if task == "motion" else 2)
     optimizer = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=1e-3, weight_decay=0.05)
     schedule = warmup_cosine(optimizer, steps, warmup=100)
     rng, frames, accuracies, started = np.random.default_rng(seed), train[0].shape[1], [], time.process_time()
     for _ in range(steps):
         videos, starts = rng.integers(0, len(train[0]), 16), rng.integers(0, frames - FRAMES + 1, 16)
         clips = torch.stack([train[0][v, s : s + FRAMES] for v, s in zip(videos, starts)])
+        labels = train[1][videos]
+        if task == "arrow":
+            labels = torch.as_tensor(rng.integers(0, 2, 16))
+            clips = torch.where(labels[:, None, None, None, None].bool(), clips.flip(1), clips)
         logits = head(backbone(clips).pooler_output)
-        loss = F.cross_entropy(logits, train[1][videos])
+        loss = F.cross_entropy(logits, labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         schedule.step()
-        accuracies.append((logits.argmax(1) == train[1][videos]).float().mean().item())
+        accuracies.append((logits.argmax(1) == labels).float().mean().item())
     backbone.eval()
     middle = (frames - FRAMES) // 2
+    clips, labels = test[0][:, middle : middle + FRAMES], test[1]
+    if task == "arrow":
+        clips, labels = torch.cat([clips, clips.flip(1)]), torch.arange(2).repeat_interleave(len(clips))
     with torch.no_grad():
-        predicted = torch.cat([head(backbone(test[0][i : i + 64, middle : middle + FRAMES]).pooler_output).argmax(1) for i in range(0, len(test[0]), 64)])
-    return {"train_accuracy": 100 * float(np.mean(accuracies[-250:])), "test_accuracy": 100 * (predicted == test[1]).float().mean().item(),
+        predicted = torch.cat([head(backbone(clips[i : i + 64]).pooler_output).argmax(1) for i in range(0, len(clips), 64)])
+    return {"train_accuracy": 100 * float(np.mean(accuracies[-250:])), "test_accuracy": 100 * (predicted == labels).float().mean().item(),
             "cpu_seconds": time.process_time() - started}  # fmt: skip
 
 
@@ -65,13 +79,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--task", choices=("motion", "arrow"), default="motion",
+                        help="motion: SynthMotion's 8 classes; arrow: does the clip play forwards or backwards (chance 50%%)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     train, test = load_standardised(args.data_dir)
     print("| variant | seed | training accuracy, last 250 steps (%) | test top-1 (%) | CPU s |\n|---|---:|---:|---:|---:|")
     for name in args.variants.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
-            r = run(VARIANTS[name], seed, args.steps, train, test)
+            r = run(VARIANTS[name], seed, args.steps, train, test, args.task)
             print(f"| {name} | {seed} | {r['train_accuracy']:.1f} | {r['test_accuracy']:.1f} | {r['cpu_seconds']:.0f} |", flush=True)
 
 
