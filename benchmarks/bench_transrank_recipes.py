@@ -11,7 +11,8 @@ no augmentation), with the transformations, loss, margin, head, learning rate, s
 head of 64, lr 3e-3, 1000 steps, ``r3d_tiny_diff``). Each run ends with `bench_plateau.probe`: a logistic-regression
 probe on the frozen backbone's features of each video's middle clip (train -> test split, 256 test videos, chance
 12.5%), against the same network before training (random init: the same weights for every variant of a seed).
-Each run also keeps its ranking accuracy over the last 50 steps, overall and per transformation (printed per run).
+Each run also keeps its ranking accuracy over the last 50 steps, overall and per transformation (printed per run; the
+table gives the per-transformation mean over seeds, "-" for runs stored before it was kept).
 Per (variant, seed), the result is kept in the JSON beside ``--output``, so a rerun only trains what is missing
 (and two processes given different ``--variants`` can fill one store; a last run with all of them writes the table).
 """
@@ -112,8 +113,8 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
 
 
 def table(results: dict, names: list[str], seeds: list[int]) -> str:
-    lines = ["| variant | what changes | linear probe (%) per seed | mean +- 95% | random init (%) | ratio to random init | paired over random init | paired gain over base |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| variant | what changes | linear probe (%) per seed | mean +- 95% | random init (%) | ratio to random init | paired over random init | paired gain over base | ranking accuracy by transformation, last 50 steps |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for name in names:
         runs = [results.get(f"{name}/{seed}") for seed in seeds]
         if None in runs:
@@ -125,8 +126,11 @@ def table(results: dict, names: list[str], seeds: list[int]) -> str:
         same_backbone = VARIANTS[name][1].get("backbone", BASE["backbone"]) == BASE["backbone"]
         gain = "-" if name == "base" or None in base or not same_backbone else paired_summary(probes, [b["probe"] for b in base])
         over_random = paired_summary(probes, randoms)
+        by_transformation = [r.get("pretext_accuracy_by_transformation") for r in runs]  # runs stored before it have none
+        ranking = "-" if None in by_transformation else ", ".join(
+            f"{t} {np.mean([b[t] for b in by_transformation]):.2f}" for t in by_transformation[0])  # fmt: skip
         lines.append(f"| {name} | {VARIANTS[name][0]} | {', '.join(f'{p:.1f}' for p in probes)} | {m:.1f} +- {h:.1f} | "
-                     f"{rm:.1f} +- {rh:.1f} | {np.mean(probes) / np.mean(randoms):.2f}x | {over_random} | {gain} |")  # fmt: skip
+                     f"{rm:.1f} +- {rh:.1f} | {np.mean(probes) / np.mean(randoms):.2f}x | {over_random} | {gain} | {ranking} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
