@@ -130,6 +130,20 @@ def test_playing_the_blocks_backwards_swaps_target_and_hard_negative():
     assert torch.equal(flipped, 1 - order)
 
 
+def test_the_ablation_without_swapped_negatives():
+    """prediction="bidirectional", swap_negatives=False: the same targets, other videos' targets the only negatives."""
+    config = hfvid.get_config(TINY, swap_negatives=False)
+    torch.manual_seed(0)
+    model = BFPForPreTraining(config)
+    videos = multi_view_clips(config, batch=3)
+    output = model(pixel_values_videos=videos)
+    with torch.no_grad():
+        past, present, future = model.bfp(videos.transpose(0, 1).flatten(0, 1)).last_hidden_state.flatten(1).split(3)
+        predictions, targets = model.predictor(present), model.target_head(torch.cat([past, future], 1))
+    assert output.loss.item() == pytest.approx(feature_prediction_loss(predictions, targets, 0.1, 0).item(), rel=1e-5)
+    assert list(output.accuracy) == ["instance"]  # no order accuracy without the swapped pair
+
+
 @pytest.mark.parametrize("prediction", ["future", "past"])
 def test_one_directional_ablations_encode_two_blocks(prediction):
     config = hfvid.get_config(TINY, prediction=prediction, swap_negatives=False)

@@ -113,8 +113,13 @@ def test_save_and_auto_classes_round_trip(tmp_path):
     backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
     assert type(backbone).__name__ == "BraVeModel" and not info["unexpected_keys"] and not info["missing_keys"]
     assert torch.equal(backbone.eval()(named["pixel_values_videos"]).pooler_output, model.brave(named["pixel_values_videos"]).pooler_output)
-    classifier = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3)
+    classifier, info = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
+    assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"] and not info["unexpected_keys"]
     assert classifier(named["pixel_values_videos"]).logits.shape == (4, 3)
+    # The classifier fine-tunes the narrow backbone, loaded exactly.
+    fine_tuned = {name: value for name, value in classifier.state_dict().items() if not name.startswith("classifier.")}
+    narrow = {f"brave.{name}": value for name, value in model.brave.state_dict().items()}
+    assert fine_tuned.keys() == narrow.keys() and all(torch.equal(value, narrow[name]) for name, value in fine_tuned.items())
     processor = AutoVideoProcessor.from_pretrained(tmp_path)
     assert (processor.broad_num_frames, processor.broad_frame_step, processor.broad_size) == (16, 2, 32)
     card = write_model_card(tmp_path, {"dataset": "synthmotion", "steps": 1, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}).read_text()

@@ -52,6 +52,32 @@ def test_subtasks_by_hand():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
 
+def test_levels_add_up_with_their_weights():
+    """The preset's two levels (stage 3's map pooled over space and time, weight 0.5; the pooled output, weight 1):
+    each subtask's loss is the weighted sum of the levels' losses, each from its own heads."""
+    config = hfvid.get_config(TINY)
+    torch.manual_seed(0)
+    model = HDCForPreTraining(config)
+    clips = multi_view_clips(config, batch=3)
+    output = model(pixel_values_videos=clips)
+    with torch.no_grad():
+        states = model.hdc.backbone(clips.transpose(0, 1).flatten(0, 1), output_hidden_states=True)
+        levels = [states.hidden_states[-2].mean(dim=(2, 3, 4)), states.pooler_output]  # view after view
+    assert levels[0].shape == (12, 32)
+    a, a2, b, b2 = range(4)
+    spatial_loss, temporal_loss = 0.0, 0.0
+    for index, (weight, features) in enumerate(zip([0.5, 1.0], levels)):
+        spatial = model.spatial_heads[index](features).view(4, 3, -1)
+        temporal = model.temporal_heads[index](features).view(4, 3, -1)
+        spatial_loss += weight * sum(feature_prediction_loss(spatial[q], spatial[p], 0.1) for q, p in ((a, b), (b, a), (a2, b2), (b2, a2))) / 4
+        temporal_loss += weight * sum(
+            feature_prediction_loss(temporal[q], temporal[p], 0.1, 0, temporal[h]) for q, p, h in ((a, a2, b), (a2, a, b2), (b, b2, a), (b2, b, a2))
+        ) / 4
+    assert output.task_losses["spatial"].item() == pytest.approx(spatial_loss.item(), rel=1e-5)
+    assert output.task_losses["temporal"].item() == pytest.approx(temporal_loss.item(), rel=1e-5)
+    assert output.loss.item() == pytest.approx((spatial_loss + temporal_loss).item(), rel=1e-5)
+
+
 def test_each_level_has_its_own_heads_on_its_hidden_state():
     config = hfvid.get_config(TINY, levels=[1, -2, -1])  # stage 1 (8 channels), stage 3 (32), stage 4 (64)
     model = HDCForPreTraining(config)

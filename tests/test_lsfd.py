@@ -8,11 +8,12 @@ import pytest
 import torch
 from conftest import frame_index_of, multi_view_clips, training_losses
 from test_evaluate_cli import load_script
-from transformers import AutoModel, AutoModelForPreTraining, AutoModelForVideoClassification
+from transformers import AutoModel, AutoModelForPreTraining, AutoModelForVideoClassification, AutoVideoProcessor
 
 import hfvid
 from hfvid.data.decoding import VideoReader
 from hfvid.evaluation.features import FeatureView, view_of
+from hfvid.hub.model_card import write_model_card
 from hfvid.losses.predictive import feature_prediction_loss
 from hfvid.models.lsfd import LSFDConfig, LSFDForPreTraining
 from hfvid.presets import processor_for_config
@@ -83,12 +84,15 @@ def test_auto_model_gives_both_parts_and_loads_from_a_pretraining_folder(tmp_pat
     model = AutoModelForPreTraining.from_config(config)
     training_losses(model, 2, pixel_values_videos=multi_view_clips(config))
     model.eval().save_pretrained(tmp_path)
+    processor_for_config(config).save_pretrained(tmp_path)
     clips = multi_view_clips(config, seed=1)
     reloaded, info = AutoModelForPreTraining.from_pretrained(tmp_path, output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"]
     assert torch.equal(reloaded.eval()(pixel_values_videos=clips).loss, model(pixel_values_videos=clips).loss)
     backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
     assert type(backbone).__name__ == "LSFDModel" and not info["missing_keys"] and not info["unexpected_keys"]
+    assert backbone.state_dict().keys() == model.lsfd.state_dict().keys()
+    assert all(torch.equal(value, model.lsfd.state_dict()[name]) for name, value in backbone.state_dict().items())
     video = torch.randn(2, 8, 3, 32, 32)
     output = backbone.eval()(video)
     assert output.pooler_output.shape == (2, 64) and output.stationary.shape == output.non_stationary.shape == (2, 64)
@@ -96,6 +100,15 @@ def test_auto_model_gives_both_parts_and_loads_from_a_pretraining_folder(tmp_pat
     classifier, info = AutoModelForVideoClassification.from_pretrained(tmp_path, num_labels=3, output_loading_info=True)
     assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"] and not info["unexpected_keys"]
     assert not any("stationary" in name for name in classifier.state_dict())  # the classifier fine-tunes the backbone
+    # ... with the pre-trained backbone's weights, exactly.
+    pretrained = {name: value for name, value in model.lsfd.state_dict().items() if "stationary" not in name}
+    fine_tuned = {name: value for name, value in classifier.state_dict().items() if not name.startswith("classifier.")}
+    assert fine_tuned.keys() == {f"lsfd.{name}" for name in pretrained}
+    assert all(torch.equal(fine_tuned[f"lsfd.{name}"], value) for name, value in pretrained.items())
+    processor = AutoVideoProcessor.from_pretrained(tmp_path)
+    assert type(processor).__name__ == "LSFDVideoProcessor" and processor.num_short_views == 4
+    card = write_model_card(tmp_path, {"dataset": "synthmotion", "steps": 2, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}).read_text()
+    assert "LSFD pre-trained with hfvid" in card and "@inproceedings{behrmann2021lsfd," in card and "{{" not in card
     # The evaluation's view of each part.
     assert view_of(backbone) is backbone
     both = FeatureView(backbone, "both")(video).pooler_output
