@@ -1,0 +1,91 @@
+"""Every method's tiny preset on SynthMotion, one row each, collected from the generated tables in docs/results/.
+
+    python benchmarks/methods_table.py                     # print the table
+    python benchmarks/methods_table.py --readme README.md  # and rewrite it between the README's markers
+
+Each row is read from the `bench_ssl_methods.py` table that measured the preset as it is now (``SOURCES``: file and
+row label), with the random init of the same run beside it, the budget that run used and its pre-training wall
+time per seed; nothing is typed in by hand, so a rerun of a source updates the README with this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+# method -> (results file, row label in it): the run that measured the tiny preset's current recipe.
+SOURCES = {
+    "TransRank": ("ssl_methods_tiny_temporal.md", "transrank-r3d18-tiny"),
+    "TransCls": ("ssl_methods_tiny_temporal.md", "transcls-r3d18-tiny"),
+    "MoCo": ("essl_moco.md", "moco-r3d18-tiny"),
+    "MoCo + E-SSL term": ("essl_moco.md", "moco+essl"),
+    "SimCLR": ("simclr_batch32.md", "simclr-diff-noaug-b32"),
+    "BYOL": ("frame_difference_byol.md", "byol-diff"),
+    "SimSiam": ("contrastive_no_augmentation_moco_simsiam.md", "simsiam-diff-noaug"),
+    "RINCE": ("frame_difference_more_methods.md", "rince-diff"),
+    "LSFD": ("frame_difference_more_methods.md", "lsfd-diff"),
+    "BFP": ("frame_difference_more_methods.md", "bfp-diff"),
+    "BraVe": ("frame_difference_more_methods.md", "brave-diff"),
+    "HDC": ("hdc_no_crop.md", "hdc-r3d18-tiny"),
+}
+COLUMNS = ("Linear probe top-1", "kNN top-1", "Retrieval R@1")
+START, END = "<!-- methods_table: start -->", "<!-- methods_table: end -->"
+
+
+def read_table(path: Path) -> tuple[dict[str, dict[str, str]], str]:
+    """A generated table's rows by label (" (n=3)" removed), each a dict column -> cell; and the run's budget."""
+    text = path.read_text()
+    budget = re.search(r"(\d+) steps x (\d+) videos", text)
+    if budget is None:
+        raise ValueError(f"{path}: no 'N steps x M videos' budget in its header")
+    rows, header = {}, None
+    for line in text.splitlines():
+        if not line.startswith("| "):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] == "Model (values in %)":
+            header = cells
+        elif header is not None and not set(cells[0]) <= set("-:"):
+            rows[re.sub(r" \(n=\d+\)$", "", cells[0])] = dict(zip(header, cells))
+    return rows, f"{budget[1]} x {budget[2]}"
+
+
+def methods_table() -> str:
+    lines = ["| method (tiny preset) | linear probe | kNN | R@1 | random init, same run: linear | steps x videos | pre-training wall per seed | source |",
+             "|---|---:|---:|---:|---:|---|---:|---|"]  # fmt: skip
+    for method, (name, label) in SOURCES.items():
+        rows, budget = read_table(RESULTS / name)
+        if label not in rows:
+            raise ValueError(f"{name} has no row {label!r}; rows: {sorted(rows)}")
+        row = rows[label]
+        random_init = next(cells for key, cells in rows.items() if key.startswith("random init") and "paired" not in key)
+        wall = next(value for key, value in row.items() if key.startswith("pre-training wall"))
+        cells = [row[column] for column in COLUMNS]
+        lines.append(f"| {method} | {' | '.join(cells)} | {random_init[COLUMNS[0]]} | {budget} | {wall} | [{name}](docs/results/{name}) |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readme", default=None, help=f"rewrite this file between {START} and {END}")
+    args = parser.parse_args(argv)
+    table = methods_table()
+    print(table)
+    if args.readme:
+        readme = Path(args.readme)
+        text = readme.read_text()
+        if START not in text or END not in text:
+            raise SystemExit(f"{readme} has no {START} ... {END} markers")
+        block = (
+            f"{START}\n`python benchmarks/methods_table.py --readme README.md` (values in %, mean +- 95% interval over "
+            f"3 seeds, SynthMotion test split, 256 videos, chance 12.5; each run's wall time on a shared 2-core CPU):\n\n"
+            f"{table}{END}"
+        )
+        readme.write_text(text[: text.index(START)] + block + text[text.index(END) + len(END) :])
+        print(f"rewrote {readme}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The README's table of methods is the one `benchmarks/methods_table.py` builds from docs/results/ now: a rerun of
+a source that was not carried into the README fails here."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import methods_table  # noqa: E402
+
+
+def test_the_readme_holds_the_table_the_results_give():
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index(methods_table.START) : readme.index(methods_table.END)]
+    assert methods_table.methods_table() in block
+    assert block.count("\n| ") == len(methods_table.SOURCES) + 1  # the header and a row per method
+
+
+def test_a_missing_row_is_named(tmp_path, monkeypatch):
+    table = (ROOT / "docs" / "results" / "hdc_no_crop.md").read_text()
+    (tmp_path / "hdc_no_crop.md").write_text(table.replace("| hdc-r3d18-tiny (n=3) |", "| hdc-renamed (n=3) |"))
+    monkeypatch.setattr(methods_table, "RESULTS", tmp_path)
+    monkeypatch.setattr(methods_table, "SOURCES", {"HDC": ("hdc_no_crop.md", "hdc-r3d18-tiny")})
+    with pytest.raises(ValueError, match="hdc_no_crop.md has no row 'hdc-r3d18-tiny'"):
+        methods_table.methods_table()
