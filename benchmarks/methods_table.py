@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
-# method -> (results file, row label in it): the run that measured the tiny preset's current recipe.
+# method -> (results file, row label in it): the latest run that measured the tiny preset's current recipe.
 SOURCES = {
     "TransRank": ("ssl_methods_tiny_temporal.md", "transrank-r3d18-tiny"),
     "TransCls": ("ssl_methods_tiny_temporal.md", "transcls-r3d18-tiny"),
@@ -23,7 +23,8 @@ SOURCES = {
     "MoCo + E-SSL term": ("essl_moco.md", "moco+essl"),
     "SimCLR": ("simclr_batch32.md", "simclr-diff-noaug-b32"),
     "BYOL": ("frame_difference_byol.md", "byol-diff"),
-    "SimSiam": ("contrastive_no_augmentation_moco_simsiam.md", "simsiam-diff-noaug"),
+    "SimSiam": ("essl_simsiam.md", "simsiam-r3d18-tiny"),
+    "SimSiam + E-SSL term": ("essl_simsiam.md", "simsiam+essl"),
     "RINCE": ("frame_difference_more_methods.md", "rince-diff"),
     "LSFD": ("frame_difference_more_methods.md", "lsfd-diff"),
     "BFP": ("frame_difference_more_methods.md", "bfp-diff"),
