@@ -115,6 +115,13 @@ def losses(output_dir) -> dict[int, float]:
     return {row["step"]: row["loss"] for row in rows}
 
 
+def assert_same_state(actual: dict, expected: dict):
+    """Two state dicts hold the same names and exactly equal tensors (a failure names the tensor)."""
+    assert actual.keys() == expected.keys()
+    for name, value in expected.items():
+        assert torch.equal(actual[name], value), name
+
+
 def training_losses(model, steps: int, lr: float = 3e-3, **inputs) -> list[float]:
     """The loss of each of ``steps`` AdamW steps of ``model`` (in training mode) on the same ``inputs``, calling the
     model's ``after_optimizer_step`` hook after each step as the training loop does."""

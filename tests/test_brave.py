@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import frame_index_of, training_losses
+from conftest import assert_same_state, frame_index_of, training_losses
 from transformers import AutoModel, AutoModelForPreTraining, AutoModelForVideoClassification, AutoVideoProcessor
 
 import hfvid
@@ -119,7 +119,7 @@ def test_save_and_auto_classes_round_trip(tmp_path):
     # The classifier fine-tunes the narrow backbone, loaded exactly.
     fine_tuned = {name: value for name, value in classifier.state_dict().items() if not name.startswith("classifier.")}
     narrow = {f"brave.{name}": value for name, value in model.brave.state_dict().items()}
-    assert fine_tuned.keys() == narrow.keys() and all(torch.equal(value, narrow[name]) for name, value in fine_tuned.items())
+    assert_same_state(fine_tuned, narrow)
     processor = AutoVideoProcessor.from_pretrained(tmp_path)
     assert (processor.broad_num_frames, processor.broad_frame_step, processor.broad_size) == (16, 2, 32)
     card = write_model_card(tmp_path, {"dataset": "synthmotion", "steps": 1, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}).read_text()

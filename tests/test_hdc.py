@@ -29,6 +29,18 @@ def test_presets_and_config_validation():
         HDCForPreTraining(hfvid.get_config(TINY, levels=[7]))
 
 
+def subtask_losses_by_hand(spatial: torch.Tensor, temporal: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One level's two losses from its heads' embeddings (4 views: clip A twice, clip B twice; batch; dim): spatial,
+    each clip's view finds the other clip's same-augmentation view; temporal, each view finds its clip's other view,
+    the other clip's view being the hard negative (temperature 0.1)."""
+    a, a2, b, b2 = range(4)
+    spatial_loss = sum(feature_prediction_loss(spatial[q], spatial[p], 0.1) for q, p in ((a, b), (b, a), (a2, b2), (b2, a2))) / 4
+    temporal_loss = sum(
+        feature_prediction_loss(temporal[q], temporal[p], 0.1, 0, temporal[h]) for q, p, h in ((a, a2, b), (a2, a, b2), (b, b2, a), (b2, b, a2))
+    ) / 4
+    return spatial_loss, temporal_loss
+
+
 def test_subtasks_by_hand():
     config = hfvid.get_config(TINY, levels=[-1], level_weights=[1.0], spatial_weight=0.5, temporal_weight=2.0)
     torch.manual_seed(0)
@@ -40,11 +52,7 @@ def test_subtasks_by_hand():
         pooled = model.hdc.backbone(clips.transpose(0, 1).flatten(0, 1)).pooler_output
         spatial = model.spatial_heads[0](pooled).view(4, 3, -1)
         temporal = model.temporal_heads[0](pooled).view(4, 3, -1)
-    a, a2, b, b2 = range(4)
-    spatial_loss = sum(feature_prediction_loss(spatial[q], spatial[p], 0.1) for q, p in ((a, b), (b, a), (a2, b2), (b2, a2))) / 4
-    temporal_loss = sum(
-        feature_prediction_loss(temporal[q], temporal[p], 0.1, 0, temporal[h]) for q, p, h in ((a, a2, b), (a2, a, b2), (b, b2, a), (b2, b, a2))
-    ) / 4
+    spatial_loss, temporal_loss = subtask_losses_by_hand(spatial, temporal)
     assert output.task_losses["spatial"].item() == pytest.approx(spatial_loss.item(), rel=1e-5)
     assert output.task_losses["temporal"].item() == pytest.approx(temporal_loss.item(), rel=1e-5)
     assert output.loss.item() == pytest.approx((0.5 * spatial_loss + 2.0 * temporal_loss).item(), rel=1e-5)
@@ -64,15 +72,13 @@ def test_levels_add_up_with_their_weights():
         states = model.hdc.backbone(clips.transpose(0, 1).flatten(0, 1), output_hidden_states=True)
         levels = [states.hidden_states[-2].mean(dim=(2, 3, 4)), states.pooler_output]  # view after view
     assert levels[0].shape == (12, 32)
-    a, a2, b, b2 = range(4)
     spatial_loss, temporal_loss = 0.0, 0.0
     for index, (weight, features) in enumerate(zip([0.5, 1.0], levels)):
         spatial = model.spatial_heads[index](features).view(4, 3, -1)
         temporal = model.temporal_heads[index](features).view(4, 3, -1)
-        spatial_loss += weight * sum(feature_prediction_loss(spatial[q], spatial[p], 0.1) for q, p in ((a, b), (b, a), (a2, b2), (b2, a2))) / 4
-        temporal_loss += weight * sum(
-            feature_prediction_loss(temporal[q], temporal[p], 0.1, 0, temporal[h]) for q, p, h in ((a, a2, b), (a2, a, b2), (b, b2, a), (b2, b, a2))
-        ) / 4
+        level_spatial, level_temporal = subtask_losses_by_hand(spatial, temporal)
+        spatial_loss += weight * level_spatial
+        temporal_loss += weight * level_temporal
     assert output.task_losses["spatial"].item() == pytest.approx(spatial_loss.item(), rel=1e-5)
     assert output.task_losses["temporal"].item() == pytest.approx(temporal_loss.item(), rel=1e-5)
     assert output.loss.item() == pytest.approx((spatial_loss + temporal_loss).item(), rel=1e-5)

@@ -6,7 +6,7 @@ transformers common tests: test_transformers_common.py)."""
 import numpy as np
 import pytest
 import torch
-from conftest import frame_index_of, multi_view_clips, training_losses
+from conftest import assert_same_state, frame_index_of, multi_view_clips, training_losses
 from test_evaluate_cli import load_script
 from transformers import AutoModel, AutoModelForPreTraining, AutoModelForVideoClassification, AutoVideoProcessor
 
@@ -91,8 +91,7 @@ def test_auto_model_gives_both_parts_and_loads_from_a_pretraining_folder(tmp_pat
     assert torch.equal(reloaded.eval()(pixel_values_videos=clips).loss, model(pixel_values_videos=clips).loss)
     backbone, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)
     assert type(backbone).__name__ == "LSFDModel" and not info["missing_keys"] and not info["unexpected_keys"]
-    assert backbone.state_dict().keys() == model.lsfd.state_dict().keys()
-    assert all(torch.equal(value, model.lsfd.state_dict()[name]) for name, value in backbone.state_dict().items())
+    assert_same_state(backbone.state_dict(), model.lsfd.state_dict())
     video = torch.randn(2, 8, 3, 32, 32)
     output = backbone.eval()(video)
     assert output.pooler_output.shape == (2, 64) and output.stationary.shape == output.non_stationary.shape == (2, 64)
@@ -101,10 +100,9 @@ def test_auto_model_gives_both_parts_and_loads_from_a_pretraining_folder(tmp_pat
     assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"] and not info["unexpected_keys"]
     assert not any("stationary" in name for name in classifier.state_dict())  # the classifier fine-tunes the backbone
     # ... with the pre-trained backbone's weights, exactly.
-    pretrained = {name: value for name, value in model.lsfd.state_dict().items() if "stationary" not in name}
+    pretrained = {f"lsfd.{name}": value for name, value in model.lsfd.state_dict().items() if "stationary" not in name}
     fine_tuned = {name: value for name, value in classifier.state_dict().items() if not name.startswith("classifier.")}
-    assert fine_tuned.keys() == {f"lsfd.{name}" for name in pretrained}
-    assert all(torch.equal(fine_tuned[f"lsfd.{name}"], value) for name, value in pretrained.items())
+    assert_same_state(fine_tuned, pretrained)
     processor = AutoVideoProcessor.from_pretrained(tmp_path)
     assert type(processor).__name__ == "LSFDVideoProcessor" and processor.num_short_views == 4
     card = write_model_card(tmp_path, {"dataset": "synthmotion", "steps": 2, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}).read_text()

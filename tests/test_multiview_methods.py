@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import multi_view_clips
+from conftest import assert_same_state, multi_view_clips
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -37,12 +37,6 @@ CARDS = {
 }
 PRESETS = list(CARDS)
 RUN_INFO = {"dataset": "synthmotion", "steps": 4, "batch_size_per_process": 4, "seed": 0, "device": "cpu"}
-
-
-def assert_same_state(actual: dict, expected: dict):
-    assert actual.keys() == expected.keys()
-    for name, value in expected.items():
-        assert torch.equal(actual[name], value), name
 
 
 def assert_clean_loading(info: dict, missing: tuple = ()):
