@@ -5,15 +5,19 @@
 #
 #   bash benchmarks/gpu_checks.sh OUT_DIR
 #
-# Writes into OUT_DIR: env.txt, backbones_gpu.md, token_drop_gpu.md, pretrain_gpu.log, main_job_results.md and
+# Writes into OUT_DIR: env.txt, backbones_gpu.md, profile_vit.md, token_drop_gpu.md, pretrain_gpu.log, main_job_results.md and
 # main_job_training_info.json. A machine without FFmpeg's shared libraries decodes with PyAV (--decode_backend pyav;
-# torchcodec cannot load there). Wheels in .whl/ (the pinned versions the machine lacks) are installed first.
+# torchcodec cannot load there). Wheels in .whl/ (the pinned versions the machine lacks: transformers, datasets, av,
+# dill, multiprocess; not huggingface_hub, whose pinned 2.4 needs httpx2 there: the machine's 1.33 serves
+# transformers 5.23) are installed first, into a fresh /tmp/site. profile_vit.py adds ~40 s (ViT-B bf16 vs VideoMAE,
+# by SDPA backend and kernel: profile_vit.md).
 # About 10 minutes on one H200 (2026-11-26: bench_model 292 s, bench_token_drop 42 s, the main job 75 s, the
 # full-size preset 42 s, each tiny preset ~22 s): under a 600-s limit per command, run the last loop separately.
 set -uo pipefail
 OUT=${1:?output folder}
 mkdir -p "$OUT"
 if compgen -G ".whl/*.whl" >/dev/null; then
+    rm -rf /tmp/site
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site:$PWD
 else
@@ -31,6 +35,10 @@ SECONDS=0
 python3 benchmarks/bench_model.py --devices cuda --batch 32 --steps 5 --warmup 3 --cudnn-benchmark both \
     --archs r3d_18 r2plus1d_18 vit_tiny vit_s vit_b --output "$OUT/backbones_gpu.md" 2>&1 | tail -n 40
 echo "bench_model: $SECONDS s"
+
+SECONDS=0
+python3 benchmarks/profile_vit.py --arch vit_b --dtype bfloat16 --output "$OUT" 2>&1 | grep -v "^round" | tail -n 12
+echo "profile_vit: $SECONDS s"
 
 SECONDS=0
 python3 benchmarks/bench_token_drop.py --device cuda --dtype bfloat16 --batch 16 --steps 5 --warmup 3 \

@@ -180,7 +180,10 @@ class VideoViTEmbeddings(nn.Module):
     def forward(self, pixel_values_videos: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int, int]]:
         patches = self.patch_embedding(pixel_values_videos.transpose(1, 2))  # (B, D, t, h, w)
         grid = tuple(patches.shape[2:])
-        tokens = patches.flatten(2).transpose(1, 2)
+        # contiguous: a transposed view here would lay the whole residual stream out as (B, D, N) in memory (each add
+        # keeps its first input's layout), and every layer norm and residual add would copy across it (0.88x
+        # VideoMAE's step time at ViT-B in bf16 on an H100/H200, docs/results/profile_vit_gpu.md)
+        tokens = patches.flatten(2).transpose(1, 2).contiguous()
         return tokens + self.positions(grid).to(tokens.dtype), grid
 
 
