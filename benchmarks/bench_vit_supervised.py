@@ -13,7 +13,9 @@ augmentation); scored on each test video's middle clip (256 videos, chance 12.5%
 ``--task arrow`` asks instead whether a clip plays forwards or backwards (each training clip reversed with
 probability 1/2; every test video's middle clip both ways, 512 clips, chance 50%): the arrow of time with labels,
 which SynthMotion's decelerating motion carries and which TransRank's 1x-vs-reverse ranking needs. Variant
-``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison.
+``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison; ``diff_p8_sin``
+(fixed sinusoidal positions), ``diff_p8_t1`` (1-frame tubelets) and ``diff_p8_convstem`` (two 3x3x3 convolutions
+before the patches) are the levers screened for the ViT's arrow of time (docs/learning.md, session 13).
 """
 
 from __future__ import annotations
@@ -31,18 +33,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
 
 from hfvid.backbones import backbone_config, build_backbone  # noqa: E402
+from hfvid.backbones.base import frame_differences  # noqa: E402
 
 VARIANTS = {  # name -> (backbone preset, overrides)
     "rgb_p8": ("vit_tiny", {"input": "rgb", "patch_size": 8}),
     "diff_p8": ("vit_tiny", {"input": "frame_difference", "patch_size": 8}),
     "diff_p4": ("vit_tiny", {"input": "frame_difference", "patch_size": 4}),
+    "diff_p8_sin": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "position_embedding": "sinusoidal"}),
+    "diff_p8_t1": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "tubelet_size": 1}),
+    "diff_p8_convstem": ("conv_stem", {"patch_size": 8}),
     "r3d_diff": ("r3d_tiny_diff", {}),
 }
 
 
+class ConvStemViT(torch.nn.Module):
+    """Screen (variant ``diff_p8_convstem``): frame differences -> two 3x3x3 convolutions (16 channels, GELU) -> the
+    ViT on those 16 channels; the convolutional stem of "Early convolutions help transformers see better" in 3-D."""
+
+    def __init__(self, overrides: dict) -> None:
+        super().__init__()
+        self.stem = torch.nn.Sequential(
+            torch.nn.Conv3d(3, 16, 3, padding=1), torch.nn.GELU(), torch.nn.Conv3d(16, 16, 3, padding=1), torch.nn.GELU()
+        )
+        self.vit = build_backbone(backbone_config("vit_tiny", in_channels=16, **overrides))
+        self.num_features = self.vit.num_features
+
+    def forward(self, clips: torch.Tensor):
+        differences = frame_differences(clips, self.vit.config["tubelet_size"])
+        return self.vit(self.stem(differences.transpose(1, 2)).transpose(1, 2))
+
+
 def run(variant: tuple[str, dict], seed: int, steps: int, train: tuple, test: tuple, task: str = "motion") -> dict:
     torch.manual_seed(seed)
-    backbone = build_backbone(backbone_config(variant[0], **variant[1]))
+    if variant[0] == "conv_stem":
+        backbone = ConvStemViT(variant[1])
+    else:
+        backbone = build_backbone(backbone_config(variant[0], **variant[1]))
     head = torch.nn.Linear(backbone.num_features, 8 if task == "motion" else 2)
     optimizer = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=1e-3, weight_decay=0.05)
     schedule = warmup_cosine(optimizer, steps, warmup=100)
