@@ -45,8 +45,9 @@ SIMSIAM_PRESETS = {
     "simsiam-r2plus1d18": {"backbone": "r2plus1d_18"},
     # The tiny preset sees frame differences and no augmentation: on RGB frames, or with the per-view crops (which
     # rescale apparent speed) and flips (which swap the directions), its features stayed at random-init level on
-    # SynthMotion's motion classes; without them it was above in every seed in session 10, but in 1 of 3 seeds on
-    # today's code (session 12; with E-SSL's term, equivariance=..., far above in every seed: docs/learning.md).
+    # SynthMotion's motion classes; without them it was above in every seed in one run (session 10), in 1 of 3 seeds
+    # in every run since, at that run's own commit too (sessions 12, 13; with E-SSL's term, equivariance=..., far
+    # above in every seed: docs/learning.md).
     "simsiam-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "augmentation": NO_AUGMENTATION,
