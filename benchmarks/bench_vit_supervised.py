@@ -16,6 +16,9 @@ which SynthMotion's decelerating motion carries and which TransRank's 1x-vs-reve
 ``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison; ``diff_p8_sin``
 (fixed sinusoidal positions), ``diff_p8_t1`` (1-frame tubelets) and ``diff_p8_convstem`` (two 3x3x3 convolutions
 before the patches) are the levers screened for the ViT's arrow of time (docs/learning.md, session 13).
+``diff_p8_drop75`` and ``diff_p4_drop75`` drop 75% of the tokens at random in every training step (none at test):
+issue 18's token-dropping claim ("the representation loses little") with labels, where no self-supervised method moves
+the tiny ViT off random init.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
 
 from hfvid.backbones import backbone_config, build_backbone  # noqa: E402
 from hfvid.backbones.base import frame_differences  # noqa: E402
+from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
 
 VARIANTS = {  # name -> (backbone preset, overrides)
     "rgb_p8": ("vit_tiny", {"input": "rgb", "patch_size": 8}),
@@ -42,6 +46,8 @@ VARIANTS = {  # name -> (backbone preset, overrides)
     "diff_p8_sin": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "position_embedding": "sinusoidal"}),
     "diff_p8_t1": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "tubelet_size": 1}),
     "diff_p8_convstem": ("conv_stem", {"patch_size": 8}),
+    "diff_p8_drop75": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "token_drop_ratio": 0.75}),
+    "diff_p4_drop75": ("vit_tiny", {"input": "frame_difference", "patch_size": 4, "token_drop_ratio": 0.75}),
     "r3d_diff": ("r3d_tiny_diff", {}),
 }
 
@@ -69,6 +75,7 @@ def run(variant: tuple[str, dict], seed: int, steps: int, train: tuple, test: tu
         backbone = ConvStemViT(variant[1])
     else:
         backbone = build_backbone(backbone_config(variant[0], **variant[1]))
+        backbone.token_dropping = True  # as pre-training sets it: tokens dropped in training steps only, if the config says
     head = torch.nn.Linear(backbone.num_features, 8 if task == "motion" else 2)
     optimizer = torch.optim.AdamW([*backbone.parameters(), *head.parameters()], lr=1e-3, weight_decay=0.05)
     schedule = warmup_cosine(optimizer, steps, warmup=100)
@@ -111,10 +118,18 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     train, test = load_standardised(args.data_dir)
     print("| variant | seed | training accuracy, last 250 steps (%) | test top-1 (%) | CPU s |\n|---|---:|---:|---:|---:|")
-    for name in args.variants.split(","):
-        for seed in (int(s) for s in args.seeds.split(",")):
+    names, seeds, tests = args.variants.split(","), [int(s) for s in args.seeds.split(",")], {}
+    for name in names:
+        for seed in seeds:
             r = run(VARIANTS[name], seed, args.steps, train, test, args.task)
+            tests.setdefault(name, []).append(r["test_accuracy"])
             print(f"| {name} | {seed} | {r['train_accuracy']:.1f} | {r['test_accuracy']:.1f} | {r['cpu_seconds']:.0f} |", flush=True)
+    if len(seeds) > 1:  # mean +- 95% t-interval over seeds, and each variant minus the first one, paired by seed
+        print("\n| variant | test top-1, mean +- 95% interval | minus " + names[0] + ", paired by seed |\n|---|---:|---:|")
+        for name in names:
+            mean, half = mean_interval(tests[name])
+            paired = "" if name == names[0] else paired_summary(tests[name], tests[names[0]])
+            print(f"| {name} | {mean:.1f} +- {half:.1f} | {paired} |")
 
 
 if __name__ == "__main__":
