@@ -23,7 +23,7 @@ SOURCES = {
     "MoCo + E-SSL term": ("essl_moco.md", "moco+essl"),
     "SimCLR": ("simclr_batch32.md", "simclr-diff-noaug-b32"),
     "BYOL": ("frame_difference_byol.md", "byol-diff"),
-    "SimSiam": ("essl_simsiam.md", "simsiam-r3d18-tiny"),
+    "SimSiam": ("simsiam_batch32.md", "simsiam-r3d18-tiny"),
     "SimSiam + E-SSL term": ("essl_simsiam.md", "simsiam+essl"),
     "RINCE": ("frame_difference_more_methods.md", "rince-diff"),
     "LSFD": ("frame_difference_more_methods.md", "lsfd-diff"),

@@ -45,9 +45,10 @@ SIMSIAM_PRESETS = {
     "simsiam-r2plus1d18": {"backbone": "r2plus1d_18"},
     # The tiny preset sees frame differences and no augmentation: on RGB frames, or with the per-view crops (which
     # rescale apparent speed) and flips (which swap the directions), its features stayed at random-init level on
-    # SynthMotion's motion classes; without them it was above in every seed in one run (session 10), in 1 of 3 seeds
-    # in every run since, at that run's own commit too (sessions 12, 13; with E-SSL's term, equivariance=..., far
-    # above in every seed: docs/learning.md).
+    # SynthMotion's motion classes. Without them, at 8 videos a step, it was above in 1 of 3 seeds in every
+    # reproducible run (its loss swinging between -1.0 and -0.1 to the end); it needs 32 videos a step
+    # (--batch_size 32, 500 steps: the same videos seen), where it is above random init in every seed
+    # (docs/learning.md, session 14; with E-SSL's term, equivariance=..., it is above at 8 too).
     "simsiam-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "augmentation": NO_AUGMENTATION,
