@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import statistics
 import sys
 import time
@@ -134,7 +135,7 @@ def main() -> None:
                   f"final train {result['curve'][-1][1]:.3f}, test {result['test_accuracy']:.3f}", flush=True)  # fmt: skip
     seconds = time.perf_counter() - started
 
-    command = "python benchmarks/bench_eureka.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/bench_eureka.py " + shlex.join(sys.argv[1:])
     lines = [
         f"`{command.strip()}` ({len(args.seeds)} seeds, {args.steps} steps of 64 pairs, {seconds:.0f} s on "
         f"{args.threads} CPU thread(s); chance 10%, reading b alone at most 50%):",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 import time
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         lines.append(f"| {row['model']} | {row['learning_rate']:g} | {per_seed} | {row['mean']:.1f} +- {row['interval']:.1f} | {row['seconds_per_run']:.0f} s |")
     print("\n" + "\n".join(lines))
     if args.output:
-        command = "python benchmarks/bench_finetune.py " + " ".join(sys.argv[1:])
+        command = "python benchmarks/bench_finetune.py " + shlex.join(sys.argv[1:])
         Path(args.output).write_text(f"<!-- written by: {command} -->\n" + "\n".join(lines) + "\n")
     Path(args.output_root).mkdir(parents=True, exist_ok=True)
     (Path(args.output_root) / "results.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -126,7 +127,7 @@ def main() -> None:
             print(line, flush=True)
     print(f"total {time.perf_counter() - started:.0f} s wall")
     if args.output:
-        command = "python benchmarks/bench_masked_pretraining.py " + " ".join(sys.argv[1:])
+        command = "python benchmarks/bench_masked_pretraining.py " + shlex.join(sys.argv[1:])
         args.output.write_text("\n".join([f"`{command.strip()}` ({header}):", "", *lines]) + "\n")
         print(f"wrote {args.output}")
 

@@ -28,6 +28,7 @@ import glob
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     table = seeds_table(runs)
     print(f"\nshare of same-video clip pairs in order (%; 50 = chance), seeds {args.seeds}:\n\n{table}")
     if args.output:
-        command = " ".join(["python benchmarks/bench_speediness.py", *(argv if argv is not None else sys.argv[1:])])
+        command = "python benchmarks/bench_speediness.py " + shlex.join(argv if argv is not None else sys.argv[1:])
         Path(args.output).write_text(
             f"# Speediness on unseen speeds, over seeds (generated)\n\nWritten by `{command}`: TransRank and TransCls "
             f"pre-trained on {{1x, 2x}} only ({args.max_steps} steps x {args.batch_size} videos, the tiny presets), each "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -140,7 +141,7 @@ def run(args) -> None:
         text = args.readme.read_text()
         if START not in text or END not in text:
             raise SystemExit(f"{args.readme} has no {START} ... {END} section")
-        command = "python benchmarks/bench_token_drop.py " + " ".join(sys.argv[1:])
+        command = "python benchmarks/bench_token_drop.py " + shlex.join(sys.argv[1:])
         block = "\n".join([START, f"`{command.strip()}` ({header}):", "", *lines, END])
         args.readme.write_text(text[: text.index(START)] + block + text[text.index(END) + len(END) :])
         print(f"rewrote the table in {args.readme}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import shlex
 import statistics
 import sys
 import time
@@ -152,7 +153,7 @@ def main() -> None:
     environment = f"torch {torch.__version__}"
     if device.type == "cuda":
         environment += f", {torch.cuda.get_device_name()}"
-    command = "python benchmarks/profile_vit.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/profile_vit.py " + shlex.join(sys.argv[1:])
     (output / "profile_vit.md").write_text(
         f"# A video ViT's training step against VideoMAE's, by SDPA backend and by kernel\n\nWritten by `{command}` "
         f"({environment}); {args.arch}, batch {args.batch} x {args.frames} x {args.size} x {args.size}, {args.dtype}, "
