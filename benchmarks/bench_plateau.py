@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     table = "\n".join(lines) + "\n"
     print(f"\n{args.steps} steps x 8 videos, seeds {args.seeds} (mean +- 95% t-interval):\n\n{table}")
     if args.output:
-        command = "python benchmarks/bench_plateau.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        command = "python benchmarks/bench_plateau.py " + shlex.join(argv if argv is not None else sys.argv[1:])
         Path(args.output).write_text(
             f"# The tiny TransRank's plateau, RGB vs frame differences (generated)\n\nWritten by `{command}`: {args.steps} "
             f"steps x 8 videos, in-memory SynthMotion training split, seeds {args.seeds}; linear probe on the test split "

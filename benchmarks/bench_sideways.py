@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     inference = run_forked(inference_rows, args.stream_frames, args.size, args.rounds)
 
     lines = [
-        "<!-- written by: python benchmarks/bench_sideways.py " + " ".join(argv or sys.argv[1:]) + " -->",
+        "<!-- written by: python benchmarks/bench_sideways.py " + shlex.join(argv or sys.argv[1:]) + " -->",
         "# Sideways vs backpropagation through time: memory, step time, pipelined inference",
         "",
         f"Frame-wise ResNet {BACKBONE['widths']}, one block per stage (5 units, delay 4), {args.size} px, batch {args.batch}, "

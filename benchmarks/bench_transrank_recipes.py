@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{r['pretext_accuracy']:.2f}{detail}, {r['cpu_seconds']:.0f} CPU s", flush=True)  # fmt: skip
     text = table(results, names, seeds)
     print("\n" + text)
-    command = "python benchmarks/bench_transrank_recipes.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/bench_transrank_recipes.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     Path(args.output).write_text(
         f"# The tiny TransRank's recipe, one change at a time (generated)\n\nWritten by `{command}`: in-memory SynthMotion "
         f"training split, 8 videos a step, seeds {args.seeds}; linear probe on the test split (256 videos, chance 12.5%). "
