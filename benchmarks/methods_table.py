@@ -25,7 +25,7 @@ SOURCES = {
     "BYOL": ("frame_difference_byol.md", "byol-diff"),
     "SimSiam": ("simsiam_batch32.md", "simsiam-r3d18-tiny"),
     "SimSiam + E-SSL term": ("essl_simsiam.md", "simsiam+essl"),
-    "RINCE": ("frame_difference_more_methods.md", "rince-diff"),
+    "RINCE": ("rince_no_augmentation.md", "rince-diff-noaug"),
     "LSFD": ("frame_difference_more_methods.md", "lsfd-diff"),
     "BFP": ("frame_difference_more_methods.md", "bfp-diff"),
     "BraVe": ("frame_difference_more_methods.md", "brave-diff"),

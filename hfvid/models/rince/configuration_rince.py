@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hfvid.losses.contrastive import RINCE_VARIANTS
-from hfvid.models.configuration_utils import MultiViewConfig, check_momentum, vit_presets
+from hfvid.models.configuration_utils import NO_AUGMENTATION, MultiViewConfig, check_momentum, vit_presets
 
 
 class RINCEConfig(MultiViewConfig):
@@ -70,9 +70,12 @@ RINCE_PRESETS = {
     "rince-r2plus1d18": {"backbone": "r2plus1d_18"},
     # On differences of consecutive frames: on RGB frames the tiny RINCE stays at random-init level on SynthMotion's
     # motion classes; on differences its linear probe is above random init in every seed, paired +24.3 +- 7.8 points
-    # over 3 seeds (docs/results/frame_difference_more_methods.md).
+    # over 3 seeds (docs/results/frame_difference_more_methods.md). Without augmentation (as MoCo's, SimSiam's and
+    # SimCLR's: per-view crops rescale the apparent speed, flips swap the directions) it is above the augmented
+    # preset in every seed, paired +15.1 +- 14.9 (docs/results/rince_no_augmentation.md).
     "rince-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
+        "augmentation": NO_AUGMENTATION,
         "num_frames": 8,
         "image_size": 32,
         "projection_hidden_dim": 128,
