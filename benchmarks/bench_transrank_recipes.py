@@ -81,7 +81,8 @@ def loss_of(output, recipe: dict) -> torch.Tensor:
     return output.loss
 
 
-def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
+def make_recipe_model(recipe: dict, seed: int) -> TransRankForPreTraining:
+    """The tiny TransRank a recipe trains, initialised under ``seed``."""
     config = get_config(
         "transrank-r3d18-tiny",
         tasks=[{"name": "temporal", "transformations": recipe["transformations"]}],
@@ -92,12 +93,16 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
         backbone=backbone_config(recipe["backbone"], input=recipe["input"], **recipe["backbone_overrides"]),
     )
     torch.manual_seed(seed)
-    model = TransRankForPreTraining(config)
-    random_init = probe(model, train, test)
+    return TransRankForPreTraining(config)
+
+
+def train_recipe(model: TransRankForPreTraining, recipe: dict, seed: int, train: tuple) -> list[torch.Tensor]:
+    """``recipe["steps"]`` steps of 8 videos on the in-memory training split; returns each step's pretext accuracy
+    per transformation."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=0.05)
     steps = recipe["steps"]
     schedule = warmup_cosine(optimizer, steps, recipe["warmup"])
-    rng, accuracies, started = np.random.default_rng(seed), [], time.process_time()
+    rng, accuracies = np.random.default_rng(seed), []
     for _ in range(steps):
         videos = train[0][rng.integers(0, len(train[0]), 8)]
         batch = torch.stack([torch.stack([clip(video, name, rng) for name in recipe["transformations"]]) for video in videos])
@@ -107,6 +112,14 @@ def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
         optimizer.step()
         schedule.step()
         accuracies.append(output.accuracy["temporal"].float().mean(dim=0))  # per transformation
+    return accuracies
+
+
+def run(recipe: dict, seed: int, train: tuple, test: tuple) -> dict:
+    model = make_recipe_model(recipe, seed)
+    random_init = probe(model, train, test)
+    started = time.process_time()
+    accuracies = train_recipe(model, recipe, seed, train)
     last = torch.stack(accuracies[-50:]).mean(dim=0)
     return {"probe": probe(model, train, test), "random_init": random_init, "pretext_accuracy": last.mean().item(),
             "pretext_accuracy_by_transformation": dict(zip(recipe["transformations"], last.tolist())),

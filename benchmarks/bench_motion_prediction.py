@@ -1,0 +1,203 @@
+"""Does a task that needs the direction of rotation teach it? Next-frame prediction through a motion code.
+
+    python benchmarks/bench_motion_prediction.py                       # random init, TransRank, prediction; seeds 0-2
+    python benchmarks/bench_motion_prediction.py --variants predict --seeds 0 --steps 300
+
+Every self-supervised tiny model tells SynthMotion's translations and zooms apart and confuses clockwise with
+anticlockwise rotation (`per_class_probe.py`, docs/learning.md session 14): TransRank's speeds and arrow of time,
+and which clips share a video, can all be told without it. Predicting the next frame cannot: where a rotating
+object's rim will be depends on which way it turns. Here the tiny backbone (``r3d_tiny_diff``) encodes a clip of 8
+frames into its pooled 64-d code; a small convolutional decoder gets the clip's last frame (with two coordinate
+channels) and that code, which scales and shifts its hidden channels (FiLM), and predicts the next frame's
+difference from the last one (mean squared error). The decoder sees one frame, so the motion must come through the
+code. Nothing in the task names a class: it is prediction of the future, as in predictive coding.
+
+The loop is `bench_plateau.py`'s (SynthMotion's training split in memory at 32 px, standardised; AdamW 3e-3, weight
+decay 0.05, cosine; 8 videos a step); the TransRank row is `bench_transrank_recipes.py`'s base recipe with the same
+steps. Each run ends with hfvid's linear probe (`hfvid.evaluation.probes.linear_probe`) on the frozen backbone's
+pooled features of each video's middle clip, overall and per class, against the same network with random weights.
+Prints and writes (``--output``; per-run results in the JSON beside it) the mean +- 95% interval over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
+from bench_transrank_recipes import BASE, make_recipe_model, train_recipe  # noqa: E402
+
+from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
+from hfvid.evaluation.probes import linear_probe  # noqa: E402
+from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
+
+VARIANTS = {
+    "random": "random weights (no training)",
+    "transrank": "TransRank, the tiny preset's recipe (1x / 2x / reverse, rank loss)",
+    "predict": "next-frame prediction through the pooled code (FiLM decoder)",
+}
+CLASS_NAMES = sorted(SYNTHMOTION_CLASSES)  # the label order of bench_plateau.load_split (sorted names)
+CW, CCW = CLASS_NAMES.index("rotate_cw"), CLASS_NAMES.index("rotate_ccw")
+
+
+class MotionCodeDecoder(nn.Module):
+    """Predicts the next frame's difference from the last frame (plus x, y coordinate channels), its hidden channels
+    scaled and shifted by a linear map of the motion code (FiLM)."""
+
+    def __init__(self, code_dim: int = 64, channels: int = 3, width: int = 32, layers: int = 3):
+        super().__init__()
+        self.inputs = nn.Conv2d(channels + 2, width, 3, padding=1)
+        self.hidden = nn.ModuleList(nn.Conv2d(width, width, 3, padding=1) for _ in range(layers - 1))
+        self.film = nn.Linear(code_dim, 2 * width * layers)
+        self.outputs = nn.Conv2d(width, channels, 3, padding=1)
+
+    def forward(self, frame: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        batch, _, height, width = frame.shape
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
+        hidden = torch.cat([frame, xs.expand(batch, 1, -1, -1), ys.expand(batch, 1, -1, -1)], dim=1)
+        films = self.film(code)[..., None, None].chunk(2 * (1 + len(self.hidden)), dim=1)
+        for index, layer in enumerate([self.inputs, *self.hidden]):
+            scale, shift = films[2 * index], films[2 * index + 1]
+            hidden = F.gelu(layer(hidden) * (1 + scale) + shift)
+        return self.outputs(hidden)
+
+
+def train_prediction(backbone, seed: int, steps: int, train: tuple) -> list[float]:
+    """``steps`` steps of 8 videos: a clip of FRAMES frames at a random start encodes the code, the decoder predicts
+    frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. Returns each step's loss over
+    the loss of predicting no change (1 = the code tells nothing)."""
+    code_dim = backbone(pixel_values_videos=train[0][:1, :FRAMES]).pooler_output.shape[-1]
+    torch.manual_seed(seed)
+    decoder = MotionCodeDecoder(code_dim=code_dim)
+    parameters = [*backbone.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=BASE["lr"], weight_decay=0.05)
+    schedule = warmup_cosine(optimizer, steps)
+    videos, rng, relative = train[0], np.random.default_rng(seed), []
+    for _ in range(steps):
+        chosen = videos[rng.integers(0, len(videos), 8)]
+        starts = rng.integers(0, chosen.shape[1] - FRAMES, len(chosen))
+        clips = torch.stack([video[start : start + FRAMES] for video, start in zip(chosen, starts)])
+        last = clips[:, -1]
+        target = torch.stack([video[start + FRAMES] for video, start in zip(chosen, starts)]) - last
+        prediction = decoder(last, backbone(pixel_values_videos=clips).pooler_output)
+        loss = F.mse_loss(prediction, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        relative.append(loss.item() / target.pow(2).mean().item())
+    return relative
+
+
+@torch.no_grad()
+def probe(backbone, train: tuple, test: tuple, seed: int) -> dict:
+    """hfvid's linear probe on the frozen pooled features of each video's middle clip: top-1, per-class recall and
+    the share of rotation videos put in the right one of the two rotation classes (of those put in either), in %.
+    The last is meaningful where the features tell rotations from the rest (trained models); random features mix
+    every class with every other."""
+    backbone.eval()
+    start = (train[0].shape[1] - FRAMES) // 2
+
+    def features(videos):
+        return torch.cat([backbone(pixel_values_videos=videos[i : i + 64, start : start + FRAMES]).pooler_output for i in range(0, len(videos), 64)])
+
+    result = linear_probe(features(train[0]), train[1], features(test[0]), test[1], seed=seed)
+    backbone.train()
+    confusion = result["confusion"].double()
+    rotation = confusion[[CW, CCW]][:, [CW, CCW]]
+    return {
+        "linear": 100 * result["linear_top1"],
+        "per_class": dict(zip(CLASS_NAMES, (100 * confusion.diag() / confusion.sum(dim=1)).tolist())),
+        "cw_vs_ccw": 100 * (rotation.trace() / rotation.sum()).item(),
+    }
+
+
+def run(variant: str, seed: int, steps: int, train: tuple, test: tuple) -> dict:
+    model = make_recipe_model(BASE, seed)  # the same initial backbone for every variant of a seed
+    backbone = model.transrank
+    random_init = probe(backbone, train, test, seed)
+    started, detail = time.process_time(), {}
+    if variant == "transrank":
+        accuracies = train_recipe(model, {**BASE, "steps": steps}, seed, train)
+        detail["pretext_accuracy"] = torch.stack(accuracies[-50:]).mean().item()
+    elif variant == "predict":
+        relative = train_prediction(backbone, seed, steps, train)
+        detail["relative_loss_first_50"], detail["relative_loss_last_50"] = float(np.mean(relative[:50])), float(np.mean(relative[-50:]))
+    trained = random_init if variant == "random" else probe(backbone, train, test, seed)
+    return {"variant": variant, "seed": seed, "steps": steps, **trained, "random_init": random_init,
+            "cpu_seconds": time.process_time() - started, **detail}  # fmt: skip
+
+
+def table(results: dict, names: list[str], seeds: list[int]) -> str:
+    lines = ["| variant | linear probe (%) per seed | mean +- 95% | paired over random init | cw and ccw recall (%) | cw vs ccw within the rotations (%) | other six classes' mean recall (%) | pretext |",
+             "|---|---|---:|---|---:|---:|---:|---|"]  # fmt: skip
+    for name in names:
+        runs = [results.get(f"{name}/{seed}") for seed in seeds]
+        if None in runs:
+            continue
+        linear, randoms = [r["linear"] for r in runs], [r["random_init"]["linear"] for r in runs]
+        m, h = mean_interval(linear)
+        cw_m, cw_h = mean_interval([r["cw_vs_ccw"] for r in runs])
+        rotations = mean_interval([np.mean([r["per_class"]["rotate_cw"], r["per_class"]["rotate_ccw"]]) for r in runs])
+        others = mean_interval([np.mean([v for name, v in r["per_class"].items() if not name.startswith("rotate")]) for r in runs])
+        pretext = "-"
+        if name == "transrank":
+            pretext = f"ranking accuracy {np.mean([r['pretext_accuracy'] for r in runs]):.2f} (chance 0.33)"
+        elif name == "predict":
+            pretext = (f"loss / no-change loss {np.mean([r['relative_loss_first_50'] for r in runs]):.3f} (first 50 steps) -> "
+                       f"{np.mean([r['relative_loss_last_50'] for r in runs]):.3f} (last 50)")  # fmt: skip
+        over_random = "-" if name == "random" else paired_summary(linear, randoms)
+        lines.append(f"| {VARIANTS[name]} | {', '.join(f'{v:.1f}' for v in linear)} | {m:.1f} +- {h:.1f} | {over_random} | "
+                     f"{rotations[0]:.1f} +- {rotations[1]:.1f} | {cw_m:.1f} +- {cw_h:.1f} | {others[0]:.1f} +- {others[1]:.1f} | {pretext} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {list(VARIANTS)}")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", default="outputs/motion_prediction.md", help="the table; per-run results in the JSON beside it")
+    args = parser.parse_args(argv)
+    names, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    torch.set_num_threads(args.threads)
+    store = Path(args.output).with_suffix(".json")
+    store.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(store.read_text()) if store.exists() else {}
+    train, test = load_standardised(args.data_dir)
+    for name in names:
+        for seed in seeds:
+            key = f"{name}/{seed}"
+            if key not in results or results[key]["steps"] != args.steps:
+                results[key] = run(name, seed, args.steps, train, test)
+                store.write_text(json.dumps(results, indent=1) + "\n")
+            r = results[key]
+            print(f"{key}: linear {r['linear']:.1f} (random init {r['random_init']['linear']:.1f}), cw vs ccw {r['cw_vs_ccw']:.1f}, "
+                  f"{r['cpu_seconds']:.0f} CPU s", flush=True)  # fmt: skip
+    text = table(results, names, seeds)
+    command = "python benchmarks/bench_motion_prediction.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    Path(args.output).write_text(
+        f"# Next-frame prediction through a motion code vs TransRank (generated)\n\nWritten by `{command}`: {args.steps} steps "
+        f"x 8 videos, in-memory SynthMotion training split, seeds {args.seeds}; hfvid's linear probe on the test split "
+        f"(256 videos, chance 12.5%); mean +- 95% t-interval over seeds.\n\n{text}"
+    )
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
