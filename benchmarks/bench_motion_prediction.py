@@ -2,6 +2,7 @@
 
     python benchmarks/bench_motion_prediction.py                       # random init, TransRank, prediction; seeds 0-2
     python benchmarks/bench_motion_prediction.py --variants predict --seeds 0 --steps 300
+    python benchmarks/bench_motion_prediction.py --probe_data_dir data/motion_dots   # also probe on DotMotion
 
 Every self-supervised tiny model tells SynthMotion's translations and zooms apart and confuses clockwise with
 anticlockwise rotation (`per_class_probe.py`, docs/learning.md session 14): TransRank's speeds and arrow of time,
@@ -16,6 +17,8 @@ The loop is `bench_plateau.py`'s (SynthMotion's training split in memory at 32 p
 decay 0.05, cosine; 8 videos a step); the TransRank row is `bench_transrank_recipes.py`'s base recipe with the same
 steps. Each run ends with hfvid's linear probe (`hfvid.evaluation.probes.linear_probe`) on the frozen backbone's
 pooled features of each video's middle clip, overall and per class, against the same network with random weights.
+With ``--probe_data_dir``, every frozen backbone is also probed on another video folder (e.g. `motion_dots.py`'s
+DotMotion: the same motion classes from another renderer), with that folder's own train and test splits.
 Prints and writes (``--output``; per-run results in the JSON beside it) the mean +- 95% interval over seeds.
 """
 
@@ -34,9 +37,10 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
+from bench_plateau import FRAMES, SIZE, load_standardised, warmup_cosine  # noqa: E402
 from bench_transrank_recipes import BASE, make_recipe_model, train_recipe  # noqa: E402
 
+from hfvid.data.decoding import VideoReader  # noqa: E402
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
 from hfvid.evaluation.probes import linear_probe  # noqa: E402
 from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
@@ -122,10 +126,28 @@ def probe(backbone, train: tuple, test: tuple, seed: int) -> dict:
     }
 
 
-def run(variant: str, seed: int, steps: int, train: tuple, test: tuple) -> dict:
+def load_video_folder(root: str) -> tuple[tuple, tuple]:
+    """A video folder ``<root>/{train,test}/<class>/*.mp4`` (e.g. `motion_dots.py`'s DotMotion) in memory like
+    `bench_plateau.load_standardised`: every frame at 32 px, labels numbering the sorted class names, both splits
+    standardised with the training split's mean and standard deviation."""
+    splits = []
+    for split in ("train", "test"):
+        paths = sorted(Path(root, split).glob("*/*.mp4"))
+        videos = []
+        for path in paths:
+            with VideoReader(path) as reader:
+                frames = reader.get_frames(list(range(reader.metadata.num_frames))).float() / 255
+            videos.append(F.interpolate(frames, size=(SIZE, SIZE), mode="bilinear", antialias=True))
+        splits.append((torch.stack(videos), torch.tensor([CLASS_NAMES.index(path.parent.name) for path in paths])))
+    mean, std = splits[0][0].mean(), splits[0][0].std()
+    return tuple(((videos - mean) / std, labels) for videos, labels in splits)
+
+
+def run(variant: str, seed: int, steps: int, train: tuple, test: tuple, other: tuple | None = None) -> dict:
     model = make_recipe_model(BASE, seed)  # the same initial backbone for every variant of a seed
     backbone = model.transrank
     random_init = probe(backbone, train, test, seed)
+    random_other = probe(backbone, *other, seed) if other else None
     started, detail = time.process_time(), {}
     if variant == "transrank":
         accuracies = train_recipe(model, {**BASE, "steps": steps}, seed, train)
@@ -134,11 +156,17 @@ def run(variant: str, seed: int, steps: int, train: tuple, test: tuple) -> dict:
         relative = train_prediction(backbone, seed, steps, train)
         detail["relative_loss_first_50"], detail["relative_loss_last_50"] = float(np.mean(relative[:50])), float(np.mean(relative[-50:]))
     trained = random_init if variant == "random" else probe(backbone, train, test, seed)
+    if other:  # the same frozen backbone probed on another data set (its own train and test splits)
+        detail["other"] = {**(random_other if variant == "random" else probe(backbone, *other, seed)), "random_init": random_other}
     return {"variant": variant, "seed": seed, "steps": steps, **trained, "random_init": random_init,
             "cpu_seconds": time.process_time() - started, **detail}  # fmt: skip
 
 
-def table(results: dict, names: list[str], seeds: list[int]) -> str:
+def table(results: dict, names: list[str], seeds: list[int], data: str | None = None) -> str:
+    """The table over seeds; with ``data="other"``, of each run's probe on the other data set."""
+    if data:
+        results = {key: {**r[data], "steps": r["steps"]} | {k: r[k] for k in r if k.startswith("relative") or k == "pretext_accuracy"}
+                   for key, r in results.items() if data in r}  # fmt: skip
     lines = ["| variant | linear probe (%) per seed | mean +- 95% | paired over random init | cw and ccw recall (%) | cw vs ccw within the rotations (%) | other six classes' mean recall (%) | pretext |",
              "|---|---|---:|---|---:|---:|---:|---|"]  # fmt: skip
     for name in names:
@@ -168,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
+    parser.add_argument("--probe_data_dir", default=None, help="also probe every frozen backbone on this video folder (its own train and test splits, e.g. motion_dots.py's DotMotion)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", default="outputs/motion_prediction.md", help="the table; per-run results in the JSON beside it")
     args = parser.parse_args(argv)
@@ -180,16 +209,19 @@ def main(argv: list[str] | None = None) -> None:
     store.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(store.read_text()) if store.exists() else {}
     train, test = load_standardised(args.data_dir)
+    other = load_video_folder(args.probe_data_dir) if args.probe_data_dir else None
     for name in names:
         for seed in seeds:
             key = f"{name}/{seed}"
-            if key not in results or results[key]["steps"] != args.steps:
-                results[key] = run(name, seed, args.steps, train, test)
+            if key not in results or results[key]["steps"] != args.steps or (other and "other" not in results[key]):
+                results[key] = run(name, seed, args.steps, train, test, other)
                 store.write_text(json.dumps(results, indent=1) + "\n")
             r = results[key]
             print(f"{key}: linear {r['linear']:.1f} (random init {r['random_init']['linear']:.1f}), cw vs ccw {r['cw_vs_ccw']:.1f}, "
                   f"{r['cpu_seconds']:.0f} CPU s", flush=True)  # fmt: skip
     text = table(results, names, seeds)
+    if other:
+        text += f"\nThe same frozen backbones probed on {args.probe_data_dir} (its own train and test splits):\n\n" + table(results, names, seeds, "other")
     command = "python benchmarks/bench_motion_prediction.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     Path(args.output).write_text(
         f"# Next-frame prediction through a motion code vs TransRank (generated)\n\nWritten by `{command}`: {args.steps} steps "
