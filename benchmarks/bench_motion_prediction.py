@@ -38,7 +38,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plateau import FRAMES, SIZE, load_standardised, warmup_cosine  # noqa: E402
-from bench_transrank_recipes import BASE, make_recipe_model, train_recipe  # noqa: E402
+from bench_transrank_recipes import BASE, make_recipe_model, parse_variant_runs, train_recipe  # noqa: E402
 
 from hfvid.data.decoding import VideoReader  # noqa: E402
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
@@ -199,15 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probe_data_dir", default=None, help="also probe every frozen backbone on this video folder (its own train and test splits, e.g. motion_dots.py's DotMotion)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", default="outputs/motion_prediction.md", help="the table; per-run results in the JSON beside it")
-    args = parser.parse_args(argv)
-    names, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
-    unknown = sorted(set(names) - set(VARIANTS))
-    if unknown:
-        parser.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
-    torch.set_num_threads(args.threads)
-    store = Path(args.output).with_suffix(".json")
-    store.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(store.read_text()) if store.exists() else {}
+    args, names, seeds, store, results = parse_variant_runs(parser, argv, VARIANTS)
     train, test = load_standardised(args.data_dir)
     other = load_video_folder(args.probe_data_dir) if args.probe_data_dir else None
     for name in names:

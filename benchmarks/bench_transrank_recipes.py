@@ -148,6 +148,20 @@ def table(results: dict, names: list[str], seeds: list[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_variant_runs(parser: argparse.ArgumentParser, argv, variants: dict) -> tuple:
+    """The in-memory benchmarks' command line (``--variants``, ``--seeds``, ``--threads``, ``--output``): the parsed
+    arguments, the variant names and seeds, the JSON store beside ``--output`` and the runs it already holds."""
+    args = parser.parse_args(argv)
+    names, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
+    unknown = sorted(set(names) - set(variants))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {list(variants)}")
+    torch.set_num_threads(args.threads)
+    store = Path(args.output).with_suffix(".json")
+    store.parent.mkdir(parents=True, exist_ok=True)
+    return args, names, seeds, store, json.loads(store.read_text()) if store.exists() else {}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {list(VARIANTS)}")
@@ -155,15 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", default="outputs/transrank_recipes.md", help="the table; per-run results in the JSON beside it")
-    args = parser.parse_args(argv)
-    names, seeds = args.variants.split(","), [int(s) for s in args.seeds.split(",")]
-    unknown = sorted(set(names) - set(VARIANTS))
-    if unknown:
-        parser.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
-    torch.set_num_threads(args.threads)
-    store = Path(args.output).with_suffix(".json")
-    store.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(store.read_text()) if store.exists() else {}
+    args, names, seeds, store, results = parse_variant_runs(parser, argv, VARIANTS)
     train, test = load_standardised(args.data_dir)
     for name in names:
         for seed in seeds:
