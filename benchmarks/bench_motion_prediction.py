@@ -37,10 +37,9 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plateau import FRAMES, SIZE, load_standardised, warmup_cosine  # noqa: E402
+from bench_plateau import FRAMES, load_frames, load_standardised, middle_clip_features, standardised, warmup_cosine  # noqa: E402
 from bench_transrank_recipes import BASE, make_recipe_model, parse_variant_runs, train_recipe  # noqa: E402
 
-from hfvid.data.decoding import VideoReader  # noqa: E402
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
 from hfvid.evaluation.probes import linear_probe  # noqa: E402
 from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
@@ -80,9 +79,8 @@ def train_prediction(backbone, seed: int, steps: int, train: tuple) -> list[floa
     """``steps`` steps of 8 videos: a clip of FRAMES frames at a random start encodes the code, the decoder predicts
     frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. Returns each step's loss over
     the loss of predicting no change (1 = the code tells nothing)."""
-    code_dim = backbone(pixel_values_videos=train[0][:1, :FRAMES]).pooler_output.shape[-1]
     torch.manual_seed(seed)
-    decoder = MotionCodeDecoder(code_dim=code_dim)
+    decoder = MotionCodeDecoder(code_dim=backbone.backbone.num_features)  # the pooled code's size
     parameters = [*backbone.parameters(), *decoder.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=BASE["lr"], weight_decay=0.05)
     schedule = warmup_cosine(optimizer, steps)
@@ -110,12 +108,8 @@ def probe(backbone, train: tuple, test: tuple, seed: int) -> dict:
     The last is meaningful where the features tell rotations from the rest (trained models); random features mix
     every class with every other."""
     backbone.eval()
-    start = (train[0].shape[1] - FRAMES) // 2
-
-    def features(videos):
-        return torch.cat([backbone(pixel_values_videos=videos[i : i + 64, start : start + FRAMES]).pooler_output for i in range(0, len(videos), 64)])
-
-    result = linear_probe(features(train[0]), train[1], features(test[0]), test[1], seed=seed)
+    features = [middle_clip_features(backbone, split[0]) for split in (train, test)]
+    result = linear_probe(features[0], train[1], features[1], test[1], seed=seed)
     backbone.train()
     confusion = result["confusion"].double()
     rotation = confusion[[CW, CCW]][:, [CW, CCW]]
@@ -133,14 +127,8 @@ def load_video_folder(root: str) -> tuple[tuple, tuple]:
     splits = []
     for split in ("train", "test"):
         paths = sorted(Path(root, split).glob("*/*.mp4"))
-        videos = []
-        for path in paths:
-            with VideoReader(path) as reader:
-                frames = reader.get_frames(list(range(reader.metadata.num_frames))).float() / 255
-            videos.append(F.interpolate(frames, size=(SIZE, SIZE), mode="bilinear", antialias=True))
-        splits.append((torch.stack(videos), torch.tensor([CLASS_NAMES.index(path.parent.name) for path in paths])))
-    mean, std = splits[0][0].mean(), splits[0][0].std()
-    return tuple(((videos - mean) / std, labels) for videos, labels in splits)
+        splits.append((torch.stack([load_frames(path) for path in paths]), torch.tensor([CLASS_NAMES.index(path.parent.name) for path in paths])))
+    return standardised(*splits)
 
 
 def run(variant: str, seed: int, steps: int, train: tuple, test: tuple, other: tuple | None = None) -> dict:

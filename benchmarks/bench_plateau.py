@@ -39,26 +39,32 @@ from hfvid.presets import get_config
 FRAMES, SIZE = 8, 32
 
 
+def load_frames(path: Path) -> torch.Tensor:
+    """Every frame of one video, (frames, 3, SIZE, SIZE) floats in [0, 1]."""
+    with VideoReader(path) as reader:
+        frames = reader.get_frames(list(range(reader.metadata.num_frames))).float() / 255
+    return F.interpolate(frames, size=(SIZE, SIZE), mode="bilinear", antialias=True)
+
+
 def load_split(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(videos, frames, 3, SIZE, SIZE) floats in [0, 1] and labels."""
     rows = [json.loads(line) for line in (root / split / "metadata.jsonl").read_text().splitlines()]
     names = sorted({row["label"] for row in rows})
-    videos, labels = [], []
-    for row in rows:
-        with VideoReader(root / split / row["file_name"]) as reader:
-            frames = reader.get_frames(list(range(reader.metadata.num_frames))).float() / 255
-        videos.append(F.interpolate(frames, size=(SIZE, SIZE), mode="bilinear", antialias=True))
-        labels.append(names.index(row["label"]))
-    return torch.stack(videos), torch.tensor(labels)
+    videos = [load_frames(root / split / row["file_name"]) for row in rows]
+    return torch.stack(videos), torch.tensor([names.index(row["label"]) for row in rows])
+
+
+def standardised(train: tuple, test: tuple) -> tuple[tuple, tuple]:
+    """Both (videos, labels) splits standardised with the train split's mean and standard deviation."""
+    mean, std = train[0].mean(), train[0].std()
+    return ((train[0] - mean) / std, train[1]), ((test[0] - mean) / std, test[1])
 
 
 def load_standardised(data_dir: str) -> tuple[tuple, tuple]:
     """SynthMotion's train and test splits (generated if missing) in memory, standardised with the train split's
     mean and standard deviation."""
     root = Path(generate_synthmotion(data_dir, SynthMotionConfig(), progress=False))
-    train, test = load_split(root, "train"), load_split(root, "test")
-    mean, std = train[0].mean(), train[0].std()
-    return ((train[0] - mean) / std, train[1]), ((test[0] - mean) / std, test[1])
+    return standardised(load_split(root, "train"), load_split(root, "test"))
 
 
 def make_model(frame_input: str, seed: int) -> TransRankForPreTraining:
@@ -90,15 +96,17 @@ def clips(videos: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
 
 
 @torch.no_grad()
+def middle_clip_features(backbone, videos: torch.Tensor) -> torch.Tensor:
+    """(videos, D) pooled features of each video's middle clip of FRAMES frames, 64 videos a call."""
+    start = (videos.shape[1] - FRAMES) // 2
+    return torch.cat([backbone(pixel_values_videos=videos[i : i + 64, start : start + FRAMES]).pooler_output for i in range(0, len(videos), 64)])
+
+
+@torch.no_grad()
 def probe(model, train: tuple, test: tuple) -> float:
     """Linear probe top-1 (%) of the frozen backbone on each video's middle clip."""
     model.eval()
-    start = (train[0].shape[1] - FRAMES) // 2
-
-    def features(videos):
-        return torch.cat([model.transrank(videos[i : i + 64, start : start + FRAMES]).pooler_output for i in range(0, len(videos), 64)]).numpy()
-
-    x_train, x_test = features(train[0]), features(test[0])
+    x_train, x_test = (middle_clip_features(model.transrank, split[0]).numpy() for split in (train, test))
     scaler = StandardScaler().fit(x_train)
     classifier = LogisticRegression(max_iter=2000).fit(scaler.transform(x_train), train[1].numpy())
     model.train()
