@@ -28,7 +28,7 @@ from hfvid.evaluation.features import extract_features
 from hfvid.models import processor_for_config
 
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = ("transrank", "moco", "simclr", "byol", "simsiam", "rince", "bfp", "brave", "lsfd", "hdc")
+METHODS = ("transrank", "moco", "simclr", "byol", "simsiam", "rince", "bfp", "brave", "lsfd", "hdc", "nextframe")
 # Decodable in part: a clip that stays within the frames before the cut reads fine, one that reaches past it
 # fails (tested through VideoReader, which reads every frame).
 PARTLY_READABLE = {"truncated_after_the_index"}

@@ -22,6 +22,7 @@ METHOD_RUNS = {
     "brave-r3d18-tiny": "",
     "lsfd-r3d18-tiny": "",
     "hdc-r3d18-tiny": "",
+    "nextframe-r3d18-tiny": "",
 }
 
 

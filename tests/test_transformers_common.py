@@ -35,6 +35,7 @@ from hfvid.models import (  # noqa: E402
     lsfd,
     moco,
     mvformer,
+    nextframe,
     rince,
     sideways,
     simclr,
@@ -99,6 +100,7 @@ METHOD_CONFIGS = {
     "hdc": {**PROJECTION},
     # A broad view of 8 frames at the narrow view's 16 px.
     "brave": {**PROJECTION, "predictor_hidden_dim": 16, "broad_num_frames": 8, "broad_frame_step": 1, "broad_image_size": 16},
+    "nextframe": {"decoder_width": 4, "decoder_layers": 2},
 }
 
 
@@ -210,6 +212,8 @@ class HfvidModelTestMixin(ModelTesterMixin):
             config = self.model_tester.get_config()
             if hasattr(config, "broad_num_frames"):  # BraVe: the narrow clip as it is, and a broad view
                 inputs_dict["broad_values"] = broad_input(inputs_dict["pixel_values_videos"], config)
+            elif hasattr(config, "decoder_width"):  # next-frame prediction: the clip as it is, and a next frame
+                inputs_dict["next_frame_values"] = inputs_dict["pixel_values_videos"][:, 0].flip(-1)
             else:
                 inputs_dict["pixel_values_videos"] = pretraining_input(inputs_dict["pixel_values_videos"], clips_per_sample(config))
         if return_labels and model_class is self.method.AUTO_CLASSES["AutoModelForVideoClassification"]:
@@ -453,6 +457,14 @@ class HDCVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
     method = hdc
 
 
+class NextFrameModelTest(HfvidModelTestMixin, unittest.TestCase):
+    method = nextframe
+
+
+class NextFrameVideoProcessingTest(HfvidVideoProcessingTestMixin, unittest.TestCase):
+    method = nextframe
+
+
 class TransRankViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = transrank
 
@@ -491,6 +503,10 @@ class LSFDViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
 
 class HDCViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
     method = hdc
+
+
+class NextFrameViTModelTest(HfvidViTModelTestMixin, unittest.TestCase):
+    method = nextframe
 
 
 # VideoMAE and V-JEPA pre-train transformers' own model classes, which transformers' own tests cover; hfvid adds the

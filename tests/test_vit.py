@@ -17,7 +17,7 @@ import hfvid
 from hfvid.backbones.registry import build_backbone
 from hfvid.backbones.vit import VIT_PRESETS, VideoViT, drop_tokens, vit_config
 
-METHODS = ("transrank", "moco", "simclr", "byol", "simsiam", "rince", "bfp", "brave", "lsfd", "hdc")
+METHODS = ("transrank", "moco", "simclr", "byol", "simsiam", "rince", "bfp", "brave", "lsfd", "hdc", "nextframe")
 
 
 def tiny(**overrides) -> dict:

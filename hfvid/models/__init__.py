@@ -19,6 +19,7 @@ from hfvid.models import (
     lsfd,
     moco,
     mvformer,
+    nextframe,
     rince,
     sideways,
     simclr,
@@ -28,7 +29,7 @@ from hfvid.models import (
     vjepa,
 )
 
-METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, videomae, vjepa, sideways, mvformer)
+METHODS = (transrank, moco, rince, simclr, byol, simsiam, bfp, brave, lsfd, hdc, nextframe, videomae, vjepa, sideways, mvformer)
 _MODEL_AUTO_CLASSES = {
     "AutoModel": AutoModel,
     "AutoModelForPreTraining": AutoModelForPreTraining,
