@@ -30,6 +30,7 @@ SOURCES = {
     "BFP": ("frame_difference_more_methods.md", "bfp-diff"),
     "BraVe": ("frame_difference_more_methods.md", "brave-diff"),
     "HDC": ("hdc_no_crop.md", "hdc-r3d18-tiny"),
+    "NextFrame": ("nextframe_vs_transrank.md", "nextframe-r3d18-tiny"),
 }
 COLUMNS = ("Linear probe top-1", "kNN top-1", "Retrieval R@1")
 START, END = "<!-- methods_table: start -->", "<!-- methods_table: end -->"
