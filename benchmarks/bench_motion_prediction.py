@@ -37,8 +37,16 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plateau import FRAMES, load_frames, load_standardised, middle_clip_features, standardised, warmup_cosine  # noqa: E402
-from bench_transrank_recipes import BASE, make_recipe_model, parse_variant_runs, train_recipe  # noqa: E402
+from bench_plateau import (  # noqa: E402
+    FRAMES,
+    clip,
+    load_frames,
+    load_standardised,
+    middle_clip_features,
+    standardised,
+    warmup_cosine,
+)
+from bench_transrank_recipes import BASE, loss_of, make_recipe_model, parse_variant_runs, train_recipe  # noqa: E402
 
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
 from hfvid.evaluation.probes import linear_probe  # noqa: E402
@@ -48,6 +56,7 @@ VARIANTS = {
     "random": "random weights (no training)",
     "transrank": "TransRank, the tiny preset's recipe (1x / 2x / reverse, rank loss)",
     "predict": "next-frame prediction through the pooled code (FiLM decoder)",
+    "transrank+predict": "TransRank's ranking loss + next-frame prediction (weight 1), one backbone",
 }
 CLASS_NAMES = sorted(SYNTHMOTION_CLASSES)  # the label order of bench_plateau.load_split (sorted names)
 CW, CCW = CLASS_NAMES.index("rotate_cw"), CLASS_NAMES.index("rotate_ccw")
@@ -75,13 +84,15 @@ class MotionCodeDecoder(nn.Module):
         return self.outputs(hidden)
 
 
-def train_prediction(backbone, seed: int, steps: int, train: tuple) -> list[float]:
+def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=None) -> list[float]:
     """``steps`` steps of 8 videos: a clip of FRAMES frames at a random start encodes the code, the decoder predicts
-    frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. Returns each step's loss over
-    the loss of predicting no change (1 = the code tells nothing)."""
+    frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. With ``transrank`` (the model
+    whose backbone ``backbone`` is), each step also ranks the same videos' 1x / 2x / reverse clips (the base recipe)
+    and the two losses are summed. Returns each step's prediction loss over the loss of predicting no change (1 = the
+    code tells nothing)."""
     torch.manual_seed(seed)
     decoder = MotionCodeDecoder(code_dim=backbone.backbone.num_features)  # the pooled code's size
-    parameters = [*backbone.parameters(), *decoder.parameters()]
+    parameters = [*(transrank or backbone).parameters(), *decoder.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=BASE["lr"], weight_decay=0.05)
     schedule = warmup_cosine(optimizer, steps)
     videos, rng, relative = train[0], np.random.default_rng(seed), []
@@ -93,11 +104,14 @@ def train_prediction(backbone, seed: int, steps: int, train: tuple) -> list[floa
         target = torch.stack([video[start + FRAMES] for video, start in zip(chosen, starts)]) - last
         prediction = decoder(last, backbone(pixel_values_videos=clips).pooler_output)
         loss = F.mse_loss(prediction, target)
+        relative.append(loss.item() / target.pow(2).mean().item())
+        if transrank is not None:
+            ranked = torch.stack([torch.stack([clip(video, name, rng) for name in BASE["transformations"]]) for video in chosen])
+            loss = loss + loss_of(transrank(pixel_values_videos=ranked), BASE)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         schedule.step()
-        relative.append(loss.item() / target.pow(2).mean().item())
     return relative
 
 
@@ -140,8 +154,8 @@ def run(variant: str, seed: int, steps: int, train: tuple, test: tuple, other: t
     if variant == "transrank":
         accuracies = train_recipe(model, {**BASE, "steps": steps}, seed, train)
         detail["pretext_accuracy"] = torch.stack(accuracies[-50:]).mean().item()
-    elif variant == "predict":
-        relative = train_prediction(backbone, seed, steps, train)
+    elif variant in ("predict", "transrank+predict"):
+        relative = train_prediction(backbone, seed, steps, train, transrank=model if variant == "transrank+predict" else None)
         detail["relative_loss_first_50"], detail["relative_loss_last_50"] = float(np.mean(relative[:50])), float(np.mean(relative[-50:]))
     trained = random_init if variant == "random" else probe(backbone, train, test, seed)
     if other:  # the same frozen backbone probed on another data set (its own train and test splits)
@@ -169,7 +183,7 @@ def table(results: dict, names: list[str], seeds: list[int], data: str | None = 
         pretext = "-"
         if name == "transrank":
             pretext = f"ranking accuracy {np.mean([r['pretext_accuracy'] for r in runs]):.2f} (chance 0.33)"
-        elif name == "predict":
+        elif name in ("predict", "transrank+predict"):
             pretext = (f"loss / no-change loss {np.mean([r['relative_loss_first_50'] for r in runs]):.3f} (first 50 steps) -> "
                        f"{np.mean([r['relative_loss_last_50'] for r in runs]):.3f} (last 50)")  # fmt: skip
         over_random = "-" if name == "random" else paired_summary(linear, randoms)
