@@ -1,5 +1,6 @@
-"""A few training steps of contrastive methods on a fixed global batch, as one process or as one of the
-processes of `accelerate launch` (DDP over gloo on CPU). `test_contrastive_ddp.py` runs it both ways and
+"""A few training steps of pre-training methods (the contrastive ones, and those whose loss is per video: BYOL,
+SimSiam, NextFrame, VideoMAE, V-JEPA) on a fixed global batch, as one process or as one of the processes of
+`accelerate launch` (DDP over gloo on CPU). `test_contrastive_ddp.py` runs it both ways and
 compares: losses and weights must not depend on how the batch is split across processes.
 
     python tests/distributed_steps.py OUT_DIR PRESET [PRESET ...]
@@ -46,6 +47,9 @@ def global_batch(config, step: int) -> dict[str, torch.Tensor]:
             "pixel_values_videos": torch.randn((GLOBAL_BATCH, config.num_frames, 3, size, size), generator=generator),
             "broad_values": torch.randn(broad, generator=generator),
         }
+    if hasattr(config, "decoder_width"):  # NextFrame: a clip and the frame after it
+        frames = torch.randn((GLOBAL_BATCH, config.num_frames + 1, 3, size, size), generator=generator)
+        return {"pixel_values_videos": frames[:, :-1], "next_frame_values": frames[:, -1]}
     shape = (GLOBAL_BATCH, config.views_per_video, config.num_frames, 3, size, size)
     # Video ids repeat across steps, so queued keys of the same video exist (RINCE ranks them 2).
     return {"pixel_values_videos": torch.randn(shape, generator=generator), "video_ids": torch.arange(GLOBAL_BATCH)}

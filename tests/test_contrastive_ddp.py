@@ -1,7 +1,7 @@
 """Under DDP (2 CPU processes, gloo) the contrastive methods gather keys and negatives across processes, so
 a run on a split batch matches one process on the whole batch: same losses, same weights (BYOL and SimSiam
 have no cross-sample terms; they are checked too, for their momentum target and the DDP gradient average, as are
-VideoMAE and V-JEPA)."""
+NextFrame, VideoMAE and V-JEPA)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tests" / "distributed_steps.py"
 PRESETS = ["moco-r3d18-tiny", "simclr-r3d18-tiny", "rince-r3d18-tiny", "byol-r3d18-tiny", "simsiam-r3d18-tiny", "bfp-r3d18-tiny",
-           "brave-r3d18-tiny", "lsfd-r3d18-tiny", "hdc-r3d18-tiny", "videomae-vit-tiny", "vjepa-vit-tiny"]
+           "brave-r3d18-tiny", "lsfd-r3d18-tiny", "hdc-r3d18-tiny", "nextframe-r3d18-tiny", "videomae-vit-tiny", "vjepa-vit-tiny"]
 
 
 @pytest.fixture(scope="module")
