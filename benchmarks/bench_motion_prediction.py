@@ -57,7 +57,9 @@ VARIANTS = {
     "transrank": "TransRank, the tiny preset's recipe (1x / 2x / reverse, rank loss)",
     "predict": "next-frame prediction through the pooled code (FiLM decoder)",
     "transrank+predict": "TransRank's ranking loss + next-frame prediction (weight 1), one backbone",
+    "transrank0.1+predict": "TransRank's ranking loss x 0.1 + next-frame prediction, one backbone",
 }
+RANKING_WEIGHTS = {"transrank+predict": 1.0, "transrank0.1+predict": 0.1}  # the variants with both losses
 CLASS_NAMES = sorted(SYNTHMOTION_CLASSES)  # the label order of bench_plateau.load_split (sorted names)
 CW, CCW = CLASS_NAMES.index("rotate_cw"), CLASS_NAMES.index("rotate_ccw")
 
@@ -84,11 +86,11 @@ class MotionCodeDecoder(nn.Module):
         return self.outputs(hidden)
 
 
-def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=None) -> list[float]:
+def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=None, ranking_weight: float = 1.0) -> list[float]:
     """``steps`` steps of 8 videos: a clip of FRAMES frames at a random start encodes the code, the decoder predicts
     frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. With ``transrank`` (the model
     whose backbone ``backbone`` is), each step also ranks the same videos' 1x / 2x / reverse clips (the base recipe)
-    and the two losses are summed. Returns each step's prediction loss over the loss of predicting no change (1 = the
+    and the ranking loss, times ``ranking_weight``, is added. Returns each step's prediction loss over the loss of predicting no change (1 = the
     code tells nothing)."""
     torch.manual_seed(seed)
     decoder = MotionCodeDecoder(code_dim=backbone.backbone.num_features)  # the pooled code's size
@@ -107,7 +109,7 @@ def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=No
         relative.append(loss.item() / target.pow(2).mean().item())
         if transrank is not None:
             ranked = torch.stack([torch.stack([clip(video, name, rng) for name in BASE["transformations"]]) for video in chosen])
-            loss = loss + loss_of(transrank(pixel_values_videos=ranked), BASE)
+            loss = loss + ranking_weight * loss_of(transrank(pixel_values_videos=ranked), BASE)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -154,8 +156,9 @@ def run(variant: str, seed: int, steps: int, train: tuple, test: tuple, other: t
     if variant == "transrank":
         accuracies = train_recipe(model, {**BASE, "steps": steps}, seed, train)
         detail["pretext_accuracy"] = torch.stack(accuracies[-50:]).mean().item()
-    elif variant in ("predict", "transrank+predict"):
-        relative = train_prediction(backbone, seed, steps, train, transrank=model if variant == "transrank+predict" else None)
+    elif variant == "predict" or variant in RANKING_WEIGHTS:
+        transrank = model if variant in RANKING_WEIGHTS else None
+        relative = train_prediction(backbone, seed, steps, train, transrank, RANKING_WEIGHTS.get(variant, 1.0))
         detail["relative_loss_first_50"], detail["relative_loss_last_50"] = float(np.mean(relative[:50])), float(np.mean(relative[-50:]))
     trained = random_init if variant == "random" else probe(backbone, train, test, seed)
     if other:  # the same frozen backbone probed on another data set (its own train and test splits)
@@ -183,7 +186,7 @@ def table(results: dict, names: list[str], seeds: list[int], data: str | None = 
         pretext = "-"
         if name == "transrank":
             pretext = f"ranking accuracy {np.mean([r['pretext_accuracy'] for r in runs]):.2f} (chance 0.33)"
-        elif name in ("predict", "transrank+predict"):
+        elif name == "predict" or name in RANKING_WEIGHTS:
             pretext = (f"loss / no-change loss {np.mean([r['relative_loss_first_50'] for r in runs]):.3f} (first 50 steps) -> "
                        f"{np.mean([r['relative_loss_last_50'] for r in runs]):.3f} (last 50)")  # fmt: skip
         over_random = "-" if name == "random" else paired_summary(linear, randoms)
