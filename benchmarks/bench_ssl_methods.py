@@ -9,7 +9,7 @@ Each preset is pre-trained by training/pretrain.py with the same steps, batch si
 seed, for each seed (a model folder that already exists is reused unless --retrain); then its frozen backbone
 and one with random weights (drawn with the same seed) are scored by the same protocols: retrieval R@k, kNN,
 linear probe (on SynthMotion the labels are the motion, so this is also the Motion task), Sync and Order.
-Prints and writes (comparison.md, results.json) one table: the mean over seeds +- the 95% t-interval (values
+Prints and writes (comparison.md, results.json; the same as bars in comparison.png, and beside ``--output``) one table: the mean over seeds +- the 95% t-interval (values
 in %), the chance level and each method's pre-training wall time per seed. A ``--variant LABEL PRESET OVERRIDES``
 is a preset pre-trained with pretrain.py's ``--config_overrides OVERRIDES``, listed as LABEL. ``--features`` scores
 other outputs of the models too (e.g. LSFD's ``stationary,non_stationary``), each listed as "LABEL [feature]".
@@ -34,6 +34,7 @@ import pretrain  # noqa: E402
 
 import hfvid  # noqa: E402
 from hfvid.evaluation.features import view_of  # noqa: E402
+from hfvid.evaluation.plots import plot_seed_comparison  # noqa: E402
 from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval, paired_summary  # noqa: E402
 from hfvid.utils.cli import parse_config_overrides  # noqa: E402
 
@@ -95,6 +96,17 @@ def seed_table(
     chance_cells = ["-" if chance.get(name) is None else f"{100 * chance[name]:.1f}" for name in metrics]
     lines.append("| chance | " + " | ".join(chance_cells) + " | |")
     return "\n".join(lines) + "\n"
+
+
+def plot_seeds(results: dict[str, list[dict]], path: Path) -> Path:
+    """The table's models and metrics as bars (mean over seeds, 95% interval, each seed a dot) with the chance level."""
+    measured = {name for runs in results.values() for run in runs for name in run["metrics"]}
+    metrics = [name for name in HEADLINE_METRICS if name in measured]
+    values = {model: {METRIC_NAMES[name]: [100 * run["metrics"][name] for run in runs if name in run["metrics"]] for name in metrics}
+              for model, runs in results.items()}  # fmt: skip
+    chance = next(iter(results.values()))[0].get("chance", {})
+    chance = {METRIC_NAMES[name]: 100 * chance[name] for name in metrics if chance.get(name) is not None}
+    return Path(plot_seed_comparison(values, chance, path))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
     (root / "comparison.md").write_text(table)
+    plot_seeds(results, root / "comparison.png")
     num_test = next(iter(results.values()))[0]["data"]["num_test_videos"]
     scored_on = args.eval_dataset or "SynthMotion"
     print(f"\n{args.steps} steps x {args.batch_size} videos, seeds {args.seeds}, {scored_on} test split ({num_test} videos):\n")
@@ -194,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
             f"# Self-supervised methods pre-trained on SynthMotion (generated)\n\nWritten by `{command}` on {date.today()}: "
             f"{args.steps} steps x {args.batch_size} videos, AdamW, learning rate {args.learning_rate}, each preset's own "
             f"recipe, seeds {args.seeds}; frozen features on the {scored_on} test split ({num_test} videos, 8 motion "
-            f"classes{frame_level}); values in %, mean +- 95% t-interval over the seeds.\n\n{table}"
+            f"classes{frame_level}); values in %, mean +- 95% t-interval over the seeds.\n\n{table}\n"
+            f"![the table as a plot, with each seed and the chance level]({plot_seeds(results, output.with_suffix('.png')).name})\n"
         )
         print(f"wrote {output}")
 

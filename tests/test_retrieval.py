@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hfvid.evaluation.plots import plot_recall_curve
+from hfvid.evaluation.plots import plot_recall_curve, plot_seed_comparison
 from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall, topk_cosine_neighbours
 
 
@@ -135,3 +135,15 @@ def test_plot_recall_curve_writes_a_png(tmp_path):
     with open(path, "rb") as file:
         content = file.read()
     assert content.startswith(b"\x89PNG") and len(content) > 5000
+
+
+def test_plot_seed_comparison_draws_each_model_seed_and_chance(tmp_path):
+    values = {
+        "NextFrame": {"Linear probe top-1": [94.9, 96.1, 93.0], "kNN top-1": [90.6, 92.2, 87.1]},
+        "random init": {"Linear probe top-1": [47.3, 43.4, 35.5], "kNN top-1": [25.8, 19.9, 19.1]},
+    }
+    path = plot_seed_comparison(values, {"Linear probe top-1": 12.5, "kNN top-1": 12.5}, tmp_path / "seeds.png")
+    with open(path, "rb") as file:
+        assert file.read().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plot_seed_comparison({}, {}, tmp_path / "empty.png")

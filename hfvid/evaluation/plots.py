@@ -113,3 +113,43 @@ def plot_training_loss(steps, losses, path: str | os.PathLike, title: str = "pre
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=8)
     return _save(figure, path)
+
+
+def plot_seed_comparison(
+    values: dict[str, dict[str, list[float]]],
+    chance: dict[str, float],
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> str:
+    """Several models over seeds, one group of bars per metric: each bar the mean over seeds with its 95% t-interval,
+    each seed a dot on it, the chance level a dashed grey line across the group. ``values`` maps a model name to
+    ``{metric label: [value per seed, ...]}`` (in %); ``chance`` a metric label to its chance level (in %; a metric
+    without one gets no line). Returns ``path``."""
+    from hfvid.evaluation.report import mean_interval  # report imports this module
+
+    if not values:
+        raise ValueError("values is empty: nothing to plot")
+    metrics = list(next(iter(values.values())))
+    width = 0.8 / len(values)
+    figure = Figure(figsize=(1.2 + 1.6 * len(metrics), 3.5))
+    axes = figure.add_subplot()
+    for index, (name, by_metric) in enumerate(values.items()):
+        positions = np.arange(len(metrics)) - 0.4 + width * (index + 0.5)
+        seeds = [by_metric.get(metric, []) for metric in metrics]
+        intervals = [mean_interval(v) if v else (np.nan, 0.0) for v in seeds]
+        means, half_widths = zip(*intervals)
+        label = f"{name} (n={max(map(len, seeds))})"
+        axes.bar(positions, means, width * 0.9, yerr=half_widths, capsize=3, label=label, alpha=0.8)
+        for position, seed_values in zip(positions, seeds):
+            axes.plot([position] * len(seed_values), seed_values, "k.", markersize=3)
+    for group, metric in enumerate(metrics):
+        if metric in chance:
+            label = "chance" if group == 0 else None
+            axes.hlines(chance[metric], group - 0.45, group + 0.45, colors="grey", linestyles="--", label=label)
+    axes.set_xticks(np.arange(len(metrics)), labels=metrics, fontsize=8)
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("%")
+    axes.set_title(title or "mean over seeds, 95% interval; dots: seeds", fontsize=9)
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    return _save(figure, path)
