@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated presets (hfvid.list_configs()); empty: the --variant runs only")
     parser.add_argument("--steps", type=int, default=2000, help="optimiser steps per method and seed")
-    parser.add_argument("--batch_size", type=int, default=8, help="videos per step")
+    parser.add_argument("--batch_size", type=int, default=8, help="videos per forward pass (BatchNorm's batch)")
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=1, help="forward passes per optimiser step")
     parser.add_argument("--learning_rate", type=float, default=3e-3)
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated; each seed pre-trains and draws a random init")
     parser.add_argument("--protocols", default="retrieval,knn,linear,sync,order")
@@ -162,13 +163,15 @@ def main(argv: list[str] | None = None) -> None:
             if args.retrain or not (model_dir / "config.json").is_file():
                 pretrain.main(
                     ["--model", preset, "--dataset", "synthmotion", "--data_dir", args.data_dir, "--max_steps", str(args.steps),
-                     "--batch_size", str(args.batch_size), "--learning_rate", str(args.learning_rate), "--seed", str(seed),
+                     "--batch_size", str(args.batch_size), "--gradient_accumulation_steps", str(args.gradient_accumulation_steps),
+                     "--learning_rate", str(args.learning_rate), "--seed", str(seed),
                      "--no_evaluate", "--output_dir", str(model_dir)]
                     + (["--config_overrides", overrides] if overrides else [])
                 )  # fmt: skip
             info = json.loads((model_dir / "training_info.json").read_text())
             seconds.setdefault(label, []).append(info["wall_seconds_this_session"])  # also for a reused folder
-            if info["steps"] != args.steps or info["batch_size_per_process"] != args.batch_size:
+            budget = (info["steps"], info["batch_size_per_process"], info.get("gradient_accumulation_steps", 1))
+            if budget != (args.steps, args.batch_size, args.gradient_accumulation_steps):
                 raise SystemExit(f"{model_dir} was trained with another budget ({info['steps']} steps); use --retrain")
             print(f"evaluating {label} seed {seed} ...", flush=True)
             processor = AutoVideoProcessor.from_pretrained(model_dir)
@@ -194,7 +197,12 @@ def main(argv: list[str] | None = None) -> None:
     plot_seeds(results, root / "comparison.png")
     num_test = next(iter(results.values()))[0]["data"]["num_test_videos"]
     scored_on = args.eval_dataset or "SynthMotion"
-    print(f"\n{args.steps} steps x {args.batch_size} videos, seeds {args.seeds}, {scored_on} test split ({num_test} videos):\n")
+    videos = args.batch_size * args.gradient_accumulation_steps
+    if args.gradient_accumulation_steps > 1:
+        videos = f"{videos} videos ({args.batch_size} x {args.gradient_accumulation_steps} accumulated)"
+    else:
+        videos = f"{videos} videos"
+    print(f"\n{args.steps} steps x {videos}, seeds {args.seeds}, {scored_on} test split ({num_test} videos):\n")
     print(table)
     print(f"written to {root}")
     if args.output:
@@ -205,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
             f"# Self-supervised methods pre-trained on SynthMotion (generated)\n\nWritten by `{command}` on {date.today()}: "
-            f"{args.steps} steps x {args.batch_size} videos, AdamW, learning rate {args.learning_rate}, each preset's own "
+            f"{args.steps} steps x {videos}, AdamW, learning rate {args.learning_rate}, each preset's own "
             f"recipe, seeds {args.seeds}; frozen features on the {scored_on} test split ({num_test} videos, 8 motion "
             f"classes{frame_level}); values in %, mean +- 95% t-interval over the seeds.\n\n{table}\n"
             f"![the table as a plot, with each seed and the chance level]({plot_seeds(results, output.with_suffix('.png')).name})\n"
