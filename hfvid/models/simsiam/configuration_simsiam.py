@@ -48,7 +48,8 @@ SIMSIAM_PRESETS = {
     # SynthMotion's motion classes. Without them, at 8 videos a step, it was above in 1 of 3 seeds in every
     # reproducible run (its loss swinging between -1.0 and -0.1 to the end); it needs 32 videos a step
     # (--batch_size 32, 500 steps: the same videos seen), where it is above random init in every seed
-    # (docs/learning.md, session 14; with E-SSL's term, equivariance=..., it is above at 8 too).
+    # (docs/learning.md, session 14; with E-SSL's term, equivariance=..., it is above at 8 too). What the 32 give is
+    # BatchNorm's batch: 8 x 4 accumulated is no better than 8 (session 15), so 32 per process.
     "simsiam-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "augmentation": NO_AUGMENTATION,
