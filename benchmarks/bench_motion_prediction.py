@@ -3,6 +3,7 @@
     python benchmarks/bench_motion_prediction.py                       # random init, TransRank, prediction; seeds 0-2
     python benchmarks/bench_motion_prediction.py --variants predict --seeds 0 --steps 300
     python benchmarks/bench_motion_prediction.py --probe_data_dir data/motion_dots   # also probe on DotMotion
+    python benchmarks/bench_motion_prediction.py --variants transrank+predict,transrank0.1+predict   # both losses
 
 Every self-supervised tiny model tells SynthMotion's translations and zooms apart and confuses clockwise with
 anticlockwise rotation (`per_class_probe.py`, docs/learning.md session 14): TransRank's speeds and arrow of time,
@@ -90,8 +91,8 @@ def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=No
     """``steps`` steps of 8 videos: a clip of FRAMES frames at a random start encodes the code, the decoder predicts
     frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. With ``transrank`` (the model
     whose backbone ``backbone`` is), each step also ranks the same videos' 1x / 2x / reverse clips (the base recipe)
-    and the ranking loss, times ``ranking_weight``, is added. Returns each step's prediction loss over the loss of predicting no change (1 = the
-    code tells nothing)."""
+    and the ranking loss, times ``ranking_weight``, is added. Returns each step's prediction loss over the loss of
+    predicting no change (1 = the code tells nothing)."""
     torch.manual_seed(seed)
     decoder = MotionCodeDecoder(code_dim=backbone.backbone.num_features)  # the pooled code's size
     parameters = [*(transrank or backbone).parameters(), *decoder.parameters()]
