@@ -1,6 +1,6 @@
 """Does a task that needs the direction of rotation teach it? Next-frame prediction through a motion code.
 
-    python benchmarks/bench_motion_prediction.py                       # random init, TransRank, prediction; seeds 0-2
+    python benchmarks/bench_motion_prediction.py                       # every variant below; seeds 0-2
     python benchmarks/bench_motion_prediction.py --variants predict --seeds 0 --steps 300
     python benchmarks/bench_motion_prediction.py --probe_data_dir data/motion_dots   # also probe on DotMotion
     python benchmarks/bench_motion_prediction.py --variants transrank+predict,transrank0.1+predict   # both losses
