@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plateau import (  # noqa: E402
@@ -52,6 +51,7 @@ from bench_transrank_recipes import BASE, loss_of, make_recipe_model, parse_vari
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES  # noqa: E402
 from hfvid.evaluation.probes import linear_probe  # noqa: E402
 from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
+from hfvid.models.nextframe import FiLMFrameDecoder  # noqa: E402
 
 VARIANTS = {
     "random": "random weights (no training)",
@@ -65,28 +65,6 @@ CLASS_NAMES = sorted(SYNTHMOTION_CLASSES)  # the label order of bench_plateau.lo
 CW, CCW = CLASS_NAMES.index("rotate_cw"), CLASS_NAMES.index("rotate_ccw")
 
 
-class MotionCodeDecoder(nn.Module):
-    """Predicts the next frame's difference from the last frame (plus x, y coordinate channels), its hidden channels
-    scaled and shifted by a linear map of the motion code (FiLM)."""
-
-    def __init__(self, code_dim: int = 64, channels: int = 3, width: int = 32, layers: int = 3):
-        super().__init__()
-        self.inputs = nn.Conv2d(channels + 2, width, 3, padding=1)
-        self.hidden = nn.ModuleList(nn.Conv2d(width, width, 3, padding=1) for _ in range(layers - 1))
-        self.film = nn.Linear(code_dim, 2 * width * layers)
-        self.outputs = nn.Conv2d(width, channels, 3, padding=1)
-
-    def forward(self, frame: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        batch, _, height, width = frame.shape
-        ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
-        hidden = torch.cat([frame, xs.expand(batch, 1, -1, -1), ys.expand(batch, 1, -1, -1)], dim=1)
-        films = self.film(code)[..., None, None].chunk(2 * (1 + len(self.hidden)), dim=1)
-        for index, layer in enumerate([self.inputs, *self.hidden]):
-            scale, shift = films[2 * index], films[2 * index + 1]
-            hidden = F.gelu(layer(hidden) * (1 + scale) + shift)
-        return self.outputs(hidden)
-
-
 def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=None, ranking_weight: float = 1.0) -> list[float]:
     """``steps`` steps of 8 videos: a clip of FRAMES frames at a random start encodes the code, the decoder predicts
     frame[start + FRAMES] - frame[start + FRAMES - 1] from frame[start + FRAMES - 1]. With ``transrank`` (the model
@@ -94,7 +72,7 @@ def train_prediction(backbone, seed: int, steps: int, train: tuple, transrank=No
     and the ranking loss, times ``ranking_weight``, is added. Returns each step's prediction loss over the loss of
     predicting no change (1 = the code tells nothing)."""
     torch.manual_seed(seed)
-    decoder = MotionCodeDecoder(code_dim=backbone.backbone.num_features)  # the pooled code's size
+    decoder = FiLMFrameDecoder(code_dim=backbone.backbone.num_features)  # NextFrame's decoder, PyTorch's init
     parameters = [*(transrank or backbone).parameters(), *decoder.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=BASE["lr"], weight_decay=0.05)
     schedule = warmup_cosine(optimizer, steps)

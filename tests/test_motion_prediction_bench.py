@@ -1,4 +1,5 @@
-"""`benchmarks/bench_motion_prediction.py`'s decoder: the motion code is the only way the motion reaches it."""
+"""`benchmarks/bench_motion_prediction.py`'s decoder (NextFrame's `FiLMFrameDecoder`): the motion code is the only
+way the motion reaches it."""
 
 import sys
 from pathlib import Path
@@ -9,12 +10,14 @@ import torch
 from hfvid.data.encoding import write_mp4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from bench_motion_prediction import CCW, CLASS_NAMES, CW, MotionCodeDecoder, load_video_folder  # noqa: E402
+from bench_motion_prediction import CCW, CLASS_NAMES, CW, load_video_folder  # noqa: E402
+
+from hfvid.models.nextframe import FiLMFrameDecoder  # noqa: E402
 
 
 def test_the_decoder_predicts_a_frame_from_the_last_frame_and_the_code():
     torch.manual_seed(0)
-    decoder = MotionCodeDecoder(code_dim=8, channels=3, width=16, layers=3)
+    decoder = FiLMFrameDecoder(code_dim=8, channels=3, width=16, layers=3)
     with torch.no_grad():
         decoder.film.weight.normal_()  # trained FiLM weights are not zero; a fresh nn.Linear's are small, not zero
     frame = torch.randn(2, 3, 12, 12)
