@@ -90,7 +90,9 @@ class NextFramePreTrainedModel(HfvidPreTrainedModel):
 
     def _init_weights(self, module):
         """hfvid's initialisation; the decoder's 2-D convolutions as PyTorch initialises them (the benchmark's)."""
-        if isinstance(module, nn.Conv2d) and not init_backbone_module(module):
+        if init_backbone_module(module):  # a backbone's modules (a frame-wise backbone's 2-D convolutions too)
+            return
+        if isinstance(module, nn.Conv2d):
             init.kaiming_uniform_(module.weight, a=math.sqrt(5))
             bound = 1 / math.sqrt(module.weight[0].numel())
             init.uniform_(module.bias, -bound, bound)
