@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -71,7 +72,7 @@ def seed_table(
     two models."""
     columns = list(results)
     chance = results[columns[0]][0].get("chance", {})
-    measured = {name for runs in results.values() for run in runs for name in run["metrics"]}
+    measured = measured_metrics(results)
     metrics = [name for name in HEADLINE_METRICS if name in ALWAYS_SHOWN or name in measured]
     header = [METRIC_NAMES[name] for name in metrics] + [f"pre-training wall per seed ({num_steps} steps)"]
     lines = ["| Model (values in %) | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
@@ -98,9 +99,14 @@ def seed_table(
     return "\n".join(lines) + "\n"
 
 
+def measured_metrics(results: dict[str, list[dict]]) -> set[str]:
+    """The metrics some run of ``results`` (model -> its runs over seeds) measured."""
+    return {name for runs in results.values() for run in runs for name in run["metrics"]}
+
+
 def plot_seeds(results: dict[str, list[dict]], path: Path) -> Path:
-    """The table's models and metrics as bars (mean over seeds, 95% interval, each seed a dot) with the chance level."""
-    measured = {name for runs in results.values() for run in runs for name in run["metrics"]}
+    """The table's measured metrics as bars (mean over seeds, 95% interval, each seed a dot) with the chance level."""
+    measured = measured_metrics(results)
     metrics = [name for name in HEADLINE_METRICS if name in measured]
     values = {model: {METRIC_NAMES[name]: [100 * run["metrics"][name] for run in runs if name in run["metrics"]] for name in metrics}
               for model, runs in results.items()}  # fmt: skip
@@ -194,14 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "results.json").write_text(json.dumps({name: [r["metrics"] for r in runs] for name, runs in results.items()}, indent=2) + "\n")
     (root / "comparison.md").write_text(table)
-    plot_seeds(results, root / "comparison.png")
+    plot = plot_seeds(results, root / "comparison.png")
     num_test = next(iter(results.values()))[0]["data"]["num_test_videos"]
     scored_on = args.eval_dataset or "SynthMotion"
-    videos = args.batch_size * args.gradient_accumulation_steps
+    videos = f"{args.batch_size * args.gradient_accumulation_steps} videos"
     if args.gradient_accumulation_steps > 1:
-        videos = f"{videos} videos ({args.batch_size} x {args.gradient_accumulation_steps} accumulated)"
-    else:
-        videos = f"{videos} videos"
+        videos += f" ({args.batch_size} x {args.gradient_accumulation_steps} accumulated)"
     print(f"\n{args.steps} steps x {videos}, seeds {args.seeds}, {scored_on} test split ({num_test} videos):\n")
     print(table)
     print(f"written to {root}")
@@ -216,8 +220,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.steps} steps x {videos}, AdamW, learning rate {args.learning_rate}, each preset's own "
             f"recipe, seeds {args.seeds}; frozen features on the {scored_on} test split ({num_test} videos, 8 motion "
             f"classes{frame_level}); values in %, mean +- 95% t-interval over the seeds.\n\n{table}\n"
-            f"![the table as a plot, with each seed and the chance level]({plot_seeds(results, output.with_suffix('.png')).name})\n"
+            f"![the table as a plot, with each seed and the chance level]({output.with_suffix('.png').name})\n"
         )
+        shutil.copyfile(plot, output.with_suffix(".png"))
         print(f"wrote {output}")
 
 
