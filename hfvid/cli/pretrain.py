@@ -322,7 +322,7 @@ def train(args: argparse.Namespace) -> dict:
                     **scalar_metrics(output),
                 }
                 accelerator.log(metrics, step=state.step)
-                progress.set_postfix(loss=f"{loss:.4f}")
+                progress.set_postfix(loss=f"{loss:.4g}")  # 4 significant digits: a regression loss of 1e-3 shows
                 step_started, videos_seen = time.perf_counter(), 0
             if accelerator.is_main_process:
                 with metrics_path.open("a") as f:
