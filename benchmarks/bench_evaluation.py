@@ -1,7 +1,7 @@
 """Every evaluation protocol on SynthMotion: a tiny TransRank pre-trained for a few minutes vs random weights.
 
     python benchmarks/bench_evaluation.py                      # pre-trains first if the model folder is missing
-    python benchmarks/bench_evaluation.py --model outputs/transrank-r3d18-tiny-synthmotion --finetune_steps 100
+    python benchmarks/bench_evaluation.py --model outputs/nextframe-r3d18-tiny-synthmotion --finetune_steps 100
 
 Runs training/pretrain.py (the main job's settings) when ``--model`` does not exist yet, then
 training/evaluate.py with all frozen-feature protocols (retrieval, kNN, linear, Motion, Sync, Order),
@@ -24,7 +24,7 @@ import pretrain  # noqa: E402
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="outputs/transrank-r3d18-tiny-synthmotion")
+    parser.add_argument("--model", default="outputs/nextframe-r3d18-tiny-synthmotion")
     parser.add_argument("--pretrain_steps", type=int, default=300, help="used only when --model is missing")
     parser.add_argument("--finetune_steps", type=int, default=0)
     parser.add_argument("--output_dir", default="outputs/bench_evaluation")

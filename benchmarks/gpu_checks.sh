@@ -53,8 +53,8 @@ launch() {  # accelerate launch, one GPU, bf16; the wall time of the whole comma
 }
 {
     launch --num_workers 8
-    cp outputs/transrank-r3d18-tiny-synthmotion/results.md "$OUT/main_job_results.md"
-    cp outputs/transrank-r3d18-tiny-synthmotion/training_info.json "$OUT/main_job_training_info.json"
+    cp outputs/nextframe-r3d18-tiny-synthmotion/results.md "$OUT/main_job_results.md"
+    cp outputs/nextframe-r3d18-tiny-synthmotion/training_info.json "$OUT/main_job_training_info.json"
     launch --model transrank-r3d18 --batch_size 16 --max_steps 60 --num_workers 14 --no_evaluate --output_dir outputs/gpu_transrank_r3d18
     for preset in moco-r3d18-tiny byol-r3d18-tiny brave-r3d18-tiny videomae-vit-tiny vjepa-vit-tiny; do
         launch --model $preset --max_steps 20 --num_workers 4 --no_evaluate --output_dir outputs/gpu_$preset

@@ -98,6 +98,18 @@ def save_tiny_transrank(folder, seed: int = 0, model_class=None, **config_overri
     return model, processor
 
 
+def save_tiny_nextframe(folder, seed: int = 0):
+    """Save a tiny random NextFrame pre-training model (the main job's preset) and its video processor into
+    ``folder``; returns (model in eval mode, processor)."""
+    from hfvid.presets import load_for_pretraining
+
+    torch.manual_seed(seed)
+    model, processor = load_for_pretraining("nextframe-r3d18-tiny")
+    model.eval().save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return model, processor
+
+
 def run_in_process(argv: list[str]) -> dict:
     """Run training/pretrain.py's ``train`` in this process (Accelerate's global state reset around it)."""
     import pretrain

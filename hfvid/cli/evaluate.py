@@ -1,6 +1,6 @@
 """Evaluate a pre-trained video model on frozen features: retrieval, kNN and linear probes, temporal tasks.
 
-    python training/evaluate.py --model outputs/transrank-r3d18-tiny-synthmotion --dataset synthmotion
+    python training/evaluate.py --model outputs/nextframe-r3d18-tiny-synthmotion --dataset synthmotion
     python training/evaluate.py --model user/transrank-r3d18 --dataset /data/ucf101_videofolder \\
         --protocols retrieval,linear --num_clips 10 --compare_random_init
     accelerate launch training/evaluate.py --model ... --dataset ...   # extraction split across processes

@@ -1,6 +1,6 @@
 """Fine-tune a pre-trained hfvid model for video classification with `transformers.Trainer`.
 
-    python training/finetune.py --model outputs/transrank-r3d18-tiny-synthmotion --dataset synthmotion
+    python training/finetune.py --model outputs/nextframe-r3d18-tiny-synthmotion --dataset synthmotion
     python training/finetune.py --model transrank-r3d18-tiny --dataset synthmotion   # a preset: from random weights
     accelerate launch training/finetune.py --model hfvid/transrank-r3d18 --dataset /data/ucf101 \\
         --learning_rate 1e-3 --num_train_epochs 30 --bf16

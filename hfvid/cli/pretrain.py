@@ -1,6 +1,6 @@
 """Self-supervised pre-training of any hfvid method, under `accelerate launch` or plain `python`.
 
-    accelerate launch training/pretrain.py                      # the main job: tiny TransRank on SynthMotion
+    accelerate launch training/pretrain.py                      # the main job: tiny NextFrame on SynthMotion
     accelerate launch --multi_gpu --num_processes 2 training/pretrain.py   # 2 processes (GPUs, or CPU/gloo)
     accelerate launch training/pretrain.py --model moco-r3d18-tiny --config_overrides queue_size=1024
     accelerate launch training/pretrain.py --model transrank-r3d18 --dataset /data/ucf101_videofolder \\
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--config", help="YAML file whose keys are option names (without --); command-line options win")
     group = parser.add_argument_group("model")
-    group.add_argument("--model", default="transrank-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
+    group.add_argument("--model", default="nextframe-r3d18-tiny", help="preset name (see hfvid.list_configs()) or a saved model folder / Hub id to continue from")
     group.add_argument("--config_overrides", default=None, help="comma-separated config fields for a preset, e.g. 'queue_size=1024,loss_temperature=0.1' (values parsed as YAML)")
     group.add_argument("--processor_overrides", default=None, help="comma-separated video processor fields, e.g. 'crop_scale=[0.6, 1.0],flip_p=0' (values parsed as YAML)")
     group.add_argument("--init_backbone", default=None, help="backbone checkpoint folder to start from (python -m hfvid.convert.torchvision, python -m hfvid.convert.transformers_vit); a preset takes its architecture")

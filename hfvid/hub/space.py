@@ -35,7 +35,7 @@ from hfvid.utils.cli import HelpFormatter, accept_dashes
 PROVIDED_BY_SPACE = {"gradio"}
 SPACE_EXTRA = "space"
 
-APP = '''"""Hugging Face Space: hfvid's TransRank viewer for {model!r}, built by `python -m hfvid.hub.space build`.
+APP = '''"""Hugging Face Space: hfvid's viewer for {model!r}, built by `python -m hfvid.hub.space build`.
 
 Serves `hfvid.cli.space` (its docstring lists the settings, environment variables). hfvid is the unpacked
 wheel next to this file, imported before any installed copy.

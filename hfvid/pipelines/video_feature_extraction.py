@@ -3,7 +3,7 @@
 
     from transformers import pipeline
     import hfvid  # registers the task (without hfvid: a saved hfvid folder's copy, with trust_remote_code=True)
-    extractor = pipeline("video-feature-extraction", model="outputs/transrank-r3d18-tiny-synthmotion")
+    extractor = pipeline("video-feature-extraction", model="outputs/nextframe-r3d18-tiny-synthmotion")
     extractor("video.mp4")                       # [D] floats: the clip's pooled features
     extractor(["a.mp4", "b.mp4"], batch_size=2)  # one list per video, the model called on batches of 2
     extractor(frames, pooling="time")            # [t][D]: one vector per time step of the model's output
