@@ -16,20 +16,7 @@
 set -uo pipefail
 OUT=${1:?output folder}
 mkdir -p "$OUT"
-if compgen -G ".whl/*.whl" >/dev/null; then
-    rm -rf /tmp/site
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD
-else
-    export PYTHONPATH=$PWD
-fi
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-{
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-    nproc
-    python3 -c "import torch, torchvision, transformers, datasets, accelerate, av, hfvid; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'transformers', transformers.__version__, 'datasets', datasets.__version__, 'accelerate', accelerate.__version__, 'av', av.__version__)"
-    python3 -c "from hfvid.data.decoding import TORCHCODEC_ERROR; print('torchcodec:', TORCHCODEC_ERROR or 'loads')"
-} 2>&1 | tee "$OUT/env.txt"
+source benchmarks/gpu_common.sh
 
 SECONDS=0
 python3 benchmarks/bench_model.py --devices cuda --batch 32 --steps 5 --warmup 3 --cudnn-benchmark both \
@@ -45,12 +32,6 @@ python3 benchmarks/bench_token_drop.py --device cuda --dtype bfloat16 --batch 16
     --archs vit_s vit_b --frames 16 32 64 --output "$OUT/token_drop_gpu.md" 2>&1 | tail -n 25
 echo "bench_token_drop: $SECONDS s"
 
-launch() {  # accelerate launch, one GPU, bf16; the wall time of the whole command
-    local start=$SECONDS
-    accelerate launch --num_processes 1 --num_machines 1 --mixed_precision bf16 --dynamo_backend no \
-        training/pretrain.py --decode_backend pyav --mixed_precision bf16 "$@" 2>&1 | tr '\r' '\n' | grep -v "it/s\]$" | tail -n 25
-    echo "== pretrain.py $* : rc ${PIPESTATUS[0]}, $((SECONDS - start)) s wall"
-}
 {
     launch --num_workers 8
     cp outputs/nextframe-r3d18-tiny-synthmotion/results.md "$OUT/main_job_results.md"

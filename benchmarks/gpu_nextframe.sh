@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # NextFrame on a GPU through `accelerate launch` in bf16 (the method came after gpu_checks.sh last ran): the main
-# job's command with --model nextframe-r3d18-tiny and, in the same run, the default main job (TransRank) for
-# comparison; then short runs of the full-size preset (R3D-18, 112 px) and the ViT-tiny preset.
+# job's command (NextFrame, its default --model since session 16) and, in the same run, the same with TransRank (the
+# main job until then) for comparison; then short runs of the full-size preset (R3D-18, 112 px) and the ViT-tiny one.
 #
 #   bash benchmarks/gpu_nextframe.sh OUT_DIR
 #
@@ -12,31 +12,13 @@
 set -uo pipefail
 OUT=${1:?output folder}
 mkdir -p "$OUT"
-if compgen -G ".whl/*.whl" >/dev/null; then
-    rm -rf /tmp/site
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD
-else
-    export PYTHONPATH=$PWD
-fi
-export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-{
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-    nproc
-    python3 -c "import torch, torchvision, transformers, datasets, accelerate, av, hfvid; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'transformers', transformers.__version__, 'datasets', datasets.__version__, 'accelerate', accelerate.__version__, 'av', av.__version__)"
-} 2>&1 | tee "$OUT/env.txt"
+source benchmarks/gpu_common.sh
 
-launch() {  # accelerate launch, one GPU, bf16; the wall time of the whole command
-    local start=$SECONDS
-    accelerate launch --num_processes 1 --num_machines 1 --mixed_precision bf16 --dynamo_backend no \
-        training/pretrain.py --decode_backend pyav --mixed_precision bf16 "$@" 2>&1 | tr '\r' '\n' | grep -v "it/s\]$" | tail -n 25
-    echo "== pretrain.py $* : rc ${PIPESTATUS[0]}, $((SECONDS - start)) s wall"
-}
 {
     launch --model nextframe-r3d18-tiny --num_workers 8 --output_dir outputs/gpu_nextframe_main
     cp outputs/gpu_nextframe_main/results.md "$OUT/nextframe_results.md"
     cp outputs/gpu_nextframe_main/training_info.json "$OUT/nextframe_training_info.json"
-    launch --num_workers 8 --output_dir outputs/gpu_transrank_main
+    launch --model transrank-r3d18-tiny --num_workers 8 --output_dir outputs/gpu_transrank_main
     cp outputs/gpu_transrank_main/results.md "$OUT/transrank_results.md"
     cp outputs/gpu_transrank_main/training_info.json "$OUT/transrank_training_info.json"
     launch --model nextframe-r3d18 --batch_size 16 --max_steps 60 --num_workers 14 --no_evaluate --output_dir outputs/gpu_nextframe_r3d18
