@@ -1,4 +1,4 @@
-"""Every evaluation protocol on SynthMotion: a tiny TransRank pre-trained for a few minutes vs random weights.
+"""Every evaluation protocol on SynthMotion: the main job's model (tiny NextFrame) vs random weights.
 
     python benchmarks/bench_evaluation.py                      # pre-trains first if the model folder is missing
     python benchmarks/bench_evaluation.py --model outputs/nextframe-r3d18-tiny-synthmotion --finetune_steps 100
