@@ -306,6 +306,26 @@ NO_CLASSIFIER = (
 )
 
 
+def clip_positions(length: int, clip_len: int, step: int) -> np.ndarray:
+    """(num_clips, clip_len) positions of clips of ``clip_len`` consecutive frames every ``step`` frames of a
+    ``length``-frame video: at most MAX_CLIPS clips (then spread evenly), at least one (a short video loops)."""
+    num_clips = int(np.clip((length - clip_len) // step + 1, 1, MAX_CLIPS))
+    return uniform_clips(length, clip_len, num_clips)
+
+
+def clip_batches(reader: VideoReader, processor, order: np.ndarray, positions: np.ndarray, transform=None):
+    """The clips at ``positions`` of the video played in ``order`` (source frame of each played frame), each passed
+    through ``transform`` (e.g. a rotation) and prepared as the gallery is: model input on DEVICE, BATCH_SIZE clips
+    at a time (clips, T, C, H, W)."""
+    for start in range(0, len(positions), BATCH_SIZE):
+        batch = positions[start : start + BATCH_SIZE]
+        frames = reader.get_frames(order[batch].reshape(-1))
+        clips = list(frames.view(len(batch), positions.shape[1], *frames.shape[1:]))
+        if transform is not None:
+            clips = [transform(clip) for clip in clips]
+        yield processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"].to(DEVICE)
+
+
 @torch.inference_mode()
 def transformation_scores(model, processor, reader: VideoReader, transformation: str = "1x", step: int = 4) -> dict:
     """TransRank scores of clips along a video, after applying ``transformation`` to the whole video.
@@ -317,16 +337,11 @@ def transformation_scores(model, processor, reader: VideoReader, transformation:
     """
     parsed = parse_transformation(transformation)
     order = played_frames(reader.metadata.num_frames, parsed.temporal)
-    clip_len = processor.num_frames
-    num_clips = int(np.clip((len(order) - clip_len) // step + 1, 1, MAX_CLIPS))
-    positions = uniform_clips(len(order), clip_len, num_clips)
-    batches = []
-    for start in range(0, num_clips, BATCH_SIZE):
-        batch = positions[start : start + BATCH_SIZE]
-        frames = reader.get_frames(order[batch].reshape(-1))
-        clips = [parsed.apply_spatial(clip) for clip in frames.view(len(batch), clip_len, *frames.shape[1:])]
-        pixel_values = processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
-        batches.append(model.score_transformations(pixel_values.to(DEVICE)))
+    positions = clip_positions(len(order), processor.num_frames, step)
+    batches = [
+        model.score_transformations(pixel_values)
+        for pixel_values in clip_batches(reader, processor, order, positions, parsed.apply_spatial)
+    ]
     scores = {
         task: dict(zip(names, torch.cat([batch[task] for batch in batches]).T.float().cpu().tolist()))
         for task, names in model.transformation_tasks.items()
@@ -405,18 +420,11 @@ def next_frame_predictions(model, processor, reader: VideoReader, step: int = 4)
     "shown": {"time", "last", "next", "predicted"}}`` where "shown" is the clip with the most motion (the largest
     no-change error), its frames as H x W x 3 lists in [0, 1].
     """
-    window = processor.num_frames + 1
-    num_frames = reader.metadata.num_frames
-    num_clips = int(np.clip((num_frames - window) // step + 1, 1, MAX_CLIPS))
-    positions = uniform_clips(num_frames, window, num_clips)
+    frames = np.arange(reader.metadata.num_frames)
+    positions = clip_positions(len(frames), processor.num_frames + 1, step)
     errors = {"prediction": [], "no_change": []}
     predictions, nexts = [], []
-    for start in range(0, num_clips, BATCH_SIZE):
-        batch = positions[start : start + BATCH_SIZE]
-        frames = reader.get_frames(batch.reshape(-1))
-        windows = list(frames.view(len(batch), window, *frames.shape[1:]))
-        pixel_values = processor(windows, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
-        pixel_values = pixel_values.to(DEVICE)
+    for pixel_values in clip_batches(reader, processor, frames, positions):
         output = model(pixel_values_videos=pixel_values[:, :-1], next_frame_values=pixel_values[:, -1])
         for name in errors:
             errors[name].append(output.errors[name].float().cpu())
