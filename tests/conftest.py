@@ -83,31 +83,24 @@ def synthmotion_dir(tmp_path_factory) -> str:
     return str(generate_synthmotion(out, SynthMotionConfig(**TINY_SYNTHMOTION), num_workers=1, progress=False))
 
 
-def save_tiny_transrank(folder, seed: int = 0, model_class=None, **config_overrides):
-    """Save a tiny random TransRank model (pre-training heads by default) and its video processor into
-    ``folder``; returns (model in eval mode, processor)."""
+def save_tiny_model(folder, preset: str, seed: int = 0, model_class=None, **config_overrides):
+    """Save a tiny random model of ``preset`` (its method's pre-training model by default) and the method's video
+    processor into ``folder``; returns (model in eval mode, processor)."""
     import hfvid
-    from hfvid.models.transrank import TransRankForPreTraining, TransRankVideoProcessor
+    from hfvid.models import method_of, processor_for_config
 
-    config = hfvid.get_config("transrank-r3d18-tiny", **config_overrides)
+    config = hfvid.get_config(preset, **config_overrides)
     torch.manual_seed(seed)
-    model = (model_class or TransRankForPreTraining)(config).eval()
-    processor = TransRankVideoProcessor.from_model_config(config)
+    model = (model_class or method_of(config).AUTO_CLASSES["AutoModelForPreTraining"])(config).eval()
+    processor = processor_for_config(config)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return model, processor
 
 
-def save_tiny_nextframe(folder, seed: int = 0):
-    """Save a tiny random NextFrame pre-training model (the main job's preset) and its video processor into
-    ``folder``; returns (model in eval mode, processor)."""
-    from hfvid.presets import load_for_pretraining
-
-    torch.manual_seed(seed)
-    model, processor = load_for_pretraining("nextframe-r3d18-tiny")
-    model.eval().save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return model, processor
+def save_tiny_transrank(folder, seed: int = 0, model_class=None, **config_overrides):
+    """`save_tiny_model` of the tiny TransRank preset."""
+    return save_tiny_model(folder, "transrank-r3d18-tiny", seed, model_class, **config_overrides)
 
 
 def run_in_process(argv: list[str]) -> dict:

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from conftest import save_tiny_nextframe
+from conftest import save_tiny_model
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
 from hfvid.data.collators import VideoClassificationCollator
@@ -29,7 +29,7 @@ def test_the_readme_trainer_example_runs_as_written(synthmotion_dir, tmp_path, m
             target = tmp_path / "my_videos" / split / video.parent.name / video.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(video, target)
-    save_tiny_nextframe(tmp_path / "outputs" / "nextframe-r3d18-tiny-synthmotion")
+    save_tiny_model(tmp_path / "outputs" / "nextframe-r3d18-tiny-synthmotion", "nextframe-r3d18-tiny")
     monkeypatch.chdir(tmp_path)
     modes, clip = [], VideoClassificationCollator._clip
     monkeypatch.setattr(VideoClassificationCollator, "_clip", lambda self, *a: (modes.append(self.train), clip(self, *a))[1])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import save_tiny_nextframe, save_tiny_transrank
+from conftest import save_tiny_model, save_tiny_transrank
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from playwright.sync_api import expect, sync_playwright
@@ -44,7 +44,7 @@ def tiny_models(tmp_path_factory) -> dict:
     loaded = save_tiny_transrank(root / "pretrained")
     classes = dict(enumerate(SYNTHMOTION_CLASSES))
     save_tiny_transrank(root / "classifier", model_class=TransRankForVideoClassification, id2label=classes)
-    loaded_nextframe = save_tiny_nextframe(root / "nextframe")
+    loaded_nextframe = save_tiny_model(root / "nextframe", "nextframe-r3d18-tiny")
     return {
         "pretrained": str(root / "pretrained"),
         "classifier": str(root / "classifier"),

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import save_tiny_nextframe
+from conftest import save_tiny_model
 from huggingface_hub import SpaceCard, SpaceCardData
 from playwright.sync_api import expect, sync_playwright
 from test_space import CHROMIUM_ARGS, GALLERY_IMAGES, SCREENSHOT, free_port, serving, upload
@@ -52,7 +52,7 @@ def space_folder(tmp_path_factory) -> Path:
         model = MAIN_JOB_MODEL
     else:
         model = root / "nextframe-r3d18-tiny-synthmotion"
-        save_tiny_nextframe(model)
+        save_tiny_model(model, "nextframe-r3d18-tiny")
         (model / "checkpoints").mkdir()  # run by-products stay out of the Space
         (model / "checkpoints" / "step-1.pt").write_bytes(b"0")
     return build_space(root / "space", str(model))
