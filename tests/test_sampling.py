@@ -4,6 +4,7 @@ import pytest
 from hfvid.data.sampling import (
     SHORT_VIDEO_POLICIES,
     TEMPORAL_TRANSFORMATIONS,
+    clip_at,
     fit_to_video,
     nearby_clips,
     random_clip,
@@ -29,6 +30,14 @@ def test_fit_to_video_policies():
         fit_to_video(positions, 5, "pad")
     with pytest.raises(ValueError, match=">= 0"):
         fit_to_video([-1, 0], 5)
+
+
+def test_clip_at_starts_where_asked_with_the_stride_and_fits_into_the_video():
+    assert clip_at(3, 100, 4).tolist() == [3, 4, 5, 6]
+    assert clip_at(3, 100, 4, 0.5).tolist() == [3, 3, 4, 4]
+    assert clip_at(3, 100, 4, 2.5).tolist() == [3, 5, 8, 10]
+    assert clip_at(8, 10, 4, 2).tolist() == [8, 0, 2, 4]  # loops past the end
+    assert clip_at(8, 10, 4, 2, policy="clamp").tolist() == [8, 9, 9, 9]
 
 
 @pytest.mark.parametrize("stride", [1.0, 2.0, 3.0])

@@ -7,7 +7,9 @@ import torch
 from hfvid.data.synthetic import load_synthmotion
 from hfvid.evaluation.speediness import (
     DEFAULT_SPEEDS,
+    _video_clips,
     plot_speediness,
+    same_start_clip_indices,
     speed_clip_indices,
     speediness_scores,
     speediness_summary,
@@ -39,6 +41,36 @@ def test_speed_clips_have_the_exact_stride_and_half_speed_repeats_frames():
         assert np.array_equal(np.diff(speed_clip_indices(48, 8, speed, rng)), np.full(7, speed))
 
 
+def test_same_start_clips_show_one_moment_at_each_speed():
+    for seed in range(50):
+        clips = same_start_clip_indices(40, 8, (0.5, 1, 2, 4), np.random.default_rng(seed))
+        assert clips.shape == (4, 8)
+        assert len(set(clips[:, 0])) == 1  # one start
+        assert clips[0, 0] + 28 <= 39  # where the 4x clip fits: no speed loops
+        for row, speed in zip(clips, (0.5, 1, 2, 4)):
+            assert np.array_equal(row - row[0], np.floor(np.arange(8) * speed))
+    starts = {same_start_clip_indices(40, 8, (1, 4), np.random.default_rng(seed))[0, 0] for seed in range(200)}
+    assert starts == set(range(12))  # every start where the 4x clip fits is drawn
+    assert same_start_clip_indices(20, 8, (1, 4), np.random.default_rng(0))[1].tolist() == [0, 4, 8, 12, 16, 0, 4, 8]
+
+
+def test_clips_of_one_position_start_on_the_same_frame_only_with_same_start(test_videos):
+    """Each speed's clip at a position begins with the same frame with same_start (the default), and with
+    other frames without it."""
+    model = tiny_model()
+    processor = TransRankVideoProcessor.from_model_config(model.config)
+    speeds, clips = (0.5, 1.0, 2.0), 3
+
+    def first_frames(same_start):
+        x = _video_clips(test_videos[0], processor, speeds, clips, np.random.default_rng(0), "torchcodec", same_start)
+        return x[:, 0].view(len(speeds), clips, -1)  # (speed, clip, C * H * W)
+
+    same, independent = first_frames(True), first_frames(False)
+    assert all(torch.equal(same[0], same[i]) for i in range(1, len(speeds)))
+    assert not torch.equal(same[0, 0], same[0, 1])  # the positions themselves differ
+    assert not any(torch.equal(independent[0], independent[i]) for i in range(1, len(speeds)))
+
+
 def test_task_lookup():
     tasks = TransRankForPreTraining(get_config("transrank-r3d18")).transformation_tasks  # 1x/2x/reverse + rotation
     assert tasks == {"temporal": ["1x", "2x", "reverse"], "spatial": ["rot0", "rot90", "rot180", "rot270"]}
@@ -62,8 +94,13 @@ def test_scores_per_speed_are_deterministic_for_a_seed(test_videos):
     assert all(torch.isfinite(s).all() for s in scores.values())
     again = speediness_scores(model, processor, test_videos, progress=False, batch_size=16)  # batching changes nothing
     assert all(torch.allclose(scores[speed], again[speed], atol=1e-5) for speed in scores)
-    other_seed = speediness_scores(model, processor, test_videos, seed=1, progress=False)
-    assert not all(torch.allclose(scores[speed], other_seed[speed]) for speed in scores)
+    # another seed draws other clips (up to 2x: these 24-frame videos are too short for an 8-frame 4x clip, so
+    # with 4x among the speeds every clip starts at frame 0, as in pre-training)
+    up_to_2x = speediness_scores(model, processor, test_videos, speeds=(0.5, 1, 2), progress=False)
+    other_seed = speediness_scores(model, processor, test_videos, speeds=(0.5, 1, 2), seed=1, progress=False)
+    assert not all(torch.allclose(up_to_2x[speed], other_seed[speed]) for speed in up_to_2x)
+    any_moment = speediness_scores(model, processor, test_videos, progress=False, same_start=False)
+    assert not all(torch.allclose(scores[speed], any_moment[speed]) for speed in scores)
 
 
 def test_speediness_is_the_2x_score_minus_the_1x_score(test_videos):
@@ -93,6 +130,11 @@ def test_summary_tells_whether_the_means_rise_with_speed():
     assert summary["ordered"]
     assert summary["pair_order"] == {"0.5x<1x": 0.5, "1x<2x": 1.0}
     assert not speediness_summary({**ordered, 4.0: torch.tensor([2.0])})["ordered"]  # ties are not ordered
+    assert "videos_ordered" not in summary
+    # two videos of two clips each: the first's means rise (-2, 0, 3), the second's do not (-2, -2, 3)
+    two_videos = {0.5: torch.tensor([-2.0, -2.0, -2.0, -2.0]), 1.0: torch.tensor([-1.0, 1.0, -3.0, -1.0]), 2.0: torch.tensor([3.0, 3.0, 3.0, 3.0])}
+    assert speediness_summary(two_videos, clips_per_video=2)["videos_ordered"] == 0.5
+    assert speediness_summary(two_videos, clips_per_video=4)["videos_ordered"] == 1.0
 
 
 def test_plot_writes_a_png(tmp_path):

@@ -80,6 +80,12 @@ def uniform_clips(
     return fit_to_video(starts[:, None] + offsets[None, :], num_frames, policy)
 
 
+def clip_at(start: int, num_frames: int, clip_len: int, stride: float = 1.0, *, policy: str = "loop") -> np.ndarray:
+    """One clip, shape ``(clip_len,)``, from frame ``start`` at frame stride ``stride`` (0.5 shows every frame
+    twice, 2 every other frame); ``policy`` fits positions past the end into the video (see `fit_to_video`)."""
+    return fit_to_video(int(start) + _clip_offsets(clip_len, stride), num_frames, policy)
+
+
 def random_clip(
     num_frames: int,
     clip_len: int,

@@ -11,7 +11,8 @@ loss (TransRank) gives this order and cross-entropy (TransCls) does not.
     plot_speediness({"TransRank": scores, "TransCls": cls_scores}, "speediness.png")
 
 Clips are sampled at a random start from a generator seeded by ``(seed, video position)``, so the
-scores depend neither on ``batch_size`` nor on the other videos.
+scores depend neither on ``batch_size`` nor on the other videos; by default the clip at each position
+starts at the same frame at every speed, so that speeds are compared on the same moment of the video.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from hfvid.data.decoding import VideoDecodeError, open_video
-from hfvid.data.sampling import random_clip
+from hfvid.data.sampling import clip_at, random_clip
 from hfvid.evaluation.features import decode_short_side
 from hfvid.evaluation.plots import _save
 
@@ -40,6 +41,14 @@ def speed_clip_indices(num_frames: int, clip_len: int, speed: float, rng: np.ran
     jitter, random start): 0.5 shows every frame twice, 2 every other frame. Videos too short for the
     clip loop, as in pre-training."""
     return random_clip(num_frames, clip_len, rng, stride=speed)
+
+
+def same_start_clip_indices(num_frames: int, clip_len: int, speeds, rng: np.random.Generator) -> np.ndarray:
+    """Frame indices (len(speeds), clip_len) of one moment of a video played at each of ``speeds``: one random
+    start, drawn where the clip of the fastest speed fits, shared by every speed, so the clips differ in
+    playback speed only (not in what happens in the video). Videos too short for the clip loop."""
+    start = random_clip(num_frames, clip_len, rng, stride=max(speeds))[0]
+    return np.stack([clip_at(start, num_frames, clip_len, speed) for speed in speeds])
 
 
 def speediness_task(tasks: dict[str, list[str]], task: str | None = None) -> str:
@@ -62,26 +71,31 @@ def speediness_task(tasks: dict[str, list[str]], task: str | None = None) -> str
     return candidates[0]
 
 
-def _video_clips(video, processor, speeds: tuple[float, ...], clips_per_video: int, rng, backend: str) -> torch.Tensor:
+def _video_clips(
+    video, processor, speeds: tuple[float, ...], clips_per_video: int, rng, backend: str, same_start: bool
+) -> torch.Tensor:
     """Model input (len(speeds) * clips_per_video, T, C, H, W) of one video, speed after speed,
     processed like evaluation clips (resize, centre crop, normalise)."""
     with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
-        indices = [
-            speed_clip_indices(reader.metadata.num_frames, processor.num_frames, speed, rng)
-            for speed in speeds
-            for _ in range(clips_per_video)
-        ]
-        frames = reader.get_frames(np.concatenate(indices))
+        num_frames, clip_len = reader.metadata.num_frames, processor.num_frames
+        if same_start:  # (clips, speeds, T) -> speed after speed
+            indices = np.stack([same_start_clip_indices(num_frames, clip_len, speeds, rng) for _ in range(clips_per_video)])
+            indices = indices.transpose(1, 0, 2).reshape(-1)
+        else:
+            indices = np.concatenate(
+                [speed_clip_indices(num_frames, clip_len, speed, rng) for speed in speeds for _ in range(clips_per_video)]
+            )
+        frames = reader.get_frames(indices)
     clips = list(frames.split(processor.num_frames))
     return processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
 
 
-def _clip_groups(videos, processor, speeds, clips_per_video: int, seed: int, backend: str, progress: bool):
+def _clip_groups(videos, processor, speeds, clips_per_video: int, seed: int, backend: str, progress: bool, same_start: bool):
     """The model input of each readable video (see `_video_clips`); unreadable videos are logged and skipped."""
     for position, video in enumerate(tqdm(videos, desc="speediness", disable=not progress)):
         rng = np.random.default_rng([seed, position])
         try:
-            yield _video_clips(video, processor, speeds, clips_per_video, rng, backend)
+            yield _video_clips(video, processor, speeds, clips_per_video, rng, backend, same_start)
         except (VideoDecodeError, IndexError) as error:
             logger.warning("leaving out unreadable video: %s", error)
 
@@ -112,6 +126,7 @@ def speediness_scores(
     backend: str = "torchcodec",
     batch_size: int = 16,
     progress: bool = True,
+    same_start: bool = True,
 ) -> dict[float, torch.Tensor]:
     """Speediness of ``clips_per_video`` clips of every video at every speed: ``{speed: (V * clips_per_video,)}``
     float32, video after video (V = readable videos; unreadable ones are left out and logged).
@@ -120,6 +135,11 @@ def speediness_scores(
     gives the clip length and the evaluation preprocessing; ``model`` is any model that scores transformations
     (``transformation_tasks`` and ``score_transformations``, as TransRank's pre-training model); ``task`` defaults
     to its task with "1x" and "2x" (see `speediness_task`).
+
+    With ``same_start`` (the default) the clip at each position shows the same moment of the video at every
+    speed (one start, where the fastest speed's clip fits; `same_start_clip_indices`), so a pair of speeds
+    compares playback speed alone; without it each speed's clips start anywhere, and on real videos, whose own
+    motion changes from moment to moment, a pair also compares two moments (docs/learning.md, session 17).
     """
     if not hasattr(model, "score_transformations"):
         raise ValueError(f"{type(model).__name__} scores no transformations (load the pre-training model of a method that does)")
@@ -134,7 +154,7 @@ def speediness_scores(
 
     model.eval()
     device = next(model.parameters()).device
-    groups = _clip_groups(videos, processor, speeds, clips_per_video, seed, backend, progress)
+    groups = _clip_groups(videos, processor, speeds, clips_per_video, seed, backend, progress, same_start)
     speediness = []
     for batch in _rebatch(groups, batch_size):
         scores = model.score_transformations(batch.to(device))[task].float().cpu()
@@ -149,15 +169,18 @@ def _speed_label(speed: float) -> str:
     return f"{speed:g}x"
 
 
-def speediness_summary(scores: dict[float, torch.Tensor]) -> dict:
+def speediness_summary(scores: dict[float, torch.Tensor], clips_per_video: int | None = None) -> dict:
     """Per speed the mean, std (without Bessel's correction) and count; "ordered": whether the means
     strictly increase with the speed; "pair_order": for each pair of consecutive speeds, keyed
     ``"<low>x<<high>x"``, the share of clips whose speediness at ``high`` exceeds that of the clip at the
     same position at ``low`` (same video, as `speediness_scores` lays them out; pairs of unequal length
-    are left out): 0.5 is chance, and "1x<2x" is the model's 1x-vs-2x ranking accuracy."""
+    are left out): 0.5 is chance, and "1x<2x" is the model's 1x-vs-2x ranking accuracy.
+
+    With ``clips_per_video`` (as passed to `speediness_scores`), also "videos_ordered": the share of videos
+    whose own means (over their clips) strictly increase with the speed."""
     speeds = sorted(scores)
     means = {speed: scores[speed].float().mean().item() for speed in speeds}
-    return {
+    summary = {
         "mean": means,
         "std": {speed: scores[speed].float().std(correction=0).item() for speed in speeds},
         "count": {speed: scores[speed].numel() for speed in speeds},
@@ -168,6 +191,10 @@ def speediness_summary(scores: dict[float, torch.Tensor]) -> dict:
             if scores[low].shape == scores[high].shape
         },
     }
+    if clips_per_video is not None:
+        per_video = torch.stack([scores[speed].float().view(-1, clips_per_video).mean(1) for speed in speeds])
+        summary["videos_ordered"] = (per_video[1:] > per_video[:-1]).all(0).float().mean().item()
+    return summary
 
 
 def plot_speediness(scores_by_model: dict[str, dict[float, torch.Tensor]], path: str | os.PathLike) -> str:
