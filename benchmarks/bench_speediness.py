@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
+from hfvid.evaluation.plots import plot_seed_comparison
 from hfvid.evaluation.report import mean_interval
 from hfvid.evaluation.speediness import DEFAULT_SPEEDS, plot_speediness, speediness_scores, speediness_summary
 from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
@@ -269,6 +270,26 @@ def seeds_table(runs: dict[int, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot_seeds(runs: dict[int, dict], stem: Path) -> list[Path]:
+    """One bar plot per data and pairing (``<stem>_<data>_<pairing>.png``): per model and speed step the share of
+    pairs in order over the seeds, chance (50%) dashed. Returns the paths."""
+    paths = []
+    first = next(iter(runs.values()))["summary"]
+    for data, by_protocol in first.items():
+        for protocol, by_model in by_protocol.items():
+            values = {
+                name: {pair: [100 * run["summary"][data][protocol][name]["pair_order"][pair] for run in runs.values()] for pair in summary["pair_order"]}
+                for name, summary in by_model.items()
+            }  # fmt: skip
+            chance = dict.fromkeys(next(iter(by_model.values()))["pair_order"], 50.0)
+            slug = "_".join(part for part in f"{data} {protocol}".lower().replace("'", "").split() if part != "test")
+            path = stem.with_name(f"{stem.name}_{slug}.png")
+            title = f"{data}, clips of a pair from the {protocol}: pairs in order, seeds {', '.join(map(str, runs))}"
+            plot_seed_comparison(values, chance, path, title=title)
+            paths.append(path)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -280,6 +301,9 @@ def main(argv: list[str] | None = None) -> None:
         runs[seed] = run(argparse.Namespace(**{**vars(args), "seed": seed, "output_dir": root / f"seed{seed}"}))
     table = seeds_table(runs)
     print(f"\nshare of same-video clip pairs in order (%; 50 = chance), seeds {args.seeds}:\n\n{table}")
+    stem = Path(args.output).with_suffix("") if args.output else root / "speediness_seeds"
+    plots = plot_seeds(runs, stem)
+    print("plots: " + ", ".join(map(str, plots)))
     if args.output:
         command = "python benchmarks/bench_speediness.py " + shlex.join(argv if argv is not None else sys.argv[1:])
         Path(args.output).write_text(
@@ -293,7 +317,8 @@ def main(argv: list[str] | None = None) -> None:
             f"clips start anywhere: on a real video, whose own motion changes from moment to moment, a pair then also "
             f"compares two moments). Videos ordered: the share of test videos (over the seeds) whose own mean "
             f"speediness rises with the speed. Per-seed results: "
-            f"`{root}/seed<N>/speediness.json`.\n\n{table}"
+            f"`{root}/seed<N>/speediness.json`.\n\n{table}\n"
+            + "".join(f"![{path.stem}]({path.name})\n" for path in plots)
         )
 
 
