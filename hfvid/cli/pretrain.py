@@ -42,7 +42,7 @@ from transformers.utils import logging as transformers_logging
 from hfvid.convert.checkpoint import backbone_checkpoint_config, load_backbone_checkpoint
 from hfvid.data.decoding import check_backend
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
-from hfvid.data.sources import load_video_dataset
+from hfvid.data.sources import iterable_in_shards, load_video_dataset
 from hfvid.evaluation.plots import plot_training_loss
 from hfvid.evaluation.report import (
     PROTOCOLS,
@@ -186,7 +186,7 @@ def video_stream(args, rank: int, world_size: int):
         video_column=args.video_column,
     )
     if not args.streaming:
-        dataset = dataset.to_iterable_dataset(num_shards=max(1, min(len(dataset), 64)))
+        dataset = iterable_in_shards(dataset)
     dataset = dataset.shuffle(seed=args.seed, buffer_size=args.shuffle_buffer)
     return split_dataset_by_node(dataset, rank=rank, world_size=world_size)
 
