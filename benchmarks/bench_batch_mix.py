@@ -32,6 +32,8 @@ class Labels(IterableDataset):
 
     def __iter__(self):
         for row in self.stream:
+            if row.get("label") is None:
+                raise ValueError(f"a row of the stream has no label ({sorted(row)}): classes per batch need labels")
             yield int(row["label"])
 
 
