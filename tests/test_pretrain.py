@@ -176,9 +176,10 @@ def test_batches_carry_a_stable_id_per_video(synthmotion_dir):
         ]
     )
     assert batch["video_ids"].tolist() == [5] and len(batch["skipped"]) == 2 and batch["num_videos"] == 1
+    assert batch["num_samples"] == 2
     assert batch["pixel_values_videos"].shape == (1, 2, 1) and batch["other"].shape == (1, 3)
     empty = collate_pretraining([{"views": None, "video_id": None, "skipped": [{"video": "c.mp4", "reason": "z"}], "worker": 1, "position": 6}])
-    assert empty == {"num_videos": 0, "skipped": [{"video": "c.mp4", "reason": "z"}], "progress": {1: 7}}
+    assert empty == {"num_videos": 0, "num_samples": 1, "skipped": [{"video": "c.mp4", "reason": "z"}], "progress": {1: 7}}
 
 
 def copy_videos(synthmotion_dir, target: Path, count: int, flat: bool) -> list[Path]:

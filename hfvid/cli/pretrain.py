@@ -206,7 +206,9 @@ def make_loader(args, processor, accelerator: Accelerator) -> tuple[PretrainingC
         batch_size=args.batch_size,
         num_workers=args.num_workers,
         collate_fn=collate_pretraining,
-        drop_last=True,  # no batch of one video (BatchNorm in training mode needs two)
+        # A worker's last, incomplete batch comes too, for the unreadable videos it may report; the loop trains on
+        # complete batches only (no batch of one video: BatchNorm in training mode needs two).
+        drop_last=False,
         persistent_workers=False,
     )
     return clips, loader
@@ -293,7 +295,7 @@ def train(args: argparse.Namespace) -> dict:
             for worker, position in batch["progress"].items():
                 state.progress[str(worker)] = max(state.progress.get(str(worker), 0), position)
             state.unreadable.update({entry["video"]: entry["reason"] for entry in batch["skipped"]})
-            if batch["num_videos"] == 0:
+            if batch["num_videos"] == 0 or batch["num_samples"] < args.batch_size:
                 continue
             videos_read += batch["num_videos"]
             videos_seen += batch["num_videos"]

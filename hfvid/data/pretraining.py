@@ -131,8 +131,9 @@ def write_unreadable(folder, unreadable: dict[str, str]) -> Path:
 
 
 def collate_pretraining(samples: list[dict]) -> dict:
-    """A batch of samples -> ``{**views stacked name by name, "video_ids", "num_videos", "skipped"}``:
-    ``num_videos`` readable videos (0 when every video of the batch was unreadable: then no views and no ids),
+    """A batch of samples -> ``{**views stacked name by name, "video_ids", "num_videos", "num_samples", "skipped",
+    "progress"}``: ``num_videos`` readable videos (0 when every video of the batch was unreadable: then no views and
+    no ids), ``num_samples`` the samples it was made of (fewer than the batch size: a worker's last batch),
     ``skipped`` the unreadable ones met since the previous batch (``{"video", "reason"}``), ``progress`` the rows
 of each worker's share consumed once this batch is (worker -> position + 1). A training loop passes
     the entries that the model's ``forward`` names (so ``video_ids`` reaches only methods that ask for it)."""
@@ -141,6 +142,7 @@ of each worker's share consumed once this batch is (worker -> position + 1). A t
     if readable:
         batch["video_ids"] = torch.tensor([s["video_id"] for s in readable], dtype=torch.long)
     batch["num_videos"] = len(readable)
+    batch["num_samples"] = len(samples)
     batch["skipped"] = [entry for sample in samples for entry in sample["skipped"]]
     batch["progress"] = {}
     for sample in samples:
