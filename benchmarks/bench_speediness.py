@@ -178,16 +178,20 @@ def print_table(summaries: dict[str, dict], losses: dict[str, float]) -> None:
         )
 
 
-def score(model_dir: Path, videos, clips_per_video: int, seed: int) -> dict[str, dict]:
-    """Speediness scores of one model on ``videos`` under each of `PROTOCOLS`."""
+def score(model_dir: Path, sets: dict[str, tuple], seed: int) -> dict[str, dict]:
+    """Speediness scores of one model (loaded once) on each of ``sets`` (name -> (videos, clips per video)) under
+    each of `PROTOCOLS`: ``{set name: {protocol: scores}}``."""
     model = TransRankForPreTraining.from_pretrained(model_dir)
     processor = TransRankVideoProcessor.from_pretrained(model_dir)
     return {
-        protocol: speediness_scores(
-            model, processor, videos, DEFAULT_SPEEDS, clips_per_video=clips_per_video, seed=seed, progress=False,
-            same_start=same_start,
-        )
-        for protocol, same_start in PROTOCOLS.items()
+        data: {
+            protocol: speediness_scores(
+                model, processor, videos, DEFAULT_SPEEDS, clips_per_video=clips, seed=seed, progress=False,
+                same_start=same_start,
+            )
+            for protocol, same_start in PROTOCOLS.items()
+        }
+        for data, (videos, clips) in sets.items()
     }  # fmt: skip
 
 
@@ -208,8 +212,8 @@ def run(args) -> dict:
     # the comparison: the weights both models started from (their untrained heads rank speeds by chance)
     model_dirs[RANDOM_INIT], losses[RANDOM_INIT] = model_dirs[next(iter(MODELS))] / "init", float("nan")
     for name, model_dir in model_dirs.items():
-        for data, (videos, clips) in sets.items():
-            for protocol, protocol_scores in score(model_dir, videos, clips, args.seed).items():
+        for data, by_protocol in score(model_dir, sets, args.seed).items():
+            for protocol, protocol_scores in by_protocol.items():
                 scores.setdefault(data, {}).setdefault(protocol, {})[name] = protocol_scores
     summaries = {
         data: {
