@@ -9,6 +9,7 @@ from hfvid.data.sampling import (
     nearby_clips,
     random_clip,
     random_clips,
+    sliding_clips,
     temporal_transformation_clip,
     transformation_speed,
     uniform_clips,
@@ -38,6 +39,23 @@ def test_clip_at_starts_where_asked_with_the_stride_and_fits_into_the_video():
     assert clip_at(3, 100, 4, 2.5).tolist() == [3, 5, 8, 10]
     assert clip_at(8, 10, 4, 2).tolist() == [8, 0, 2, 4]  # loops past the end
     assert clip_at(8, 10, 4, 2, policy="clamp").tolist() == [8, 9, 9, 9]
+
+
+def test_sliding_clips_start_every_step_up_to_the_last_start_that_fits():
+    clips = sliding_clips(10, 4)  # starts 0..6
+    assert clips.shape == (7, 4)
+    assert clips[:, 0].tolist() == list(range(7)) and clips[-1].tolist() == [6, 7, 8, 9]
+    assert sliding_clips(10, 4, stride=2).tolist() == [[0, 2, 4, 6], [1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 9]]
+    assert sliding_clips(10, 4, stride=0.5)[-1].tolist() == [8, 8, 9, 9]
+    assert sliding_clips(10, 4, step=3)[:, 0].tolist() == [0, 3, 6]
+    # every clip equals clip_at at its start
+    for stride in (0.5, 1.0, 2.0, 4.0):
+        for clip in sliding_clips(40, 8, stride):
+            assert np.array_equal(clip, clip_at(clip[0], 40, 8, stride))
+    assert sliding_clips(5, 4, stride=2).tolist() == [[0, 2, 4, 1]]  # too short: one clip from 0, looped
+    assert sliding_clips(5, 4, stride=2, policy="clamp").tolist() == [[0, 2, 4, 4]]
+    with pytest.raises(ValueError, match="step"):
+        sliding_clips(10, 4, step=0)
 
 
 @pytest.mark.parametrize("stride", [1.0, 2.0, 3.0])

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from hfvid.data.decoding import open_video
+from hfvid.data.sampling import sliding_clips
 from hfvid.data.synthetic import load_synthmotion
 from hfvid.evaluation.speediness import (
     DEFAULT_SPEEDS,
@@ -14,6 +16,7 @@ from hfvid.evaluation.speediness import (
     speediness_scores,
     speediness_summary,
     speediness_task,
+    whole_video_speediness,
 )
 from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
 from hfvid.models.transrank.video_processing_transrank import TransRankVideoProcessor
@@ -69,6 +72,38 @@ def test_clips_of_one_position_start_on_the_same_frame_only_with_same_start(test
     assert all(torch.equal(same[0], same[i]) for i in range(1, len(speeds)))
     assert not torch.equal(same[0, 0], same[0, 1])  # the positions themselves differ
     assert not any(torch.equal(independent[0], independent[i]) for i in range(1, len(speeds)))
+
+
+def test_whole_video_speediness_is_the_mean_over_every_clip_of_the_video(test_videos, tmp_path):
+    """Each video's mean speediness at each speed equals the mean over all its clips processed one by one as
+    `speediness_scores` processes clips; unreadable videos are left out; batching changes nothing."""
+    model = tiny_model()
+    processor = TransRankVideoProcessor.from_model_config(model.config)
+    speeds = (0.5, 1.0, 2.0, 4.0)  # these 24-frame videos have no 4x clip that fits: one looped clip from frame 0
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    videos = [test_videos[0], str(broken), test_videos[1]]
+    means = whole_video_speediness(model, processor, videos, speeds, progress=False, batch_size=7)
+    assert list(means) == list(speeds) and all(m.shape == (2,) for m in means.values())
+    for position, video in enumerate([test_videos[0], test_videos[1]]):
+        with open_video(video) as reader:
+            num_frames = reader.metadata.num_frames
+            for speed in speeds:
+                indices = sliding_clips(num_frames, processor.num_frames, speed)
+                assert len(indices) == max(1, num_frames - int(7 * speed))
+                clips = list(reader.get_frames(indices.reshape(-1)).split(processor.num_frames))
+                pixels = processor(clips, do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+                scores = model.score_transformations(pixels)["speed"]
+                expected = (scores[:, 1] - scores[:, 0]).mean()
+                torch.testing.assert_close(means[speed][position], expected, atol=1e-4, rtol=1e-4)
+    again = whole_video_speediness(model, processor, videos, speeds, progress=False, batch_size=64)
+    assert all(torch.allclose(means[speed], again[speed], atol=1e-5) for speed in speeds)
+    summary = speediness_summary(means, clips_per_video=1)
+    assert summary["count"] == dict.fromkeys(speeds, 2) and 0 <= summary["videos_ordered"] <= 1
+    with pytest.raises(ValueError, match="no readable video"):
+        whole_video_speediness(model, processor, [str(broken)], progress=False)
+    with pytest.raises(ValueError, match="distinct positive"):
+        whole_video_speediness(model, processor, videos, (1.0, 1.0), progress=False)
 
 
 def test_task_lookup():

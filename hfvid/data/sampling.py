@@ -86,6 +86,16 @@ def clip_at(start: int, num_frames: int, clip_len: int, stride: float = 1.0, *, 
     return fit_to_video(int(start) + _clip_offsets(clip_len, stride), num_frames, policy)
 
 
+def sliding_clips(num_frames: int, clip_len: int, stride: float = 1.0, step: int = 1, *, policy: str = "loop") -> np.ndarray:
+    """Every clip of a video, shape ``(num_clips, clip_len)``: starts 0, ``step``, 2 * ``step``, ... up to the last
+    start where the whole clip fits at frame stride ``stride`` (`clip_at`). A video too short for one clip gives
+    one clip from frame 0, fitted into the video by ``policy``."""
+    _check_positive_int("step", step)
+    offsets = _clip_offsets(clip_len, stride)
+    starts = np.arange(0, _max_start(num_frames, offsets) + 1, step)
+    return fit_to_video(starts[:, None] + offsets[None, :], num_frames, policy)
+
+
 def random_clip(
     num_frames: int,
     clip_len: int,

@@ -8,11 +8,15 @@ loss (TransRank) gives this order and cross-entropy (TransCls) does not.
 
     scores = speediness_scores(model, processor, videos)     # {0.5: (V * clips,), 1.0: ..., 2.0: ..., 4.0: ...}
     speediness_summary(scores)["ordered"]
+    means = whole_video_speediness(model, processor, videos) # {0.5: (V,), ...}: each video's mean over all its clips
+    speediness_summary(means, clips_per_video=1)["videos_ordered"]
     plot_speediness({"TransRank": scores, "TransCls": cls_scores}, "speediness.png")
 
 Clips are sampled at a random start from a generator seeded by ``(seed, video position)``, so the
 scores depend neither on ``batch_size`` nor on the other videos; by default the clip at each position
 starts at the same frame at every speed, so that speeds are compared on the same moment of the video.
+`whole_video_speediness` draws nothing: it plays each whole video at each speed and averages the speediness of
+every clip of it, so a video's mean at a speed is the same whichever way clips would be paired.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from hfvid.data.decoding import VideoDecodeError, open_video
-from hfvid.data.sampling import clip_at, random_clip
+from hfvid.data.sampling import clip_at, random_clip, sliding_clips
 from hfvid.evaluation.features import decode_short_side
 from hfvid.evaluation.plots import _save
 
@@ -114,6 +118,74 @@ def _rebatch(groups, batch_size: int):
         yield pending[0]
 
 
+def _task_columns(model, task: str | None) -> tuple[str, int, int]:
+    """The speediness task of ``model`` and the columns of "1x" and "2x" in its scores."""
+    if not hasattr(model, "score_transformations"):
+        raise ValueError(f"{type(model).__name__} scores no transformations (load the pre-training model of a method that does)")
+    task = speediness_task(model.transformation_tasks, task)
+    transformations = model.transformation_tasks[task]
+    return task, transformations.index(SLOW_NAME), transformations.index(FAST_NAME)
+
+
+def _check_speeds(speeds) -> tuple[float, ...]:
+    speeds = tuple(float(speed) for speed in speeds)
+    if not speeds or len(set(speeds)) != len(speeds) or min(speeds) <= 0:
+        raise ValueError(f"speeds must be distinct positive numbers, got {speeds}")
+    return speeds
+
+
+@torch.no_grad()
+def whole_video_speediness(
+    model,
+    processor,
+    videos,
+    speeds=DEFAULT_SPEEDS,
+    task: str | None = None,
+    step: int = 1,
+    backend: str = "torchcodec",
+    batch_size: int = 64,
+    progress: bool = True,
+) -> dict[float, torch.Tensor]:
+    """Mean speediness of each whole video at each speed: ``{speed: (V,)}`` float32 (V = readable videos;
+    unreadable ones are left out and logged).
+
+    Each video played at ``speed`` is cut into all its clips (`hfvid.data.sampling.sliding_clips`: a clip starts
+    every ``step`` frames, up to the last start where it fits at that speed), and the video's speediness at that
+    speed is the mean over them. Nothing is drawn at random and no clips are paired, so the result does not depend on
+    a seed or on a pairing protocol; ``speediness_summary(means, clips_per_video=1)`` then tells whether the mean over
+    videos rises with the speed and on what share of videos. Clips are processed like `speediness_scores`' (resize,
+    centre crop, normalise: the whole video once, then cut). A video's frames are held in memory at the
+    evaluation's decoding size (`decode_short_side`) while it is scored.
+    """
+    task, slow, fast = _task_columns(model, task)
+    speeds = _check_speeds(speeds)
+    model.eval()
+    device = next(model.parameters()).device
+    means = []
+    for video in tqdm(videos, desc="speediness (whole videos)", disable=not progress):
+        try:
+            with open_video(video, backend=backend, max_short_side=decode_short_side(processor)) as reader:
+                frames = reader.get_frames(np.arange(reader.metadata.num_frames))
+        except (VideoDecodeError, IndexError) as error:
+            logger.warning("leaving out unreadable video: %s", error)
+            continue
+        pixels = processor([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"][0]
+        per_speed = []
+        for speed in speeds:
+            indices = torch.from_numpy(sliding_clips(len(pixels), processor.num_frames, speed, step))
+            speediness = [
+                model.score_transformations(pixels[batch].to(device))[task].float().cpu()
+                for batch in indices.split(batch_size)
+            ]
+            scores = torch.cat(speediness)
+            per_speed.append((scores[:, fast] - scores[:, slow]).mean())
+        means.append(torch.stack(per_speed))
+    if not means:
+        raise ValueError("no readable video to score")
+    means = torch.stack(means)
+    return {speed: means[:, i] for i, speed in enumerate(speeds)}
+
+
 @torch.no_grad()
 def speediness_scores(
     model,
@@ -141,14 +213,8 @@ def speediness_scores(
     compares playback speed alone; without it each speed's clips start anywhere, and on real videos, whose own
     motion changes from moment to moment, a pair also compares two moments (docs/learning.md, session 17).
     """
-    if not hasattr(model, "score_transformations"):
-        raise ValueError(f"{type(model).__name__} scores no transformations (load the pre-training model of a method that does)")
-    task = speediness_task(model.transformation_tasks, task)
-    transformations = model.transformation_tasks[task]
-    slow, fast = transformations.index(SLOW_NAME), transformations.index(FAST_NAME)
-    speeds = tuple(float(speed) for speed in speeds)
-    if not speeds or len(set(speeds)) != len(speeds) or min(speeds) <= 0:
-        raise ValueError(f"speeds must be distinct positive numbers, got {speeds}")
+    task, slow, fast = _task_columns(model, task)
+    speeds = _check_speeds(speeds)
     if clips_per_video < 1:
         raise ValueError(f"clips_per_video must be >= 1, got {clips_per_video}")
 
