@@ -63,3 +63,38 @@ def test_evaluate_cli_writes_results_plots_and_comparison(synthmotion_dir, tmp_p
     comparison = (output_dir / "comparison.md").read_text()
     assert "| Metric (%) | tiny-transrank | random init | chance |" in comparison
     assert comparison.split("\n\n", 1)[1] in result.stdout  # the printed table
+
+
+def test_a_folder_without_split_folders_is_scored_on_a_held_out_part(synthmotion_dir, tmp_path):
+    """A labelled set as a folder of class folders with no split folders (a held-out set someone keeps outside the
+    project, say): the probes train on part of it and score a part held out by a hash of each path, and the output
+    says so; with --eval_holdout 0 the missing split is an error that names it."""
+    import shutil
+
+    from hfvid.data.synthetic import load_synthmotion
+
+    folder = tmp_path / "class_folders"
+    for split in ("train", "test"):
+        dataset = load_synthmotion(synthmotion_dir, split=split, decode=False)
+        names = dataset.features["label"].names
+        for row in dataset:
+            (folder / names[row["label"]]).mkdir(parents=True, exist_ok=True)
+            shutil.copy(row["video"]["path"], folder / names[row["label"]] / f"{split}-{Path(row['video']['path']).name}")
+    model_dir = tmp_path / "tiny-transrank"
+    save_tiny_transrank(model_dir)
+    output_dir = tmp_path / "eval"
+    common = ("--model", str(model_dir), "--dataset", str(folder), "--protocols", "knn,linear", "--batch_size", "4", "--no_progress")
+
+    result = run_cli(*common, "--output_dir", str(output_dir), "--compare_random_init")
+    assert result.returncode == 0, result.stderr[-3000:]
+    note = f"{folder} has no 'test' split: scoring a deterministic 20% of 'train' held out by a hash of each video's path"
+    assert note in result.stdout
+    results = json.loads((output_dir / "results.json").read_text())
+    assert results["data"]["held_out"].startswith(note)
+    num_train, num_test = results["data"]["num_train_videos"], results["data"]["num_test_videos"]
+    assert 0 < num_test < num_train and num_train + num_test == 24
+    assert json.loads((output_dir / "random_init" / "results.json").read_text())["data"]["held_out"].startswith(note)
+
+    result = run_cli(*common, "--output_dir", str(tmp_path / "eval0"), "--eval_holdout", "0")
+    assert result.returncode != 0
+    assert f"{folder} has no split 'test' (it has train)" in result.stderr

@@ -24,6 +24,7 @@ from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
 from hfvid.data.decoding import check_backend
+from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.features import view_of
 from hfvid.evaluation.report import (
     ALL_PROTOCOLS,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--data_dir", default="data/synthmotion", help="where SynthMotion lives / is generated")
     group.add_argument("--train_split", default="train", help="split of the probes' training set and of the retrieval gallery")
     group.add_argument("--test_split", default="test", help="split that is scored (retrieval queries)")
+    group.add_argument("--eval_holdout", type=float, default=0.2, help="a local source without --test_split (e.g. a folder of class folders and no split folders): score this fraction of --train_split, held out by a hash of each path, and train the probes on the rest (as finetune.py's --eval_holdout)")
     group.add_argument("--video_column", default="video", help="column holding the videos")
     group.add_argument("--label_column", default="label", help="column holding the class labels (ideally a ClassLabel, for class names)")
     group.add_argument("--frame_labels", default=None, help="folder of per-video frame-label files (<video stem>.txt: a label per line, or 'start end label' segments) for the frame-level protocols")
@@ -104,13 +106,20 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         video_column=args.video_column, label_column=args.label_column, backend=args.decode_backend,
         cache_dir=args.cache_dir, progress=args.progress, synthmotion_dir=args.data_dir, config_name=args.dataset_config,
         frame_labels=args.frame_labels, frame_label_mapping=args.frame_label_mapping, frame_window=args.frame_window,
+        holdout_fraction=args.eval_holdout or None,
     )  # fmt: skip
+    held_out = held_out_note(args)
+    if held_out and state.is_main_process:
+        print(held_out)
     name = model_name(args.model)
     results_by_model = {name: evaluate_model(view_of(model, args.feature), processor, **evaluate)}
     if args.compare_random_init:
         set_seed(args.seed)
         random_model = AutoModel.from_config(model.config).to(state.device)
         results_by_model[RANDOM_INIT_NAME] = evaluate_model(view_of(random_model, args.feature), processor, **evaluate)
+    if held_out:
+        for results in results_by_model.values():
+            results["data"]["held_out"] = held_out
     if args.finetune_steps > 0:
         add_finetune_results(args, model, processor, results_by_model)
     if state.is_main_process:
@@ -122,6 +131,22 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         print(compare_table(results_by_model))
         print(f"results written to {output_dir}")
     return results_by_model
+
+
+def held_out_note(args: argparse.Namespace) -> str | None:
+    """A sentence saying what is scored when ``--dataset`` has no ``--test_split`` and a part of ``--train_split`` is
+    held out instead (``--eval_holdout``); None when the source has its own test split."""
+    if not args.eval_holdout:
+        return None
+    options = dict(decode=False, video_column=args.video_column, config_name=args.dataset_config, synthmotion_dir=args.data_dir)
+    try:
+        load_video_dataset(args.dataset, split=args.test_split, **options)
+    except ValueError:
+        return (
+            f"{args.dataset} has no {args.test_split!r} split: scoring a deterministic {args.eval_holdout:.0%} of "
+            f"{args.train_split!r} held out by a hash of each video's path; the probes train on the rest"
+        )
+    return None
 
 
 def add_finetune_results(args: argparse.Namespace, model, processor, results_by_model: dict[str, dict]) -> None:
@@ -138,7 +163,8 @@ def add_finetune_results(args: argparse.Namespace, model, processor, results_by_
     for name, source in sources.items():
         options = [
             "--model", source, "--dataset", args.dataset, "--data_dir", args.data_dir, "--train_split", args.train_split,
-            "--eval_split", args.test_split, "--video_column", args.video_column, "--label_column", args.label_column,
+            "--eval_split", args.test_split, "--eval_holdout", str(args.eval_holdout), "--video_column", args.video_column,
+            "--label_column", args.label_column,
             "--max_steps", str(args.finetune_steps), "--seed", str(args.seed),
             "--output_dir", str(Path(args.output_dir) / "finetune" / name.replace(" ", "_")),
         ]  # fmt: skip
