@@ -17,15 +17,15 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
 # method -> (results file, row label in it): the latest run that measured the tiny preset's current recipe.
 SOURCES = {
-    "TransRank": ("ssl_methods_tiny_temporal.md", "transrank-r3d18-tiny"),
-    "TransCls": ("ssl_methods_tiny_temporal.md", "transcls-r3d18-tiny"),
-    "MoCo": ("essl_moco.md", "moco-r3d18-tiny"),
+    "TransRank": ("ssl_methods_s18.md", "transrank-r3d18-tiny"),
+    "TransCls": ("ssl_methods_s18.md", "transcls-r3d18-tiny"),
+    "MoCo": ("ssl_methods_s18.md", "moco-r3d18-tiny"),
     "MoCo + E-SSL term": ("essl_moco.md", "moco+essl"),
     "SimCLR": ("simclr_batch32.md", "simclr-diff-noaug-b32"),
-    "BYOL": ("frame_difference_byol.md", "byol-diff"),
+    "BYOL": ("ssl_methods_s18.md", "byol-r3d18-tiny"),
     "SimSiam": ("simsiam_batch32.md", "simsiam-r3d18-tiny"),
     "SimSiam + E-SSL term": ("essl_simsiam.md", "simsiam+essl"),
-    "RINCE": ("rince_no_augmentation.md", "rince-diff-noaug"),
+    "RINCE": ("ssl_methods_s18.md", "rince-r3d18-tiny"),
     "LSFD": ("frame_difference_more_methods.md", "lsfd-diff"),
     "BFP": ("frame_difference_more_methods.md", "bfp-diff"),
     "BraVe": ("frame_difference_more_methods.md", "brave-diff"),
