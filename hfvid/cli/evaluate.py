@@ -141,7 +141,9 @@ def held_out_note(args: argparse.Namespace) -> str | None:
     options = dict(decode=False, video_column=args.video_column, config_name=args.dataset_config, synthmotion_dir=args.data_dir)
     try:
         load_video_dataset(args.dataset, split=args.test_split, **options)
-    except ValueError:
+    except ValueError as error:
+        if "has no split" not in str(error):  # the local-source message; a Hub dataset is not held out: the run says why
+            return None
         return (
             f"{args.dataset} has no {args.test_split!r} split: scoring a deterministic {args.eval_holdout:.0%} of "
             f"{args.train_split!r} held out by a hash of each video's path; the probes train on the rest"
