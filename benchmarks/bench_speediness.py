@@ -164,7 +164,7 @@ def final_loss(model_dir: Path) -> float:
 
 
 WHOLE_VIDEO = "whole video"
-PROTOCOLS = {"same moment": True, "any moment": False, WHOLE_VIDEO: None}  # -> speediness_scores(same_start=...)
+PROTOCOLS = {"same moment": True, "any moment": False, WHOLE_VIDEO: None}  # speediness_scores(same_start=...); None: whole_video_speediness
 
 
 def clips_per_video(protocol: str, clips: int) -> int:
