@@ -22,7 +22,7 @@ SOURCES = {
     "MoCo": ("ssl_methods_s18.md", "moco-r3d18-tiny"),
     "MoCo + E-SSL term": ("essl_moco.md", "moco+essl"),
     "SimCLR": ("simclr_batch32.md", "simclr-diff-noaug-b32"),
-    "BYOL": ("ssl_methods_s18.md", "byol-r3d18-tiny"),
+    "BYOL": ("byol_batch32.md", "byol-r3d18-tiny"),
     "SimSiam": ("simsiam_batch32.md", "simsiam-r3d18-tiny"),
     "SimSiam + E-SSL term": ("essl_simsiam.md", "simsiam+essl"),
     "RINCE": ("ssl_methods_s18.md", "rince-r3d18-tiny"),
