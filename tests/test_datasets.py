@@ -420,3 +420,20 @@ def test_a_train_only_source_lends_evaluation_a_deterministic_holdout(tmp_path, 
     assert paths_of(load_video_dataset(str(tmp_path), split="test", holdout_fraction=0.25)) == paths_of(test)
     with pytest.raises(FileNotFoundError, match="does not look like a Hub dataset"):
         load_video_dataset(str(tmp_path / "typo"), split="train")
+
+
+def test_holds_out_says_which_sources_lend_a_held_out_split(tmp_path, class_mp4s, synthmotion_dir):
+    from hfvid.data.sources import holds_out, load_video_dataset
+
+    plain, split = tmp_path / "plain", tmp_path / "split"
+    for k in range(8):
+        put(plain / f"class{k % 2}" / f"{k}.mp4", class_mp4s[k % 2])
+        put(split / ("train" if k < 6 else "test") / f"class{k % 2}" / f"{k}.mp4", class_mp4s[k % 2])
+    assert holds_out(plain, "test", 0.25) and holds_out(str(plain), "validation", 0.5) and holds_out(plain, "train", 0.25)
+    assert not holds_out(plain, "test", 0) and not holds_out(plain, "test", None)  # 0 turns it off
+    assert not holds_out(split, "test", 0.25)  # the source's own test split
+    assert not holds_out(synthmotion_dir, "test", 0.25) and not holds_out("user/some-hub-dataset", "test", 0.25)
+    with pytest.raises(ValueError, match="has no split 'test'.*holdout_fraction"):
+        load_video_dataset(str(plain), split="test", holdout_fraction=0)
+    with pytest.raises(ValueError, match=r"holdout_fraction must be in \(0, 1\), got 1.5"):
+        load_video_dataset(str(plain), split="test", holdout_fraction=1.5)

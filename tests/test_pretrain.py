@@ -211,6 +211,10 @@ def test_labelled_folder_without_test_split_is_evaluated_on_a_held_out_part(synt
     run_in_process(argv)
     card = (out / "README.md").read_text()
     assert "Evaluated on a deterministic 50% of the 'train' split held out" in card and "kNN" in card
+    import pretrain
+
+    no_holdout = pretrain.parse_args([*argv, "--eval_holdout", "0"])  # off: the card must not claim a held-out part
+    assert pretrain.evaluation_data(no_holdout) == (True, f"Evaluated on the 'test' split of {tmp_path / 'classes'}.")
 
 
 def test_bad_options_are_clear_errors(synthmotion_dir, tmp_path, capsys):

@@ -24,7 +24,7 @@ from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers hfvid's models with the Auto classes)
 from hfvid.data.decoding import check_backend
-from hfvid.data.sources import load_video_dataset
+from hfvid.data.sources import holds_out
 from hfvid.evaluation.features import view_of
 from hfvid.evaluation.report import (
     ALL_PROTOCOLS,
@@ -136,19 +136,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 def held_out_note(args: argparse.Namespace) -> str | None:
     """A sentence saying what is scored when ``--dataset`` has no ``--test_split`` and a part of ``--train_split`` is
     held out instead (``--eval_holdout``); None when the source has its own test split."""
-    if not args.eval_holdout:
+    if not holds_out(args.dataset, args.test_split, args.eval_holdout):
         return None
-    options = dict(decode=False, video_column=args.video_column, config_name=args.dataset_config, synthmotion_dir=args.data_dir)
-    try:
-        load_video_dataset(args.dataset, split=args.test_split, **options)
-    except ValueError as error:
-        if "has no split" not in str(error):  # the local-source message; a Hub dataset is not held out: the run says why
-            return None
-        return (
-            f"{args.dataset} has no {args.test_split!r} split: scoring a deterministic {args.eval_holdout:.0%} of "
-            f"{args.train_split!r} held out by a hash of each video's path; the probes train on the rest"
-        )
-    return None
+    return (
+        f"{args.dataset} has no {args.test_split!r} split: scoring a deterministic {args.eval_holdout:.0%} of "
+        f"{args.train_split!r} held out by a hash of each video's path; the probes train on the rest"
+    )
 
 
 def add_finetune_results(args: argparse.Namespace, model, processor, results_by_model: dict[str, dict]) -> None:

@@ -42,7 +42,7 @@ from transformers.utils import logging as transformers_logging
 from hfvid.convert.checkpoint import backbone_checkpoint_config, load_backbone_checkpoint
 from hfvid.data.decoding import check_backend
 from hfvid.data.pretraining import PretrainingClips, collate_pretraining, write_unreadable
-from hfvid.data.sources import iterable_in_shards, load_video_dataset
+from hfvid.data.sources import holds_out, iterable_in_shards, load_video_dataset
 from hfvid.evaluation.plots import plot_training_loss
 from hfvid.evaluation.report import (
     PROTOCOLS,
@@ -383,9 +383,7 @@ def evaluation_data(args: argparse.Namespace) -> tuple[bool, str]:
     train = load_video_dataset(args.dataset, split=args.split, **options)
     if "label" not in train.features:
         return False, f"{args.dataset} has no labels, so the frozen-feature evaluation (probes, retrieval by class) is skipped"
-    try:
-        load_video_dataset(args.dataset, split=args.eval_split, **options)
-    except ValueError:
+    if holds_out(args.dataset, args.eval_split, args.eval_holdout):
         return True, (
             f"Evaluated on a deterministic {args.eval_holdout:.0%} of the {args.split!r} split held out by a hash of each "
             f"video's path ({args.dataset} has no {args.eval_split!r} split); the backbone saw those videos, without "

@@ -82,8 +82,7 @@ def load_video_dataset(
         return load_synthmotion(path, split=split, decode=decode)
     if path.exists():
         splits = load_video_source(path, decode=decode)
-        holdout = holdout_fraction is not None and "train" in splits and not any(s in splits for s in HOLDOUT_SPLITS)
-        if holdout and split in ("train", *HOLDOUT_SPLITS):
+        if _holds_out(splits, split, holdout_fraction):
             if not 0 < holdout_fraction < 1:
                 raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction}")
             dataset = _holdout(splits["train"], holdout_fraction, held_out=split != "train")
@@ -100,6 +99,23 @@ def load_video_dataset(
         dataset = datasets.load_dataset(source, config_name, split=split, streaming=streaming)
         return dataset.cast_column(video_column, datasets.Video(decode=decode))
     return iterable_in_shards(dataset) if streaming else dataset
+
+
+def holds_out(source: str | os.PathLike, split: str, holdout_fraction: float | None) -> bool:
+    """Whether ``load_video_dataset(source, split, holdout_fraction=holdout_fraction)`` serves ``split`` from the
+    source's "train" split held out by `holdout_key` (``split`` "test" or "validation": the held-out part; "train":
+    the rest): true for a local folder or list with a "train" split and neither "test" nor "validation", and a
+    ``holdout_fraction`` other than 0 or None. SynthMotion, ``.tar`` shards and Hub datasets keep their own splits (False)."""
+    source = os.fspath(source)
+    path = Path(source).expanduser()
+    if source == "synthmotion" or tar_shards(source) is not None or (path / "synthmotion.json").is_file() or not path.exists():
+        return False
+    return _holds_out(load_video_source(path, decode=False), split, holdout_fraction)
+
+
+def _holds_out(splits: dict, split: str, holdout_fraction: float | None) -> bool:
+    has_holdout_split = any(name in splits for name in HOLDOUT_SPLITS)
+    return bool(holdout_fraction) and split in ("train", *HOLDOUT_SPLITS) and "train" in splits and not has_holdout_split
 
 
 def iterable_in_shards(dataset: datasets.Dataset, num_shards: int = 64) -> datasets.IterableDataset:
