@@ -1,11 +1,13 @@
-"""Every method's tiny preset on SynthMotion, one row each, collected from the generated tables in docs/results/.
+"""The README's two tables of results, collected from the generated tables in docs/results/.
 
-    python benchmarks/methods_table.py                     # print the table
-    python benchmarks/methods_table.py --readme README.md  # and rewrite it between the README's markers
+    python benchmarks/methods_table.py                     # print them
+    python benchmarks/methods_table.py --readme README.md  # and rewrite them between the README's markers
 
-Each row is read from the `bench_ssl_methods.py` table that measured the preset as it is now (``SOURCES``: file and
-row label), with the random init of the same run beside it, the budget that run used and its pre-training wall
-time per seed; nothing is typed in by hand, so a rerun of a source updates the README with this script.
+Every method's tiny preset on SynthMotion, one row each: read from the `bench_ssl_methods.py` table that measured
+the preset as it is now (``SOURCES``: file and row label), with the random init of the same run beside it, the
+budget that run used and its pre-training wall time per seed. Fine-tuning at several learning rates, from random
+weights and from pre-trained models: the mean of each (model, learning rate) of `bench_finetune.py`'s table
+(``FINETUNE``). Nothing is typed in by hand, so a rerun of a source updates the README with this script.
 """
 
 from __future__ import annotations
@@ -32,8 +34,18 @@ SOURCES = {
     "HDC": ("hdc_no_crop.md", "hdc-r3d18-tiny"),
     "NextFrame": ("nextframe_vs_transrank.md", "nextframe-r3d18-tiny"),
 }
+# bench_finetune.py's table of fine-tuning at several learning rates, and a readable name for each of its models.
+FINETUNE = (
+    "finetune_lr_dotmotion.md",
+    {
+        "transrank-r3d18-tiny": "random weights",
+        "outputs/bench_diff_c/transrank-r3d18-tiny-seed0": "TransRank (pre-trained on SynthMotion, seed 0)",
+        "outputs/bench_diff_b/moco-diff-seed0": "MoCo (pre-trained on SynthMotion, seed 0)",
+    },
+)
 COLUMNS = ("Linear probe top-1", "kNN top-1", "Retrieval R@1")
 START, END = "<!-- methods_table: start -->", "<!-- methods_table: end -->"
+FT_START, FT_END = "<!-- finetune_table: start -->", "<!-- finetune_table: end -->"
 
 
 def read_table(path: Path) -> tuple[dict[str, dict[str, str]], str]:
@@ -69,23 +81,50 @@ def methods_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def finetune_table() -> str:
+    """`bench_finetune.py`'s table of ``FINETUNE`` as one row per model and a column per learning rate (mean +- 95%
+    interval over its seeds), under the command and budget that wrote it."""
+    name, labels = FINETUNE
+    lines = (RESULTS / name).read_text().splitlines()
+    command = re.search(r"written by: (.*?) -->", lines[0])
+    if command is None:
+        raise ValueError(f"{name}: its first line does not say which command wrote it")
+    means: dict[str, dict[str, str]] = {}
+    for line in lines:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and cells[0] != "model" and not set(cells[0]) <= set("-:"):
+            means.setdefault(cells[0], {})[cells[1]] = cells[3]
+    if not means:
+        raise ValueError(f"{name} has no rows of (model, learning rate, per seed, mean, wall)")
+    rates = list(dict.fromkeys(rate for row in means.values() for rate in row))
+    table = ["| fine-tuned from | " + " | ".join(f"lr {rate}" for rate in rates) + " |", "|---|" + "---:|" * len(rates)]
+    for model, row in means.items():
+        table.append(f"| {labels.get(model, model)} | " + " | ".join(row.get(rate, "-") for rate in rates) + " |")
+    setting = lines[1].rstrip(":")
+    header = f"`{command[1]}` (values in %, mean +- 95% interval over the seeds; {setting}; each seed: [{name}](docs/results/{name})):"
+    return header + "\n\n" + "\n".join(table) + "\n"
+
+
+def replace_block(text: str, start: str, end: str, body: str, where: str) -> str:
+    if start not in text or end not in text:
+        raise SystemExit(f"{where} has no {start} ... {end} markers")
+    return text[: text.index(start)] + f"{start}\n{body}{end}" + text[text.index(end) + len(end) :]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--readme", default=None, help=f"rewrite this file between {START} and {END}")
+    parser.add_argument("--readme", default=None, help=f"rewrite this file between {START} and {END}, and {FT_START} and {FT_END}")
     args = parser.parse_args(argv)
-    table = methods_table()
-    print(table)
+    table, finetune = methods_table(), finetune_table()
+    print(table, finetune, sep="\n")
     if args.readme:
         readme = Path(args.readme)
-        text = readme.read_text()
-        if START not in text or END not in text:
-            raise SystemExit(f"{readme} has no {START} ... {END} markers")
-        block = (
-            f"{START}\n`python benchmarks/methods_table.py --readme README.md` (values in %, mean +- 95% interval over "
-            f"3 seeds, SynthMotion test split, 256 videos, chance 12.5; each run's wall time on a shared 2-core CPU):\n\n"
-            f"{table}{END}"
+        methods = (
+            "`python benchmarks/methods_table.py --readme README.md` (values in %, mean +- 95% interval over "
+            f"3 seeds, SynthMotion test split, 256 videos, chance 12.5; each run's wall time on a shared 2-core CPU):\n\n{table}"
         )
-        readme.write_text(text[: text.index(START)] + block + text[text.index(END) + len(END) :])
+        text = replace_block(readme.read_text(), START, END, methods, readme)
+        readme.write_text(replace_block(text, FT_START, FT_END, finetune, readme))
         print(f"rewrote {readme}")
 
 
