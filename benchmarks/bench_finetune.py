@@ -7,13 +7,16 @@
 Each (model, learning rate, seed) is fine-tuned by `finetune.finetune` on the train split and scored on
 the test split (the middle clip of each video, no augmentation). A model is a preset name (random
 weights: the supervised baseline) or a pre-trained model folder. Prints one row per (model, LR): test
-accuracy per seed, mean and 95% t-interval over seeds, chance level and the wall time of one run.
+accuracy per seed, mean and 95% t-interval over seeds, chance level and the wall time of one run; writes the same
+to ``--output`` and draws it (accuracy against learning rate, a line per model, each seed a dot, chance dashed)
+beside it and in ``--output_root``. ``--replot FILE`` draws a table written earlier again, without training.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import statistics
 import sys
@@ -26,7 +29,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 
 import finetune  # noqa: E402
 
+from hfvid.evaluation.plots import plot_sweep  # noqa: E402
 from hfvid.evaluation.report import mean_interval  # noqa: E402
+
+
+def read_table(path: Path) -> tuple[list[dict], float]:
+    """The rows (model, learning_rate, accuracies) and the chance level (%) of a table this script wrote."""
+    text = path.read_text()
+    chance = re.search(r"\(chance ([\d.]+)%\)", text)
+    rows = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and cells[0] != "model" and not set(cells[0]) <= set("-:"):
+            rows.append({"model": cells[0], "learning_rate": float(cells[1]), "accuracies": [float(a) for a in cells[2].split(",")]})
+    if chance is None or not rows:
+        raise ValueError(f"{path} is not a table of bench_finetune.py (no '(chance N%)' or no rows)")
+    return rows, float(chance[1])
+
+
+def plot(rows: list[dict], chance: float, path: Path) -> Path:
+    """Test accuracy against the learning rate, a line per model (a preset name: its random weights)."""
+    values: dict[str, dict[float, list[float]]] = {}
+    for row in rows:
+        name = f"{Path(row['model']).name} (pre-trained)" if "/" in row["model"] else f"{row['model']} (random weights)"
+        values.setdefault(name, {})[row["learning_rate"]] = row["accuracies"]
+    return Path(plot_sweep(values, chance, path, xlabel="fine-tuning learning rate", ylabel="test top-1 (%)"))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -44,7 +71,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the training process")
     parser.add_argument("--output", default=None, help="also write the table to this Markdown file")
     parser.add_argument("--output_root", default="outputs/bench_finetune")
+    parser.add_argument("--replot", default=None, help="only draw this table (written by --output) again, beside it")
     args = parser.parse_args(argv)
+    if args.replot:
+        rows, chance = read_table(Path(args.replot))
+        print(f"drew {plot(rows, chance, Path(args.replot).with_suffix('.png'))}")
+        return rows
     torch.set_num_threads(args.threads)
 
     rows = []
@@ -90,6 +122,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         Path(args.output).write_text(f"<!-- written by: {command} -->\n" + "\n".join(lines) + "\n")
     Path(args.output_root).mkdir(parents=True, exist_ok=True)
     (Path(args.output_root) / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    for path in [Path(args.output_root) / "finetune.png"] + ([Path(args.output).with_suffix(".png")] if args.output else []):
+        print(f"drew {plot(rows, 100 / num_classes, path)}")
     return rows
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hfvid.evaluation.plots import plot_recall_curve, plot_seed_comparison
+from hfvid.evaluation.plots import plot_recall_curve, plot_seed_comparison, plot_sweep
 from hfvid.evaluation.retrieval import RECALL_KS, retrieval_recall, topk_cosine_neighbours
 
 
@@ -147,3 +147,13 @@ def test_plot_seed_comparison_draws_each_model_seed_and_chance(tmp_path):
         assert file.read().startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="nothing to plot"):
         plot_seed_comparison({}, {}, tmp_path / "empty.png")
+
+
+def test_plot_sweep_draws_each_model_over_the_setting(tmp_path):
+    values = {"random weights": {1e-3: [47.7, 52.7, 36.7], 1e-2: [67.6, 82.0, 75.8]}, "TransRank": {1e-3: [73.0, 63.3], 1e-2: [87.9]}}
+    path = plot_sweep(values, 12.5, tmp_path / "sweep.png", xlabel="learning rate")
+    with open(path, "rb") as file:
+        assert file.read().startswith(b"\x89PNG")
+    assert plot_sweep({"linear": {0.0: [10.0], 1.0: [20.0, 30.0]}}, None, tmp_path / "linear.png", xlabel="x")
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plot_sweep({}, None, tmp_path / "empty.png", xlabel="x")

@@ -1,4 +1,4 @@
-"""Figures for evaluation results: retrieval recall curves and confusion matrices.
+"""Figures for evaluation results: retrieval recall curves, confusion matrices, seed comparisons and sweeps.
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot), so plotting works headless and
 neither changes nor depends on the global backend.
@@ -151,5 +151,49 @@ def plot_seed_comparison(
     axes.set_ylabel("%")
     axes.set_title(title or "mean over seeds, 95% interval; dots: seeds", fontsize=9)
     axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    return _save(figure, path)
+
+
+def plot_sweep(
+    values: dict[str, dict[float, list[float]]],
+    chance: float | None,
+    path: str | os.PathLike,
+    xlabel: str,
+    ylabel: str = "%",
+    title: str | None = None,
+) -> str:
+    """A score against a swept setting (e.g. the learning rate, on a log axis), one line per model: the mean over
+    seeds with its 95% t-interval as error bars, each seed a dot, the chance level a dashed grey line. ``values`` maps
+    a model name to ``{setting: [value per seed, ...]}`` (in %). Returns ``path``."""
+    from hfvid.evaluation.report import mean_interval  # report imports this module
+
+    if not values:
+        raise ValueError("values is empty: nothing to plot")
+    figure = Figure(figsize=(5.5, 3.5))
+    axes = figure.add_subplot()
+    log = all(x > 0 for by_setting in values.values() for x in by_setting)
+    for index, (name, by_setting) in enumerate(values.items()):
+        settings = sorted(by_setting)
+        means, half_widths = zip(*(mean_interval(by_setting[x]) for x in settings))
+        # The models side by side at each setting (a few % apart), so that their intervals do not hide each other.
+        shift = 0.03 * (index - (len(values) - 1) / 2)
+        drawn = [x * 10**shift if log else x + shift for x in settings]
+        line = axes.errorbar(drawn, means, yerr=half_widths, capsize=3, marker="o", markersize=4,
+                             label=f"{name} (n={max(map(len, by_setting.values()))})")  # fmt: skip
+        for x, at in zip(settings, drawn):
+            axes.plot([at] * len(by_setting[x]), by_setting[x], ".", color=line.lines[0].get_color(), alpha=0.5, markersize=3)
+    if chance is not None:
+        axes.axhline(chance, color="grey", linestyle="--", label="chance")
+    if log:
+        axes.set_xscale("log")
+        settings = sorted({x for by_setting in values.values() for x in by_setting})
+        axes.set_xticks(settings, labels=[f"{x:g}" for x in settings])
+        axes.minorticks_off()
+    axes.set_ylim(0, 100)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title or "mean over seeds, 95% interval; dots: seeds", fontsize=9)
+    axes.grid(alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
     return _save(figure, path)
