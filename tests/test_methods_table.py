@@ -39,3 +39,9 @@ def test_a_missing_row_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(methods_table, "SOURCES", {"HDC": ("hdc_no_crop.md", "hdc-r3d18-tiny")})
     with pytest.raises(ValueError, match="hdc_no_crop.md has no row 'hdc-r3d18-tiny'"):
         methods_table.methods_table()
+
+
+def test_the_table_is_drawn(tmp_path):
+    path = methods_table.plot_methods(tmp_path / "methods.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+    assert [row["method"] for row in methods_table.method_rows()] == list(methods_table.SOURCES)
