@@ -17,7 +17,8 @@ import re
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
-# method -> (results file, row label in it): the latest run that measured the tiny preset's current recipe.
+# method -> (results file, row label in it[, its random init's row label]): the latest run that measured the tiny
+# preset's current recipe; the random init is the file's first "random init" row unless named.
 SOURCES = {
     "TransRank": ("ssl_methods_s18.md", "transrank-r3d18-tiny"),
     "TransCls": ("ssl_methods_s18.md", "transcls-r3d18-tiny"),
@@ -33,6 +34,9 @@ SOURCES = {
     "BraVe": ("frame_difference_more_methods.md", "brave-diff"),
     "HDC": ("hdc_no_crop.md", "hdc-r3d18-tiny"),
     "NextFrame": ("nextframe_vs_transrank.md", "nextframe-r3d18-tiny"),
+    # transformers' own models on the tiny ViT, with that ViT's random init (a third element: its row's label).
+    "VideoMAE (tiny ViT)": ("masked_prediction.md", "videomae-vit-tiny", "random init (videomae-vit-tiny)"),
+    "V-JEPA (tiny ViT)": ("masked_prediction.md", "vjepa-vit-tiny", "random init (vjepa-vit-tiny)"),
 }
 # bench_finetune.py's table of fine-tuning at several learning rates, and a readable name for each of its models.
 FINETUNE = (
@@ -70,12 +74,15 @@ def method_rows() -> list[dict]:
     """One dict per ``SOURCES`` method: its cells (``COLUMNS``), the same run's random-init linear probe, budget,
     pre-training wall per seed and source file."""
     found = []
-    for method, (name, label) in SOURCES.items():
+    for method, (name, label, *random_label) in SOURCES.items():
         rows, budget = read_table(RESULTS / name)
-        if label not in rows:
-            raise ValueError(f"{name} has no row {label!r}; rows: {sorted(rows)}")
+        for wanted in (label, *random_label):
+            if wanted not in rows:
+                raise ValueError(f"{name} has no row {wanted!r}; rows: {sorted(rows)}")
         row = rows[label]
-        random_init = next(cells for key, cells in rows.items() if key.startswith("random init") and "paired" not in key)
+        random_init = rows[random_label[0]] if random_label else next(
+            cells for key, cells in rows.items() if key.startswith("random init") and "paired" not in key
+        )
         wall = next(value for key, value in row.items() if key.startswith("pre-training wall"))
         found.append(dict(method=method, cells=[row[column] for column in COLUMNS], random_init=random_init[COLUMNS[0]],
                           budget=budget, wall=wall, source=name))  # fmt: skip
