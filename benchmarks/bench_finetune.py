@@ -48,10 +48,12 @@ def read_table(path: Path) -> tuple[list[dict], float]:
 
 
 def plot(rows: list[dict], chance: float, path: Path) -> Path:
-    """Test accuracy against the learning rate, a line per model (a preset name: its random weights)."""
+    """Test accuracy against the learning rate, a line per model (a preset name: its random weights; a model folder,
+    which a table drawn again may name after it is gone: a path)."""
     values: dict[str, dict[float, list[float]]] = {}
     for row in rows:
-        name = f"{Path(row['model']).name} (pre-trained)" if "/" in row["model"] else f"{row['model']} (random weights)"
+        folder = "/" in row["model"] or Path(row["model"]).is_dir()
+        name = f"{Path(row['model']).name} (pre-trained)" if folder else f"{row['model']} (random weights)"
         values.setdefault(name, {})[row["learning_rate"]] = row["accuracies"]
     return Path(plot_sweep(values, chance, path, xlabel="fine-tuning learning rate", ylabel="test top-1 (%)"))
 
