@@ -31,7 +31,7 @@ SOURCES = {
     "RINCE": ("ssl_methods_s18.md", "rince-r3d18-tiny"),
     "LSFD": ("ssl_methods_s19.md", "lsfd-r3d18-tiny"),
     "BFP": ("ssl_methods_s19.md", "bfp-r3d18-tiny"),
-    "BraVe": ("ssl_methods_s19.md", "brave-r3d18-tiny"),
+    "BraVe": ("brave_batch32.md", "brave-r3d18-tiny"),
     "HDC": ("ssl_methods_s19.md", "hdc-r3d18-tiny"),
     "NextFrame": ("ssl_methods_s19.md", "nextframe-r3d18-tiny"),
     # transformers' own models on the tiny ViT, with that ViT's random init (a third element: its row's label).

@@ -99,9 +99,10 @@ BRAVE_PRESETS = {
     # CPU size: SynthMotion's 32-frame videos hold a 16-frame broad view at step 2; at 32 px the broad view keeps the
     # narrow view's resolution (halving it would leave the tiny network a 16-px motion).
     # On differences of consecutive frames (the broad backbone copies the narrow one's): on RGB frames the tiny
-    # BraVe stays at random-init level on SynthMotion's motion classes; on differences its linear probe is above
-    # random init in every seed, paired +11.7 +- 24.4 points over 3 seeds
-    # (docs/results/frame_difference_more_methods.md).
+    # BraVe stays at random-init level on SynthMotion's motion classes. Meant for 32 videos a step (--batch_size 32,
+    # 500 steps): there its linear probe is above random init in every seed, paired +24.5 +- 13.8 points over 3
+    # seeds (docs/results/brave_batch32.md); at 8 in 2 seeds of 3 under session 17's data order
+    # (docs/results/ssl_methods_s19.md).
     "brave-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,

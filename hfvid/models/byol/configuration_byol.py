@@ -40,7 +40,9 @@ BYOL_PRESETS = {
     "byol-r3d18": {"backbone": "r3d_18"},
     "byol-r2plus1d18": {"backbone": "r2plus1d_18"},
     # On differences of consecutive frames: on RGB frames the tiny BYOL stays at random-init level on SynthMotion's
-    # motion classes, on differences it is above random init on every protocol in every seed (docs/learning.md).
+    # motion classes. Meant for 32 videos a step (--batch_size 32, 500 steps): there it is above random init on every
+    # protocol in every seed; at 8 in 2 seeds of 3 under session 17's data order (docs/results/byol_batch32.md,
+    # docs/results/ssl_methods_s18.md).
     "byol-r3d18-tiny": {
         "backbone": "r3d_tiny_diff",
         "num_frames": 8,
