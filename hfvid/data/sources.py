@@ -108,7 +108,9 @@ def holds_out(source: str | os.PathLike, split: str, holdout_fraction: float | N
     ``holdout_fraction`` other than 0 or None. SynthMotion, ``.tar`` shards and Hub datasets keep their own splits (False)."""
     source = os.fspath(source)
     path = Path(source).expanduser()
-    if source == "synthmotion" or tar_shards(source) is not None or (path / "synthmotion.json").is_file() or not path.exists():
+    if not holdout_fraction or source == "synthmotion" or tar_shards(source) is not None:
+        return False  # off, or a source with its own splits: nothing to list
+    if (path / "synthmotion.json").is_file() or not path.exists():
         return False
     return _holds_out(load_video_source(path, decode=False), split, holdout_fraction)
 
