@@ -1,7 +1,7 @@
 """The README's two tables of results, collected from the generated tables in docs/results/.
 
     python benchmarks/methods_table.py                     # print them
-    python benchmarks/methods_table.py --readme README.md  # and rewrite them between the README's markers
+    python benchmarks/methods_table.py --readme README.md  # and rewrite them between the README's markers (and the plot)
 
 Every method's tiny preset on SynthMotion, one row each: read from the `bench_ssl_methods.py` table that measured
 the preset as it is now (``SOURCES``: file and row label), with the random init of the same run beside it, the
@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+PLOT = RESULTS / "methods_table.png"  # the README shows it under the table
 # method -> (results file, row label in it[, its random init's row label]): the latest run that measured the tiny
 # preset's current recipe; the random init is the file's first "random init" row unless named.
 SOURCES = {
@@ -163,12 +164,12 @@ def replace_block(text: str, start: str, end: str, body: str, where: str) -> str
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readme", default=None, help=f"rewrite this file between {START} and {END}, and {FT_START} and {FT_END}")
-    parser.add_argument("--plot", default=str(RESULTS / "methods_table.png"), help="draw the methods table's linear probe here ('' : not)")
+    parser.add_argument("--plot", default=None, help=f"draw the methods table's linear probe here (with --readme: {PLOT.name} by default)")
     args = parser.parse_args(argv)
     table, finetune = methods_table(), finetune_table()
     print(table, finetune, sep="\n")
-    if args.plot:
-        print(f"drew {plot_methods(Path(args.plot))}")
+    if args.plot or args.readme:  # the README shows the plot: rewriting one redraws the other
+        print(f"drew {plot_methods(Path(args.plot) if args.plot else PLOT)}")
     if args.readme:
         readme = Path(args.readme)
         methods = (
