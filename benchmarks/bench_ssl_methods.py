@@ -7,7 +7,8 @@
 
 Each preset is pre-trained by training/pretrain.py with the same steps, batch size (videos), optimiser and
 seed, for each seed (a model folder that already exists is reused unless --retrain); then its frozen backbone
-and one with random weights (drawn with the same seed) are scored by the same protocols: retrieval R@k, kNN,
+and one with random weights (`random_init_model`: drawn from the same seed, the same backbone weights whatever
+the method) are scored by the same protocols: retrieval R@k, kNN,
 linear probe (on SynthMotion the labels are the motion, so this is also the Motion task), Sync and Order.
 Prints and writes (comparison.md, results.json; the same as bars in comparison.png, and beside ``--output``) one table: the mean over seeds +- the 95% t-interval (values
 in %), the chance level and each method's pre-training wall time per seed. A ``--variant LABEL PRESET OVERRIDES``
@@ -25,7 +26,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import torch
 from transformers import AutoModel, AutoVideoProcessor
 
 TRAINING = Path(__file__).resolve().parents[1] / "training"
@@ -37,6 +37,7 @@ import hfvid  # noqa: E402
 from hfvid.evaluation.features import view_of  # noqa: E402
 from hfvid.evaluation.plots import plot_seed_comparison  # noqa: E402
 from hfvid.evaluation.report import METRIC_NAMES, compare_table, evaluate_model, mean_interval, paired_summary  # noqa: E402
+from hfvid.models.modeling_utils import random_init_model  # noqa: E402
 from hfvid.utils.cli import parse_config_overrides  # noqa: E402
 
 DEFAULT_METHODS = "transrank-r3d18-tiny,transcls-r3d18-tiny"
@@ -190,9 +191,8 @@ def main(argv: list[str] | None = None) -> None:
                 baselines[name] = random_init_name(architectures[architecture(model.config)], architectures)
             # One random init per seed and architecture (the first method with it names it when there are several).
             if label == architectures[architecture(model.config)]:
-                torch.manual_seed(seed)
                 name = random_init_name(label, architectures)
-                results.setdefault(name, []).append(evaluate_model(AutoModel.from_config(model.config), processor, **settings))
+                results.setdefault(name, []).append(evaluate_model(random_init_model(model.config, seed), processor, **settings))
         print(compare_table({name: runs[-1] for name, runs in results.items()}), flush=True)
 
     results = {name: results[name] for name in sorted(results, key=lambda name: name.startswith("random init"))}

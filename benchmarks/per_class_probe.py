@@ -22,6 +22,7 @@ from transformers import AutoModel, AutoVideoProcessor
 
 import hfvid  # noqa: F401  (registers the Auto classes)
 from hfvid.evaluation.report import evaluate_model
+from hfvid.models.modeling_utils import random_init_model
 
 
 def per_class_row(confusion: np.ndarray) -> tuple[float, list[float], tuple[int, int, float]]:
@@ -60,8 +61,7 @@ def main(argv=None) -> int:
         model, processor = AutoModel.from_pretrained(path), AutoVideoProcessor.from_pretrained(path)
         runs = [(label, model)]
         if index == 0 and args.random_init is not None:
-            torch.manual_seed(args.random_init)
-            runs.append((f"random init (seed {args.random_init})", AutoModel.from_config(model.config)))
+            runs.append((f"random init (seed {args.random_init})", random_init_model(model.config, args.random_init)))
         for name, network in runs:
             results = evaluate_model(network.eval(), processor, **settings)
             class_names = results["class_names"]

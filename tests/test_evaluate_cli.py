@@ -98,3 +98,37 @@ def test_a_folder_without_split_folders_is_scored_on_a_held_out_part(synthmotion
     result = run_cli(*common, "--output_dir", str(tmp_path / "eval0"), "--eval_holdout", "0")
     assert result.returncode != 0
     assert f"{folder} has no split 'test' (it has train)" in result.stderr
+
+
+def test_a_seeds_random_init_is_the_same_backbone_whatever_the_method():
+    """The random-weights baseline of a seed depends on the backbone, not on the method class around it: LSFD's
+    `AutoModel` builds two heads before its backbone is initialised, so ``AutoModel.from_config`` under the same
+    seed draws it other backbone weights than the methods without heads get; `random_init_model` does not."""
+    import torch
+    from transformers import AutoModel, VideoMAEConfig
+
+    import hfvid
+    from hfvid.models.modeling_utils import random_init_model
+
+    def backbone_weights(model):
+        return torch.cat([tensor.flatten().float() for tensor in model.backbone.state_dict().values()])
+
+    lsfd, simclr = hfvid.get_config("lsfd-r3d18-tiny"), hfvid.get_config("simclr-r3d18-tiny")
+    assert lsfd.backbone == simclr.backbone
+    torch.manual_seed(0)
+    plain_lsfd = backbone_weights(AutoModel.from_config(lsfd))
+    torch.manual_seed(0)
+    plain_simclr = backbone_weights(AutoModel.from_config(simclr))
+    assert not torch.equal(plain_lsfd, plain_simclr)  # what the helper is for
+
+    for name in ("lsfd-r3d18-tiny", "transrank-r3d18-tiny", "moco-r3d18-tiny", "byol-r3d18-tiny"):
+        model = random_init_model(hfvid.get_config(name), seed=0)
+        assert torch.equal(backbone_weights(model), plain_simclr), name
+    assert not torch.equal(backbone_weights(random_init_model(simclr, seed=1)), plain_simclr)
+
+    # A transformers model (VideoMAE's encoder, its config as a saved folder has it): AutoModel.from_config after
+    # the seed, so the same weights for one seed.
+    videomae = VideoMAEConfig.from_dict(hfvid.get_config("videomae-vit-tiny").to_dict())
+    first, second = random_init_model(videomae, seed=3), random_init_model(videomae, seed=3)
+    assert type(first).__name__ == "VideoMAEModel"
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))

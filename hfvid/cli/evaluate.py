@@ -34,6 +34,7 @@ from hfvid.evaluation.report import (
     write_comparison,
     write_results,
 )
+from hfvid.models.modeling_utils import random_init_model
 from hfvid.utils.cli import HelpFormatter, accept_dashes
 
 RANDOM_INIT_NAME = "random init"
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results_by_model = {name: evaluate_model(view_of(model, args.feature), processor, **evaluate)}
     if args.compare_random_init:
         set_seed(args.seed)
-        random_model = AutoModel.from_config(model.config).to(state.device)
+        random_model = random_init_model(model.config, args.seed).to(state.device)
         results_by_model[RANDOM_INIT_NAME] = evaluate_model(view_of(random_model, args.feature), processor, **evaluate)
     if held_out:
         for results in results_by_model.values():
@@ -152,7 +153,7 @@ def add_finetune_results(args: argparse.Namespace, model, processor, results_by_
     if RANDOM_INIT_NAME in results_by_model:
         set_seed(args.seed)
         random_folder = Path(args.output_dir) / "random_init" / "weights"
-        AutoModel.from_config(model.config).save_pretrained(random_folder)
+        random_init_model(model.config, args.seed).save_pretrained(random_folder)
         processor.save_pretrained(random_folder)
         sources[RANDOM_INIT_NAME] = str(random_folder)
     for name, source in sources.items():

@@ -1,6 +1,6 @@
 """What every hfvid model shares: weight initialisation, the per-optimiser-step hook, saving with its code, the
-backbone-only model (`AutoModel`), the video classifier (`AutoModelForVideoClassification`) and the helpers of
-multi-view methods.
+backbone-only model (`AutoModel`), the video classifier (`AutoModelForVideoClassification`), the helpers of
+multi-view methods and `random_init_model` (the random-weights baseline every evaluation compares against).
 
 A method defines ``<Method>PreTrainedModel(HfvidPreTrainedModel)`` with its config class and
 ``base_model_prefix``, then gets its backbone model and classifier by mixing that class with
@@ -16,7 +16,7 @@ import sys
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
+from transformers import AutoModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.modeling_outputs import BaseModelOutputWithPooling, ImageClassifierOutput
 
@@ -292,3 +292,18 @@ def add_equivariance_term(
     recognised = transformation_accuracy(scores.detach(), by_ranking=settings["loss"] == "rank")
     return loss + settings["weight"] * term, {**(accuracy or {}), "equivariance": recognised}
 
+
+
+def random_init_model(config, seed: int) -> PreTrainedModel:
+    """``AutoModel.from_config(config)`` with random weights drawn from ``seed``: the baseline "random init" that
+    evaluations compare a trained model against. An hfvid model's backbone is drawn as `HfvidBackboneModel` draws it,
+    so that a seed's random backbone depends on the architecture alone and not on the method class around it (a
+    class that builds heads before its backbone is initialised, as LSFD's `AutoModel` does, would shift the draw):
+    every method on one backbone meets the same random weights for one seed. The rest (such heads; a transformers
+    model) is drawn by ``AutoModel.from_config`` after ``torch.manual_seed(seed)``."""
+    torch.manual_seed(seed)
+    model = AutoModel.from_config(config)
+    if isinstance(getattr(model, "backbone", None), VideoBackbone):
+        torch.manual_seed(seed)
+        model.backbone.load_state_dict(HfvidBackboneModel(config).backbone.state_dict())
+    return model
