@@ -28,6 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 
 import finetune  # noqa: E402
+from methods_table import finetune_rows  # noqa: E402  (benchmarks/, beside this script)
 
 from hfvid.evaluation.plots import plot_sweep  # noqa: E402
 from hfvid.evaluation.report import mean_interval  # noqa: E402
@@ -37,11 +38,10 @@ def read_table(path: Path) -> tuple[list[dict], float]:
     """The rows (model, learning_rate, accuracies) and the chance level (%) of a table this script wrote."""
     text = path.read_text()
     chance = re.search(r"\(chance ([\d.]+)%\)", text)
-    rows = []
-    for line in text.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if line.startswith("| ") and len(cells) == 5 and cells[0] != "model" and not set(cells[0]) <= set("-:"):
-            rows.append({"model": cells[0], "learning_rate": float(cells[1]), "accuracies": [float(a) for a in cells[2].split(",")]})
+    rows = [
+        {"model": model, "learning_rate": float(rate), "accuracies": [float(a) for a in per_seed.split(",")]}
+        for model, rate, per_seed, _, _ in finetune_rows(text)
+    ]
     if chance is None or not rows:
         raise ValueError(f"{path} is not a table of bench_finetune.py (no '(chance N%)' or no rows)")
     return rows, float(chance[1])

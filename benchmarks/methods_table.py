@@ -131,6 +131,17 @@ def plot_methods(path: Path, chance: float = 12.5) -> Path:
     return path
 
 
+def finetune_rows(text: str) -> list[list[str]]:
+    """The cells of each row of a table `bench_finetune.py` wrote: model, learning rate, accuracy per seed (comma
+    separated), mean +- interval, wall time. (`bench_finetune.read_table` reads them too.)"""
+    rows = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and cells[0] != "model" and not set(cells[0]) <= set("-:"):
+            rows.append(cells)
+    return rows
+
+
 def finetune_table() -> str:
     """`bench_finetune.py`'s table of ``FINETUNE`` as one row per model and a column per learning rate (mean +- 95%
     interval over its seeds), under the command and budget that wrote it."""
@@ -140,10 +151,8 @@ def finetune_table() -> str:
     if command is None:
         raise ValueError(f"{name}: its first line does not say which command wrote it")
     means: dict[str, dict[str, str]] = {}
-    for line in lines:
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if line.startswith("| ") and len(cells) == 5 and cells[0] != "model" and not set(cells[0]) <= set("-:"):
-            means.setdefault(cells[0], {})[cells[1]] = cells[3]
+    for model, rate, _, mean, _ in finetune_rows("\n".join(lines)):
+        means.setdefault(model, {})[rate] = mean
     if not means:
         raise ValueError(f"{name} has no rows of (model, learning rate, per seed, mean, wall)")
     rates = list(dict.fromkeys(rate for row in means.values() for rate in row))
