@@ -1,0 +1,201 @@
+"""Why VideoMAE leaves the tiny ViT at its random init on SynthMotion: what its loss could reach, what it reaches,
+and what the encoder's features score early and late in training, on RGB frames and on frame differences.
+
+    python benchmarks/bench_videomae_diagnosis.py --output docs/results/videomae_diagnosis.md
+
+For each ``--inputs`` (``rgb``: the preset as it is, transformers' `VideoMAEForPreTraining` on RGB clips;
+``frame_difference``: the same model given the differences of consecutive frames, as every tiny R3D preset's
+backbone sees them, via `hfvid.backbones.base.frame_differences`) and seed:
+
+1. **What the loss could reach.** On ``--probe_videos`` pre-training clips of the processor, the normalised-pixel
+   loss of three fixed guesses of a patch: 0 (the patch's own mean: what the loss is at the start), the same patch
+   one tubelet later (what a masked patch can copy when its next tubelet is visible, as random masking allows), and
+   the patch to its right.
+2. **What it reaches.** ``--steps`` optimiser steps of ``--batch_size`` videos drawn at random from the training
+   split, through the preset's processor (its masking, augmentation and clips), AdamW at ``--learning_rate`` with
+   pretrain.py's defaults (weight decay 1e-4, ``--warmup_steps`` of linear warm-up, then cosine): the loss's mean
+   over each quarter of the run. This loop is the script's own (no accelerate, no checkpoints), to score the
+   encoder mid-run.
+3. **What the features score.** The frozen encoder (transformers' `VideoMAEModel`, its tokens averaged) on the
+   test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at random init (the
+   same seed), after ``--early_steps`` steps, and at the end.
+
+One torch thread; the whole run takes about 4 minutes a seed and input on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import VideoMAEForPreTraining, VideoMAEModel, get_cosine_schedule_with_warmup
+from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+
+import hfvid
+from hfvid.backbones.base import frame_differences
+from hfvid.data.decoding import VideoReader
+from hfvid.data.sources import load_video_dataset
+from hfvid.evaluation.report import evaluate_model, mean_interval
+from hfvid.models.videomae import VideoMAEPreTrainingVideoProcessor
+from hfvid.presets import processor_for_config
+from hfvid.utils.cli import parse_config_overrides
+
+INPUTS = ("rgb", "frame_difference")
+METRICS = {"R@1": "R@1", "knn_top1": "kNN", "linear_top1": "linear"}
+
+
+class FrameDifferenceProcessor(VideoMAEPreTrainingVideoProcessor):
+    """The VideoMAE processor, its clips (pre-training views and evaluation clips alike) turned into the
+    differences of consecutive normalised frames (the last one repeated: the token grid stays)."""
+
+    def to_model_input(self, clip: torch.Tensor) -> torch.Tensor:
+        return frame_differences(super().to_model_input(clip)[None], self.tubelet_size)[0]
+
+    def preprocess(self, videos, **kwargs):
+        batch = super().preprocess(videos, **kwargs)
+        batch["pixel_values"] = frame_differences(batch["pixel_values"], self.tubelet_size)
+        return batch
+
+
+def normalised_patches(pixel_values: torch.Tensor, config) -> torch.Tensor:
+    """(batch, T, C, H, W) model input -> the loss's targets (batch, t, h, w, tubelet * p * p * C): each patch's
+    pixels, un-normalised as `VideoMAEForPreTraining` does and normalised per patch and channel as its
+    ``norm_pix_loss`` does."""
+    mean = torch.tensor(IMAGENET_DEFAULT_MEAN)[None, None, :, None, None]
+    std = torch.tensor(IMAGENET_DEFAULT_STD)[None, None, :, None, None]
+    frames = pixel_values * std + mean
+    batch, time_steps, channels, height, width = frames.shape
+    p, tubelet = config.patch_size, config.tubelet_size
+    patches = frames.view(batch, time_steps // tubelet, tubelet, channels, height // p, p, width // p, p)
+    patches = patches.permute(0, 1, 4, 6, 2, 5, 7, 3).reshape(batch, time_steps // tubelet, height // p, width // p, -1, channels)
+    normalised = (patches - patches.mean(-2, keepdim=True)) / (patches.var(-2, unbiased=True, keepdim=True).sqrt() + 1e-6)
+    return normalised.flatten(-2)
+
+
+def loss_bounds(targets: torch.Tensor) -> dict[str, float]:
+    """The loss of three fixed guesses of every patch (mean squared error over the patch's values)."""
+    return {
+        "zero": (targets**2).mean().item(),
+        "next tubelet": ((targets[:, 1:] - targets[:, :-1]) ** 2).mean().item(),
+        "right neighbour": ((targets[:, :, :, 1:] - targets[:, :, :, :-1]) ** 2).mean().item(),
+    }
+
+
+def source(data_dir: str) -> str:
+    """The data: a SynthMotion folder as it is, or the built-in SynthMotion generated into ``data_dir``."""
+    return data_dir if (Path(data_dir) / "synthmotion.json").is_file() else "synthmotion"
+
+
+def score(encoder, processor, seed: int, data_dir: str) -> dict[str, float]:
+    results = evaluate_model(
+        encoder.eval(), processor, source=source(data_dir), protocols=["retrieval", "knn", "linear"], seed=seed,
+        progress=False, synthmotion_dir=data_dir,
+    )  # fmt: skip
+    return {name: 100 * results["metrics"][name] for name in METRICS}
+
+
+def run(args, input_kind: str, seed: int) -> dict:
+    config = hfvid.get_config("videomae-vit-tiny", **parse_config_overrides(args.config_overrides))
+    processor = processor_for_config(config)
+    if input_kind == "frame_difference":
+        processor = FrameDifferenceProcessor(**processor.to_dict())
+    train = load_video_dataset(source(args.data_dir), split="train", synthmotion_dir=args.data_dir)
+    rng = np.random.default_rng(seed)
+
+    def batch(size: int):
+        return processor.preprocess_pretraining([VideoReader(train[int(i)]["video"]) for i in rng.integers(0, len(train), size)], rng=rng)
+
+    bounds = loss_bounds(normalised_patches(batch(args.probe_videos)["pixel_values"], config))
+    torch.manual_seed(seed)
+    scores = {"random init": score(VideoMAEModel(config), processor, seed, args.data_dir)}
+    torch.manual_seed(seed)
+    model = VideoMAEForPreTraining(config).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.steps)
+    losses, start = [], time.perf_counter()
+    for step in range(1, args.steps + 1):
+        views = batch(args.batch_size)
+        loss = model(pixel_values=views["pixel_values"], bool_masked_pos=views["bool_masked_pos"]).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+        if step == args.early_steps:
+            scores[f"after {step} steps"] = score(model.videomae, processor, seed, args.data_dir)
+            model.train()
+        if step % max(1, args.steps // 4) == 0:
+            print(f"{input_kind} seed {seed} step {step}: loss {np.mean(losses[-args.steps // 4:]):.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
+    scores[f"after {args.steps} steps"] = score(model.videomae, processor, seed, args.data_dir)
+    quarters = [float(np.mean(part)) for part in np.array_split(np.array(losses), 4)]
+    return {"input": input_kind, "seed": seed, "bounds": bounds, "loss_quarters": quarters, "scores": scores}
+
+
+def table(runs: list[dict], args) -> str:
+    lines = []
+    bound_names = list(runs[0]["bounds"])
+    lines += ["| input | loss if it guessed: " + " | ".join(bound_names) + " | training loss by quarter of the run |", "|---|" + "---:|" * len(bound_names) + "---|"]
+    for input_kind in dict.fromkeys(run["input"] for run in runs):
+        mine = [run for run in runs if run["input"] == input_kind]
+        cells = [f"{np.mean([run['bounds'][name] for run in mine]):.3f}" for name in bound_names]
+        quarters = " / ".join(f"{np.mean([run['loss_quarters'][q] for run in mine]):.3f}" for q in range(4))
+        lines.append(f"| {input_kind} | " + " | ".join(cells) + f" | {quarters} |")
+    lines += ["", "| input | encoder | " + " | ".join(f"{label} (%)" for label in METRICS.values()) + " | per seed, linear |", "|---|---|" + "---:|" * (len(METRICS) + 1)]
+    for input_kind in dict.fromkeys(run["input"] for run in runs):
+        mine = [run for run in runs if run["input"] == input_kind]
+        for stage in mine[0]["scores"]:
+            cells = []
+            for name in METRICS:
+                mean, half = mean_interval([run["scores"][stage][name] for run in mine])
+                cells.append(f"{mean:.1f} +- {half:.1f}")
+            per_seed = ", ".join(f"{run['scores'][stage]['linear_top1']:.1f}" for run in mine)
+            lines.append(f"| {input_kind} | {stage} | " + " | ".join(cells) + f" | {per_seed} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inputs", default=",".join(INPUTS), help=f"comma-separated, of {INPUTS}")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--early_steps", type=int, default=100, help="also score the encoder after this many steps")
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--warmup_steps", type=int, default=20)
+    parser.add_argument("--probe_videos", type=int, default=64, help="clips for the loss's fixed guesses")
+    parser.add_argument("--config_overrides", default=None, help="of the videomae-vit-tiny preset, e.g. masking=random,mask_ratio=0.5")
+    parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", default=None, help="also write the tables, with this command, to this markdown file")
+    args = parser.parse_args(argv)
+    inputs = args.inputs.split(",")
+    if not set(inputs) <= set(INPUTS):
+        raise SystemExit(f"--inputs takes {INPUTS}; got {args.inputs!r}")
+    torch.set_num_threads(args.threads)
+    runs = [run(args, input_kind, int(seed)) for input_kind in inputs for seed in args.seeds.split(",")]
+    text = table(runs, args)
+    print(text)
+    if args.output:
+        command = " ".join(["python benchmarks/bench_videomae_diagnosis.py", *(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))])
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(
+            f"# VideoMAE on the tiny ViT: what its loss could reach, what it reaches, what its features score\n\n"
+            f"Written by `{command}` on {date.today()}: the videomae-vit-tiny preset"
+            f"{' with ' + args.config_overrides if args.config_overrides else ''}, {args.steps} steps x {args.batch_size} "
+            f"SynthMotion videos, AdamW {args.learning_rate}, seeds {args.seeds}; frozen features on the SynthMotion test "
+            f"split, mean +- 95% t-interval over the seeds.\n\n{text}\n"
+        )
+        output.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n")
+        print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()

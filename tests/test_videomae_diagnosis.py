@@ -1,0 +1,68 @@
+"""benchmarks/bench_videomae_diagnosis.py: its loss targets are VideoMAE's own, its fixed guesses score what they
+say, its frame-difference processor gives differences, and a tiny run end to end writes its tables."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import VideoMAEForPreTraining
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_videomae_diagnosis as diagnosis  # noqa: E402
+
+import hfvid  # noqa: E402
+from hfvid.data.masks import tube_mask  # noqa: E402
+from hfvid.presets import processor_for_config  # noqa: E402
+
+
+def test_the_targets_are_videomaes_own():
+    """With a decoder head that outputs 0, `VideoMAEForPreTraining`'s loss is the mean square of its targets over the
+    masked patches: the same patches of `normalised_patches`, in the same order."""
+    config = hfvid.get_config("videomae-vit-tiny")
+    torch.manual_seed(0)
+    model = VideoMAEForPreTraining(config).eval()
+    torch.nn.init.zeros_(model.decoder.head.weight)
+    torch.nn.init.zeros_(model.decoder.head.bias)
+    # Structured clips (patches differ in contrast), so that another patch order or normalisation gives another loss.
+    clips = torch.randn(2, 8, 3, 32, 32) * torch.linspace(0.1, 3.0, 32)[None, None, None, :, None]
+    mask = torch.from_numpy(np.stack([tube_mask(config.token_grid, 0.75, np.random.default_rng(i)) for i in range(2)]))
+    loss = model(pixel_values=clips, bool_masked_pos=mask).loss
+    targets = diagnosis.normalised_patches(clips, config).flatten(1, 3)
+    assert torch.allclose(loss, (targets[mask] ** 2).mean(), rtol=1e-4)
+
+
+def test_the_guesses_score_what_they_say():
+    static = torch.randn(1, 1, 3, 32, 32).expand(1, 8, 3, 32, 32)  # no motion: every tubelet is the one before
+    bounds = diagnosis.loss_bounds(diagnosis.normalised_patches(static, hfvid.get_config("videomae-vit-tiny")))
+    assert bounds["next tubelet"] < 1e-6
+    assert 0.9 < bounds["zero"] < 1.0  # unit variance per patch and channel (unbiased: (n - 1) / n)
+    assert bounds["right neighbour"] > 1.5  # independent patches: about twice the variance
+
+
+def test_the_frame_difference_processor_gives_differences():
+    config = hfvid.get_config("videomae-vit-tiny")
+    rgb = processor_for_config(config)
+    differences = diagnosis.FrameDifferenceProcessor(**rgb.to_dict())
+    frames = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
+    plain = rgb([frames], do_sample_frames=False, return_tensors="pt")["pixel_values"]
+    given = differences([frames], do_sample_frames=False, return_tensors="pt")["pixel_values"]
+    assert torch.allclose(given[:, :7], plain[:, 1:] - plain[:, :-1])
+    assert torch.equal(given[:, 7], given[:, 6])  # the last difference repeated: 4 tubelets of 2
+    views = differences.pretraining_views(frames, np.random.default_rng(0))
+    assert views["pixel_values"].shape == (8, 3, 32, 32) and torch.equal(views["pixel_values"][7], views["pixel_values"][6])
+
+
+def test_a_tiny_run_writes_its_tables(synthmotion_dir, tmp_path):
+    output = tmp_path / "diagnosis.md"
+    diagnosis.main(["--inputs", "rgb,frame_difference", "--seeds", "0", "--steps", "4", "--early_steps", "2",
+                    "--batch_size", "2", "--probe_videos", "2", "--data_dir", synthmotion_dir, "--output", str(output)])  # fmt: skip
+    text = output.read_text()
+    assert text.startswith("# VideoMAE on the tiny ViT") and "Written by `python benchmarks/bench_videomae_diagnosis.py --inputs" in text
+    for row in ("| rgb | random init |", "| rgb | after 2 steps |", "| frame_difference | after 4 steps |"):
+        assert row in text
+    runs = json.loads(output.with_suffix(".json").read_text())
+    assert [run["input"] for run in runs] == ["rgb", "frame_difference"]
+    assert all(len(run["loss_quarters"]) == 4 for run in runs)
