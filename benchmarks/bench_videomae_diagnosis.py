@@ -15,7 +15,7 @@ backbone sees them, via `hfvid.backbones.base.frame_differences`) and seed:
    split, through the preset's processor (its masking, augmentation and clips), AdamW at ``--learning_rate`` with
    pretrain.py's defaults (weight decay 1e-4, ``--warmup_steps`` of linear warm-up, then cosine): the loss's mean
    over each quarter of the run. This loop is the script's own (no accelerate, no checkpoints), to score the
-   encoder mid-run.
+   encoder mid-run. ``--fixed_batch``: one batch throughout (whether the model can fit anything).
 3. **What the features score.** The frozen encoder (transformers' `VideoMAEModel`, its tokens averaged) on the
    test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at random init (the
    same seed), after ``--early_steps`` steps, and at the end.
@@ -113,6 +113,7 @@ def run(args, input_kind: str, seed: int) -> dict:
         return processor.preprocess_pretraining([VideoReader(train[int(i)]["video"]) for i in rng.integers(0, len(train), size)], rng=rng)
 
     bounds = loss_bounds(normalised_patches(batch(args.probe_videos)["pixel_values"], config))
+    fixed = batch(args.batch_size) if args.fixed_batch else None
     torch.manual_seed(seed)
     scores = {"random init": score(VideoMAEModel(config), processor, seed, args.data_dir)}
     torch.manual_seed(seed)
@@ -121,7 +122,7 @@ def run(args, input_kind: str, seed: int) -> dict:
     scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.steps)
     losses, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):
-        views = batch(args.batch_size)
+        views = fixed if args.fixed_batch else batch(args.batch_size)
         loss = model(pixel_values=views["pixel_values"], bool_masked_pos=views["bool_masked_pos"]).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
     parser.add_argument("--warmup_steps", type=int, default=20)
+    parser.add_argument("--fixed_batch", action="store_true", help="train on one batch throughout (can the model fit it at all?)")
     parser.add_argument("--probe_videos", type=int, default=64, help="clips for the loss's fixed guesses")
     parser.add_argument("--config_overrides", default=None, help="of the videomae-vit-tiny preset, e.g. masking=random,mask_ratio=0.5")
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
@@ -190,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
             f"# VideoMAE on the tiny ViT: what its loss could reach, what it reaches, what its features score\n\n"
             f"Written by `{command}` on {date.today()}: the videomae-vit-tiny preset"
             f"{' with ' + args.config_overrides if args.config_overrides else ''}, {args.steps} steps x {args.batch_size} "
-            f"SynthMotion videos, AdamW {args.learning_rate}, seeds {args.seeds}; frozen features on the SynthMotion test "
+            f"SynthMotion videos{' (one batch throughout)' if args.fixed_batch else ''}, AdamW {args.learning_rate}, seeds {args.seeds}; frozen features on the SynthMotion test "
             f"split, mean +- 95% t-interval over the seeds.\n\n{text}\n"
         )
         output.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n")
