@@ -66,3 +66,13 @@ def test_a_tiny_run_writes_its_tables(synthmotion_dir, tmp_path):
     runs = json.loads(output.with_suffix(".json").read_text())
     assert [run["input"] for run in runs] == ["rgb", "frame_difference"]
     assert all(len(run["loss_quarters"]) == 4 for run in runs)
+
+
+def test_a_fixed_batch_run_says_so(synthmotion_dir, tmp_path):
+    output = tmp_path / "fixed.md"
+    diagnosis.main(["--inputs", "rgb", "--seeds", "0", "--steps", "8", "--early_steps", "2", "--batch_size", "2",
+                    "--probe_videos", "2", "--fixed_batch", "--learning_rate", "3e-3", "--warmup_steps", "0", "--data_dir", synthmotion_dir,
+                    "--output", str(output)])  # fmt: skip
+    assert "SynthMotion videos (one batch throughout)" in output.read_text()
+    (run,) = json.loads(output.with_suffix(".json").read_text())
+    assert run["loss_quarters"][-1] < run["loss_quarters"][0]  # one batch of two clips: fitted within 8 steps
