@@ -55,6 +55,7 @@ from hfvid.evaluation.report import (
 from hfvid.hub.model_card import write_model_card
 from hfvid.hub.push import push_model_folder, push_report
 from hfvid.models import method_config
+from hfvid.models.modeling_utils import random_init_model
 from hfvid.presets import list_configs, load_for_pretraining
 from hfvid.utils.cli import HelpFormatter, accept_dashes, parse_config_overrides
 
@@ -404,8 +405,7 @@ def evaluate_against_random_init(args: argparse.Namespace, processor) -> dict[st
         transformers_logging.set_verbosity(verbosity)
     if loading["missing_keys"]:
         raise RuntimeError(f"{output_dir} lacks weights of {type(pretrained).__name__}: {sorted(loading['missing_keys'])}")
-    torch.manual_seed(args.seed)
-    random_init = AutoModel.from_config(pretrained.config)
+    random_init = random_init_model(pretrained.config, args.seed)
     settings = dict(
         source=args.dataset, train_split=args.split, test_split=args.eval_split, protocols=args.eval_protocols.split(","),
         num_clips=args.eval_num_clips, batch_size=args.batch_size, seed=args.seed, video_column=args.video_column,
