@@ -1,26 +1,29 @@
-"""Why VideoMAE leaves the tiny ViT at its random init on SynthMotion: what its loss could reach, what it reaches,
-and what the encoder's features score early and late in training, on RGB frames and on frame differences.
+"""Why VideoMAE (and V-JEPA) leave the tiny ViT at its random init on SynthMotion: what the loss could reach, what
+it reaches, and what the encoder's features score early and late in training, on RGB frames and on frame
+differences.
 
     python benchmarks/bench_videomae_diagnosis.py --output docs/results/videomae_diagnosis.md
+    python benchmarks/bench_videomae_diagnosis.py --preset vjepa-vit-tiny --output docs/results/vjepa_diagnosis.md
 
-For each ``--inputs`` (``rgb``: the preset as it is, transformers' `VideoMAEForPreTraining` on RGB clips;
-``frame_difference``: the same model given the differences of consecutive frames, as every tiny R3D preset's
-backbone sees them, via `hfvid.backbones.base.frame_differences`) and seed:
+For ``--preset`` (``videomae-vit-tiny``: transformers' `VideoMAEForPreTraining`; ``vjepa-vit-tiny``: hfvid's
+`VJEPAForPreTraining`, with its EMA target encoder stepped after every optimiser step), each ``--inputs`` (``rgb``:
+the preset as it is; ``frame_difference``: the same model given the differences of consecutive frames, as every
+tiny R3D preset's backbone sees them, via `hfvid.backbones.base.frame_differences`) and seed:
 
-1. **What the loss could reach.** On ``--probe_videos`` pre-training clips of the processor, the normalised-pixel
-   loss of three fixed guesses of a patch: 0 (the patch's own mean: what the loss is at the start), the same patch
-   one tubelet later (what a masked patch can copy when its next tubelet is visible, as random masking allows), and
-   the patch to its right.
+1. **What the loss could reach** (VideoMAE only). On ``--probe_videos`` pre-training clips of the processor, the
+   normalised-pixel loss of three fixed guesses of a patch: 0 (the patch's own mean: what the loss is at the
+   start), the same patch one tubelet later (what a masked patch can copy when its next tubelet is visible, as
+   random masking allows), and the patch to its right.
 2. **What it reaches.** ``--steps`` optimiser steps of ``--batch_size`` videos drawn at random from the training
-   split, through the preset's processor (its masking, augmentation and clips), AdamW at ``--learning_rate`` with
+   split, through the preset's processor (its masks, augmentation and clips), AdamW at ``--learning_rate`` with
    pretrain.py's defaults (weight decay 1e-4, ``--warmup_steps`` of linear warm-up, then cosine): the loss's mean
    over each quarter of the run. This loop is the script's own (no accelerate, no checkpoints), to score the
    encoder mid-run. ``--fixed_batch``: one batch throughout (whether the model can fit anything).
-3. **What the features score.** The frozen encoder (transformers' `VideoMAEModel`, its tokens averaged) on the
-   test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at random init (the
-   same seed), after ``--early_steps`` steps, and at the end.
+3. **What the features score.** The frozen encoder as a saved folder gives it to `AutoModel` (its tokens
+   averaged) on the test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at
+   random init (`random_init_model`, the same seed), after ``--early_steps`` steps, and at the end.
 
-One torch thread; the whole run takes about 4 minutes a seed and input on one core.
+One torch thread; about 4 minutes a seed and input on one core for VideoMAE, about twice that for V-JEPA.
 """
 
 from __future__ import annotations
@@ -29,39 +32,65 @@ import argparse
 import json
 import shlex
 import sys
+import tempfile
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import VideoMAEForPreTraining, VideoMAEModel, get_cosine_schedule_with_warmup
+from transformers import AutoModel, get_cosine_schedule_with_warmup
 from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from transformers.utils import logging as transformers_logging
 
 import hfvid
 from hfvid.backbones.base import frame_differences
 from hfvid.data.decoding import VideoReader
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.report import evaluate_model, mean_interval
-from hfvid.models.videomae import VideoMAEPreTrainingVideoProcessor
-from hfvid.presets import processor_for_config
+from hfvid.models.modeling_utils import random_init_model
+from hfvid.presets import load_for_pretraining, processor_for_config
 from hfvid.utils.cli import parse_config_overrides
 
 INPUTS = ("rgb", "frame_difference")
 METRICS = {"R@1": "R@1", "knn_top1": "kNN", "linear_top1": "linear"}
 
 
-class FrameDifferenceProcessor(VideoMAEPreTrainingVideoProcessor):
-    """The VideoMAE processor, its clips (pre-training views and evaluation clips alike) turned into the
-    differences of consecutive normalised frames (the last one repeated: the token grid stays)."""
+def frame_difference_processor(processor):
+    """``processor`` (a masked method's pre-training processor) with its clips, pre-training views and evaluation
+    clips alike, turned into the differences of consecutive normalised frames (the last one repeated: the token grid
+    stays)."""
 
-    def to_model_input(self, clip: torch.Tensor) -> torch.Tensor:
-        return frame_differences(super().to_model_input(clip)[None], self.tubelet_size)[0]
+    class FrameDifferences(type(processor)):
+        def to_model_input(self, clip: torch.Tensor) -> torch.Tensor:
+            return frame_differences(super().to_model_input(clip)[None], self.tubelet_size)[0]
 
-    def preprocess(self, videos, **kwargs):
-        batch = super().preprocess(videos, **kwargs)
-        batch["pixel_values"] = frame_differences(batch["pixel_values"], self.tubelet_size)
-        return batch
+        def preprocess(self, videos, **kwargs):
+            batch = super().preprocess(videos, **kwargs)
+            name = "pixel_values" if "pixel_values" in batch else "pixel_values_videos"
+            batch[name] = frame_differences(batch[name], self.tubelet_size)
+            return batch
+
+    return FrameDifferences(**processor.to_dict())
+
+
+def encoder_of(model):
+    """The frozen encoder a saved folder of ``model`` gives `AutoModel` (VideoMAE: `VideoMAEModel`; V-JEPA:
+    `VJEPA2Model` with the context encoder's weights), as `bench_ssl_methods.py` scores it. Leaves torch's random
+    state as it was."""
+    state = torch.get_rng_state()
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save_pretrained(folder)
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()  # the pre-training heads are expected left-overs
+        try:
+            encoder = AutoModel.from_pretrained(folder)
+        finally:
+            transformers_logging.set_verbosity(verbosity)
+    torch.set_rng_state(state)
+    return encoder
 
 
 def normalised_patches(pixel_values: torch.Tensor, config) -> torch.Tensor:
@@ -102,50 +131,55 @@ def score(encoder, processor, seed: int, data_dir: str) -> dict[str, float]:
 
 
 def run(args, input_kind: str, seed: int) -> dict:
-    config = hfvid.get_config("videomae-vit-tiny", **parse_config_overrides(args.config_overrides))
-    processor = processor_for_config(config)
+    overrides = parse_config_overrides(args.config_overrides)
+    config = hfvid.get_config(args.preset, **overrides)
+    processor = processor_for_config(config)  # (building no model yet: the augmentation draws from torch's generator)
     if input_kind == "frame_difference":
-        processor = FrameDifferenceProcessor(**processor.to_dict())
+        processor = frame_difference_processor(processor)
     train = load_video_dataset(source(args.data_dir), split="train", synthmotion_dir=args.data_dir)
     rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)  # the augmentation draws from torch's generator: the probe and fixed batches too
 
     def batch(size: int):
         return processor.preprocess_pretraining([VideoReader(train[int(i)]["video"]) for i in rng.integers(0, len(train), size)], rng=rng)
 
-    bounds = loss_bounds(normalised_patches(batch(args.probe_videos)["pixel_values"], config))
+    probe = batch(args.probe_videos)
+    bounds = loss_bounds(normalised_patches(probe["pixel_values"], config)) if "bool_masked_pos" in probe else None
     fixed = batch(args.batch_size) if args.fixed_batch else None
     torch.manual_seed(seed)
-    scores = {"random init": score(VideoMAEModel(config), processor, seed, args.data_dir)}
+    encoder_config = encoder_of(load_for_pretraining(args.preset, **overrides)[0]).config
+    scores = {"random init": score(random_init_model(encoder_config, seed), processor, seed, args.data_dir)}
     torch.manual_seed(seed)
-    model = VideoMAEForPreTraining(config).train()
+    model = load_for_pretraining(args.preset, **overrides)[0].train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
     scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.steps)
     losses, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):
         views = fixed if args.fixed_batch else batch(args.batch_size)
-        loss = model(pixel_values=views["pixel_values"], bool_masked_pos=views["bool_masked_pos"]).loss
+        loss = model(**views).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if hasattr(model, "after_optimizer_step"):  # V-JEPA's EMA target encoder (VideoMAE has no per-step work)
+            model.after_optimizer_step(step, args.steps)
         losses.append(loss.item())
         if step == args.early_steps:
-            scores[f"after {step} steps"] = score(model.videomae, processor, seed, args.data_dir)
-            model.train()
+            scores[f"after {step} steps"] = score(encoder_of(model), processor, seed, args.data_dir)
         if step % max(1, args.steps // 4) == 0:
             print(f"{input_kind} seed {seed} step {step}: loss {np.mean(losses[-args.steps // 4:]):.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
-    scores[f"after {args.steps} steps"] = score(model.videomae, processor, seed, args.data_dir)
+    scores[f"after {args.steps} steps"] = score(encoder_of(model), processor, seed, args.data_dir)
     quarters = [float(np.mean(part)) for part in np.array_split(np.array(losses), 4)]
     return {"input": input_kind, "seed": seed, "bounds": bounds, "loss_quarters": quarters, "scores": scores}
 
 
 def table(runs: list[dict], args) -> str:
     lines = []
-    bound_names = list(runs[0]["bounds"])
+    bound_names = list(runs[0]["bounds"] or {"zero": None, "next tubelet": None, "right neighbour": None})
     lines += ["| input | loss if it guessed: " + " | ".join(bound_names) + " | training loss by quarter of the run |", "|---|" + "---:|" * len(bound_names) + "---|"]
     for input_kind in dict.fromkeys(run["input"] for run in runs):
         mine = [run for run in runs if run["input"] == input_kind]
-        cells = [f"{np.mean([run['bounds'][name] for run in mine]):.3f}" for name in bound_names]
+        cells = [f"{np.mean([run['bounds'][name] for run in mine]):.3f}" if mine[0]["bounds"] else "-" for name in bound_names]
         quarters = " / ".join(f"{np.mean([run['loss_quarters'][q] for run in mine]):.3f}" for q in range(4))
         lines.append(f"| {input_kind} | " + " | ".join(cells) + f" | {quarters} |")
     lines += ["", "| input | encoder | " + " | ".join(f"{label} (%)" for label in METRICS.values()) + " | per seed, linear |", "|---|---|" + "---:|" * (len(METRICS) + 1)]
@@ -163,6 +197,7 @@ def table(runs: list[dict], args) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="videomae-vit-tiny", help="a masked method's preset: videomae-vit-tiny or vjepa-vit-tiny")
     parser.add_argument("--inputs", default=",".join(INPUTS), help=f"comma-separated, of {INPUTS}")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--steps", type=int, default=2000)
@@ -172,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup_steps", type=int, default=20)
     parser.add_argument("--fixed_batch", action="store_true", help="train on one batch throughout (can the model fit it at all?)")
     parser.add_argument("--probe_videos", type=int, default=64, help="clips for the loss's fixed guesses")
-    parser.add_argument("--config_overrides", default=None, help="of the videomae-vit-tiny preset, e.g. masking=random,mask_ratio=0.5")
+    parser.add_argument("--config_overrides", default=None, help="of --preset, e.g. masking=random,mask_ratio=0.5")
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", default=None, help="also write the tables, with this command, to this markdown file")
@@ -189,8 +224,8 @@ def main(argv: list[str] | None = None) -> None:
         output = Path(args.output)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
-            f"# VideoMAE on the tiny ViT: what its loss could reach, what it reaches, what its features score\n\n"
-            f"Written by `{command}` on {date.today()}: the videomae-vit-tiny preset"
+            f"# {args.preset}: what its loss could reach, what it reaches, what its features score\n\n"
+            f"Written by `{command}` on {date.today()}: the {args.preset} preset"
             f"{' with ' + args.config_overrides if args.config_overrides else ''}, {args.steps} steps x {args.batch_size} "
             f"SynthMotion videos{' (one batch throughout)' if args.fixed_batch else ''}, AdamW {args.learning_rate}, seeds {args.seeds}; frozen features on the SynthMotion test "
             f"split, mean +- 95% t-interval over the seeds.\n\n{text}\n"

@@ -45,7 +45,7 @@ def test_the_guesses_score_what_they_say():
 def test_the_frame_difference_processor_gives_differences():
     config = hfvid.get_config("videomae-vit-tiny")
     rgb = processor_for_config(config)
-    differences = diagnosis.FrameDifferenceProcessor(**rgb.to_dict())
+    differences = diagnosis.frame_difference_processor(rgb)
     frames = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
     plain = rgb([frames], do_sample_frames=False, return_tensors="pt")["pixel_values"]
     given = differences([frames], do_sample_frames=False, return_tensors="pt")["pixel_values"]
@@ -60,7 +60,7 @@ def test_a_tiny_run_writes_its_tables(synthmotion_dir, tmp_path):
     diagnosis.main(["--inputs", "rgb,frame_difference", "--seeds", "0", "--steps", "4", "--early_steps", "2",
                     "--batch_size", "2", "--probe_videos", "2", "--data_dir", synthmotion_dir, "--output", str(output)])  # fmt: skip
     text = output.read_text()
-    assert text.startswith("# VideoMAE on the tiny ViT") and "Written by `python benchmarks/bench_videomae_diagnosis.py --inputs" in text
+    assert text.startswith("# videomae-vit-tiny: what its loss") and "Written by `python benchmarks/bench_videomae_diagnosis.py --inputs" in text
     for row in ("| rgb | random init |", "| rgb | after 2 steps |", "| frame_difference | after 4 steps |"):
         assert row in text
     runs = json.loads(output.with_suffix(".json").read_text())
@@ -76,3 +76,20 @@ def test_a_fixed_batch_run_says_so(synthmotion_dir, tmp_path):
     assert "SynthMotion videos (one batch throughout)" in output.read_text()
     (run,) = json.loads(output.with_suffix(".json").read_text())
     assert run["loss_quarters"][-1] < run["loss_quarters"][0]  # one batch of two clips: fitted within 8 steps
+
+
+def test_vjepa_runs_with_its_target_encoder_stepped(synthmotion_dir, tmp_path):
+    """V-JEPA through the same loop (its EMA step after each optimiser step): no pixel-loss guesses; the
+    frame-difference processor gives differences under V-JEPA's own input name."""
+    output = tmp_path / "vjepa.md"
+    diagnosis.main(["--preset", "vjepa-vit-tiny", "--inputs", "frame_difference", "--seeds", "0", "--steps", "2",
+                    "--early_steps", "1", "--batch_size", "2", "--probe_videos", "2", "--data_dir", synthmotion_dir,
+                    "--output", str(output)])  # fmt: skip
+    text = output.read_text()
+    assert text.startswith("# vjepa-vit-tiny: what its loss") and "| frame_difference | - | - | - |" in text
+    assert "| frame_difference | after 2 steps |" in text
+    vjepa = processor_for_config(hfvid.get_config("vjepa-vit-tiny"))
+    frames = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
+    plain = vjepa([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+    given = diagnosis.frame_difference_processor(vjepa)([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
+    assert torch.allclose(given[:, :7], plain[:, 1:] - plain[:, :-1])
