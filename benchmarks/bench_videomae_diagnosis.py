@@ -220,9 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     text = table(runs, args)
     print(text)
     if args.output:
-        command = " ".join(["python benchmarks/bench_videomae_diagnosis.py", *(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))])
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        command = "python benchmarks/bench_videomae_diagnosis.py " + shlex.join(sys.argv[1:] if argv is None else argv)
         output = Path(args.output)
-        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(
             f"# {args.preset}: what its loss could reach, what it reaches, what its features score\n\n"
             f"Written by `{command}` on {date.today()}: the {args.preset} preset"
