@@ -293,7 +293,6 @@ def add_equivariance_term(
     return loss + settings["weight"] * term, {**(accuracy or {}), "equivariance": recognised}
 
 
-
 def random_init_model(config, seed: int) -> PreTrainedModel:
     """``AutoModel.from_config(config)`` with random weights drawn from ``seed``: the baseline "random init" that
     evaluations compare a trained model against. An hfvid model's backbone is drawn as `HfvidBackboneModel` draws it,
