@@ -133,7 +133,7 @@ def score(encoder, processor, seed: int, data_dir: str) -> dict[str, float]:
 def run(args, input_kind: str, seed: int) -> dict:
     overrides = parse_config_overrides(args.config_overrides)
     config = hfvid.get_config(args.preset, **overrides)
-    processor = processor_for_config(config)  # (building no model yet: the augmentation draws from torch's generator)
+    processor = processor_for_config(config)
     if input_kind == "frame_difference":
         processor = frame_difference_processor(processor)
     train = load_video_dataset(source(args.data_dir), split="train", synthmotion_dir=args.data_dir)
