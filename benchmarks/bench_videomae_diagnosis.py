@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModel, get_cosine_schedule_with_warmup
+from transformers import AutoConfig, AutoModel, get_cosine_schedule_with_warmup
 from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from transformers.utils import logging as transformers_logging
 
@@ -54,6 +54,7 @@ from hfvid.presets import load_for_pretraining, processor_for_config
 from hfvid.utils.cli import parse_config_overrides
 
 INPUTS = ("rgb", "frame_difference")
+GUESSES = ("zero", "next tubelet", "right neighbour")  # of a patch: its mean; the same patch a tubelet on; the next patch
 METRICS = {"R@1": "R@1", "knn_top1": "kNN", "linear_top1": "linear"}
 
 
@@ -93,6 +94,14 @@ def encoder_of(model):
     return encoder
 
 
+def saved_config(config):
+    """``config`` as a saved folder gives it to `AutoConfig` (VideoMAE: a plain `VideoMAEConfig`; V-JEPA:
+    `VJEPA2Config`): what `AutoModel` builds the frozen encoder from."""
+    with tempfile.TemporaryDirectory() as folder:
+        config.save_pretrained(folder)
+        return AutoConfig.from_pretrained(folder)
+
+
 def normalised_patches(pixel_values: torch.Tensor, config) -> torch.Tensor:
     """(batch, T, C, H, W) model input -> the loss's targets (batch, t, h, w, tubelet * p * p * C): each patch's
     pixels, un-normalised as `VideoMAEForPreTraining` does and normalised per patch and channel as its
@@ -110,11 +119,12 @@ def normalised_patches(pixel_values: torch.Tensor, config) -> torch.Tensor:
 
 def loss_bounds(targets: torch.Tensor) -> dict[str, float]:
     """The loss of three fixed guesses of every patch (mean squared error over the patch's values)."""
-    return {
-        "zero": (targets**2).mean().item(),
-        "next tubelet": ((targets[:, 1:] - targets[:, :-1]) ** 2).mean().item(),
-        "right neighbour": ((targets[:, :, :, 1:] - targets[:, :, :, :-1]) ** 2).mean().item(),
-    }
+    errors = (
+        (targets**2).mean(),
+        ((targets[:, 1:] - targets[:, :-1]) ** 2).mean(),
+        ((targets[:, :, :, 1:] - targets[:, :, :, :-1]) ** 2).mean(),
+    )
+    return {name: error.item() for name, error in zip(GUESSES, errors)}
 
 
 def source(data_dir: str) -> str:
@@ -146,9 +156,7 @@ def run(args, input_kind: str, seed: int) -> dict:
     probe = batch(args.probe_videos)
     bounds = loss_bounds(normalised_patches(probe["pixel_values"], config)) if "bool_masked_pos" in probe else None
     fixed = batch(args.batch_size) if args.fixed_batch else None
-    torch.manual_seed(seed)
-    encoder_config = encoder_of(load_for_pretraining(args.preset, **overrides)[0]).config
-    scores = {"random init": score(random_init_model(encoder_config, seed), processor, seed, args.data_dir)}
+    scores = {"random init": score(random_init_model(saved_config(config), seed), processor, seed, args.data_dir)}
     torch.manual_seed(seed)
     model = load_for_pretraining(args.preset, **overrides)[0].train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
@@ -173,13 +181,12 @@ def run(args, input_kind: str, seed: int) -> dict:
     return {"input": input_kind, "seed": seed, "bounds": bounds, "loss_quarters": quarters, "scores": scores}
 
 
-def table(runs: list[dict], args) -> str:
+def table(runs: list[dict]) -> str:
     lines = []
-    bound_names = list(runs[0]["bounds"] or {"zero": None, "next tubelet": None, "right neighbour": None})
-    lines += ["| input | loss if it guessed: " + " | ".join(bound_names) + " | training loss by quarter of the run |", "|---|" + "---:|" * len(bound_names) + "---|"]
+    lines += ["| input | loss if it guessed: " + " | ".join(GUESSES) + " | training loss by quarter of the run |", "|---|" + "---:|" * len(GUESSES) + "---|"]
     for input_kind in dict.fromkeys(run["input"] for run in runs):
         mine = [run for run in runs if run["input"] == input_kind]
-        cells = [f"{np.mean([run['bounds'][name] for run in mine]):.3f}" if mine[0]["bounds"] else "-" for name in bound_names]
+        cells = [f"{np.mean([run['bounds'][name] for run in mine]):.3f}" if mine[0]["bounds"] else "-" for name in GUESSES]
         quarters = " / ".join(f"{np.mean([run['loss_quarters'][q] for run in mine]):.3f}" for q in range(4))
         lines.append(f"| {input_kind} | " + " | ".join(cells) + f" | {quarters} |")
     lines += ["", "| input | encoder | " + " | ".join(f"{label} (%)" for label in METRICS.values()) + " | per seed, linear |", "|---|---|" + "---:|" * (len(METRICS) + 1)]
@@ -217,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--inputs takes {INPUTS}; got {args.inputs!r}")
     torch.set_num_threads(args.threads)
     runs = [run(args, input_kind, int(seed)) for input_kind in inputs for seed in args.seeds.split(",")]
-    text = table(runs, args)
+    text = table(runs)
     print(text)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

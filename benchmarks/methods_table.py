@@ -146,12 +146,13 @@ def finetune_table() -> str:
     """`bench_finetune.py`'s table of ``FINETUNE`` as one row per model and a column per learning rate (mean +- 95%
     interval over its seeds), under the command and budget that wrote it."""
     name, labels = FINETUNE
-    lines = (RESULTS / name).read_text().splitlines()
+    text = (RESULTS / name).read_text()
+    lines = text.splitlines()
     command = re.search(r"written by: (.*?) -->", lines[0])
     if command is None:
         raise ValueError(f"{name}: its first line does not say which command wrote it")
     means: dict[str, dict[str, str]] = {}
-    for model, rate, _, mean, _ in finetune_rows("\n".join(lines)):
+    for model, rate, _, mean, _ in finetune_rows(text):
         means.setdefault(model, {})[rate] = mean
     if not means:
         raise ValueError(f"{name} has no rows of (model, learning rate, per seed, mean, wall)")
