@@ -50,6 +50,7 @@ from hfvid.data.decoding import VideoReader
 from hfvid.data.sources import load_video_dataset
 from hfvid.evaluation.report import evaluate_model, mean_interval
 from hfvid.models.modeling_utils import random_init_model
+from hfvid.models.video_processing_utils import MaskedClipVideoProcessor
 from hfvid.presets import load_for_pretraining, processor_for_config
 from hfvid.utils.cli import parse_config_overrides
 
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     inputs = args.inputs.split(",")
     if not set(inputs) <= set(INPUTS):
         raise SystemExit(f"--inputs takes {INPUTS}; got {args.inputs!r}")
+    if not isinstance(processor_for_config(hfvid.get_config(args.preset)), MaskedClipVideoProcessor):
+        raise SystemExit(f"--preset takes a masked method's preset (videomae-vit-tiny, vjepa-vit-tiny, ...); {args.preset} is not one")
     torch.set_num_threads(args.threads)
     runs = [run(args, input_kind, int(seed)) for input_kind in inputs for seed in args.seeds.split(",")]
     text = table(runs)

@@ -93,3 +93,10 @@ def test_vjepa_runs_with_its_target_encoder_stepped(synthmotion_dir, tmp_path):
     plain = vjepa([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
     given = diagnosis.frame_difference_processor(vjepa)([frames], do_sample_frames=False, return_tensors="pt")["pixel_values_videos"]
     assert torch.allclose(given[:, :7], plain[:, 1:] - plain[:, :-1])
+
+
+def test_a_preset_without_masks_is_a_clear_error():
+    import pytest
+
+    with pytest.raises(SystemExit, match="--preset takes a masked method's preset .*transrank-r3d18-tiny is not one"):
+        diagnosis.main(["--preset", "transrank-r3d18-tiny"])
