@@ -84,7 +84,9 @@ class PretrainingClips(IterableDataset):
             if position < start:  # consumed before the checkpoint: not opened again
                 continue
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, worker_id, position])
-            torch.manual_seed(int(rng.integers(2**63)))  # torchvision's augmentations draw from torch's RNG
+            # torchvision's augmentations draw from torch's CPU generator. Seed it alone: torch.manual_seed also seeds
+            # every CUDA device, through a lazy call that records a stack trace each time (1 ms a video on CPU).
+            torch.default_generator.manual_seed(int(rng.integers(2**63)))
             try:
                 with open_video(example[self.video_column], backend=self.backend) as reader:
                     views = self.processor.pretraining_views(reader, rng)
