@@ -12,6 +12,7 @@ from huggingface_hub.repocard_data import eval_results_to_model_index, model_ind
 
 import hfvid
 from hfvid.data.synthetic import SYNTHMOTION_CLASSES, load_synthmotion
+from hfvid.evaluation import features as features_module
 from hfvid.evaluation.report import (
     FRAME_METRICS,
     METRIC_NAMES,
@@ -19,6 +20,7 @@ from hfvid.evaluation.report import (
     compare_table,
     evaluate_datasets,
     evaluate_model,
+    evaluate_models,
     paired_summary,
     to_model_index,
     write_comparison,
@@ -84,6 +86,23 @@ def test_protocol_subsets_match_the_full_run(tiny_model, synthmotion_dir, result
     assert alone["chance"] == {"attentive_top1": 1 / 8}
     with pytest.raises(ValueError, match="unknown or no protocols"):
         evaluate_datasets(model, processor, train, test, protocols=("retrieval", "fine-tune"))
+
+
+def test_evaluate_models_scores_each_model_as_evaluate_model_does_and_decodes_each_video_once(tiny_model, synthmotion_dir, results, monkeypatch):
+    model, processor = tiny_model
+    config = hfvid.get_config("transrank-r3d18-tiny")
+    torch.manual_seed(1)
+    other = TransRankModel(config)
+    protocols = ("retrieval", "knn", "linear")
+    alone = evaluate_model(other, processor, synthmotion_dir, protocols=protocols, progress=False)
+    opened = []
+    original = features_module.open_video
+    monkeypatch.setattr(features_module, "open_video", lambda video, **kw: opened.append(video) or original(video, **kw))
+    both = evaluate_models({"a": model, "b": other}, processor, synthmotion_dir, protocols=protocols, progress=False)
+    assert len(opened) == 16 + 8, "each train and test video opened once for both models"
+    assert both["a"]["metrics"] == {name: results["metrics"][name] for name in both["a"]["metrics"]}
+    assert both["b"]["metrics"] == alone["metrics"] and both["b"]["confusion"] == alone["confusion"]
+    assert both["a"]["metrics"] != both["b"]["metrics"]
 
 
 def test_write_results_writes_json_markdown_and_plots(results, tmp_path):

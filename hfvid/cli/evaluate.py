@@ -30,7 +30,7 @@ from hfvid.evaluation.report import (
     ALL_PROTOCOLS,
     PROTOCOLS,
     compare_table,
-    evaluate_model,
+    evaluate_models,
     write_comparison,
     write_results,
 )
@@ -113,11 +113,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if held_out and state.is_main_process:
         print(held_out)
     name = model_name(args.model)
-    results_by_model = {name: evaluate_model(view_of(model, args.feature), processor, **evaluate)}
+    models = {name: view_of(model, args.feature)}
     if args.compare_random_init:
         set_seed(args.seed)
-        random_model = random_init_model(model.config, args.seed).to(state.device)
-        results_by_model[RANDOM_INIT_NAME] = evaluate_model(view_of(random_model, args.feature), processor, **evaluate)
+        models[RANDOM_INIT_NAME] = view_of(random_init_model(model.config, args.seed).to(state.device), args.feature)
+    results_by_model = evaluate_models(models, processor, **evaluate)  # one pass over the videos for both
     if held_out:
         for results in results_by_model.values():
             results["data"]["held_out"] = held_out

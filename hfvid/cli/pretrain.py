@@ -47,7 +47,7 @@ from hfvid.evaluation.plots import plot_training_loss
 from hfvid.evaluation.report import (
     PROTOCOLS,
     compare_table,
-    evaluate_model,
+    evaluate_models,
     to_model_index,
     write_comparison,
     write_results,
@@ -412,7 +412,7 @@ def evaluate_against_random_init(args: argparse.Namespace, processor) -> dict[st
         backend=args.decode_backend, cache_dir=output_dir / "eval_cache", synthmotion_dir=args.data_dir,
         config_name=args.dataset_config, holdout_fraction=args.eval_holdout,
     )  # fmt: skip
-    return {name: evaluate_model(model, processor, **settings) for name, model in (("pre-trained", pretrained), ("random init", random_init))}
+    return evaluate_models({"pre-trained": pretrained, "random init": random_init}, processor, **settings)
 
 
 def report(args: argparse.Namespace, processor, summary: dict) -> None:

@@ -5,6 +5,8 @@ video, runs the model without gradients, averages the clips' pooled features, an
 ``(features, labels)``. With ``cache_dir`` the result is stored as safetensors under a key made of
 the model's weights, the data and the settings, so evaluating the same model again does not
 re-extract. Under ``accelerate launch`` each process extracts a share and all get the full result.
+``extract_features_of_models(models, processor, dataset)`` does the same for several models in one pass: each video
+is decoded and processed once for all of them.
 
 ``FeatureView(model, feature)`` shows every protocol another output of a model than ``pooler_output`` (e.g. LSFD's
 ``stationary`` part), or several concatenated.
@@ -153,7 +155,6 @@ def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
     return processed_clips(processor, list(frames.view(num_clips, processor.num_frames, *frames.shape[1:])))
 
 
-@torch.no_grad()
 def extract_features(
     model,
     processor,
@@ -175,26 +176,58 @@ def extract_features(
     and logged. With ``tokens``, the features are each video's frozen tokens (N, num_clips * tokens, D), its clips'
     `token_features` one after the other (the attentive probe's input).
     """
-    cache_path = None
+    settings = dict(video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size)
+    settings.update(backend=backend, cache_dir=cache_dir, progress=progress, tokens=tokens)
+    return extract_features_of_models([model], processor, dataset, **settings)[0]
+
+
+def _cache_path(model, processor, dataset, video_column, label_column, num_clips, tokens, cache_dir) -> Path:
+    settings = f"{num_clips}|{processor.num_frames}|{json.dumps(processor.to_dict(), sort_keys=True, default=str)}"
+    settings += "|tokens" if tokens else ""
+    key = "-".join(
+        [
+            model_fingerprint(model),
+            dataset_fingerprint(dataset, video_column, label_column),
+            hashlib.sha256(settings.encode()).hexdigest()[:16],
+        ]
+    )
+    return Path(cache_dir) / f"features-{key}.safetensors"
+
+
+@torch.no_grad()
+def extract_features_of_models(
+    models,
+    processor,
+    dataset,
+    video_column: str = "video",
+    label_column: str = "label",
+    num_clips: int = 1,
+    batch_size: int = 8,
+    backend: str = "torchcodec",
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    tokens: bool = False,
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """`extract_features` of several models (a list) that share ``processor``, in one pass over the videos: each
+    video is decoded and processed once and its clips go through every model (e.g. a pre-trained network and its
+    random init). Returns one (features, labels) pair per model, in order; a model whose features are in
+    ``cache_dir`` is not run."""
+    found: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(models)
+    cache_paths: list[Path | None] = [None] * len(models)
     if cache_dir is not None:
-        settings = f"{num_clips}|{processor.num_frames}|{json.dumps(processor.to_dict(), sort_keys=True, default=str)}"
-        settings += "|tokens" if tokens else ""
-        key = "-".join(
-            [
-                model_fingerprint(model),
-                dataset_fingerprint(dataset, video_column, label_column),
-                hashlib.sha256(settings.encode()).hexdigest()[:16],
-            ]
-        )
-        cache_path = Path(cache_dir) / f"features-{key}.safetensors"
-        if cache_path.is_file():
-            cached = load_file(cache_path)
-            return cached["features"], cached["labels"]
+        for i, model in enumerate(models):
+            cache_paths[i] = _cache_path(model, processor, dataset, video_column, label_column, num_clips, tokens, cache_dir)
+            if cache_paths[i].is_file():
+                cached = load_file(cache_paths[i])
+                found[i] = cached["features"], cached["labels"]
+    to_run = [i for i in range(len(models)) if found[i] is None]
+    if not to_run:
+        return found
 
     state = PartialState()
-    model.eval()
-    device = next(model.parameters()).device
-    features, labels, skipped = [], [], 0
+    for i in to_run:
+        models[i].eval()
+    features, labels, skipped = {i: [] for i in to_run}, [], 0
     with state.split_between_processes(list(range(len(dataset)))) as indices:
         bar = tqdm(total=len(indices), desc="extracting features", disable=not (progress and state.is_main_process))
         for start in range(0, len(indices), batch_size):
@@ -211,24 +244,27 @@ def extract_features(
             bar.update(len(indices[start : start + batch_size]))
             if not batch_clips:
                 continue
-            clips = torch.cat(batch_clips).to(device)
-            if tokens:
-                found = token_features(model, clips).float().cpu()
-                features.append(found.reshape(len(batch_clips), num_clips * found.shape[1], found.shape[2]))
-            else:
-                pooled = pooled_features(model, clips).float().cpu()
-                features.append(pooled.view(len(batch_clips), num_clips, -1).mean(dim=1))
+            clips = torch.cat(batch_clips)
+            for i in to_run:
+                model_clips = clips.to(next(models[i].parameters()).device)
+                if tokens:  # (videos * clips, tokens, D) -> (videos, clips * tokens, D)
+                    found_tokens = token_features(models[i], model_clips).float().cpu()
+                    features[i].append(found_tokens.reshape(len(batch_clips), -1, found_tokens.shape[-1]))
+                else:
+                    pooled = pooled_features(models[i], model_clips).float().cpu()
+                    features[i].append(pooled.view(len(batch_clips), num_clips, -1).mean(dim=1))
             labels.extend(batch_labels)
         bar.close()
-    shares = gather_object([(torch.cat(features) if features else None, labels, skipped)])
-    if all(share[0] is None for share in shares):
+    shares = gather_object([({i: torch.cat(features[i]) if features[i] else None for i in to_run}, labels, skipped)])
+    if all(share[1] == [] for share in shares):
         raise VideoDecodeError("<dataset>", f"none of its {len(dataset)} videos could be read")
-    features = torch.cat([share[0] for share in shares if share[0] is not None])
-    labels = torch.tensor([label for share in shares for label in share[1]], dtype=torch.long)
+    all_labels = torch.tensor([label for share in shares for label in share[1]], dtype=torch.long)
     num_skipped = sum(share[2] for share in shares)
     if num_skipped:
         logger.warning("%d unreadable videos left out of the features", num_skipped)
-    if cache_path is not None and state.is_main_process:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({"features": features.contiguous(), "labels": labels}, str(cache_path))
-    return features, labels
+    for i in to_run:
+        found[i] = torch.cat([share[0][i] for share in shares if share[0][i] is not None]), all_labels
+        if cache_paths[i] is not None and state.is_main_process:
+            cache_paths[i].parent.mkdir(parents=True, exist_ok=True)
+            save_file({"features": found[i][0].contiguous(), "labels": all_labels}, str(cache_paths[i]))
+    return found

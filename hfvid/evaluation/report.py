@@ -13,8 +13,9 @@
 
 The result is a JSON-ready dict ``{"metrics": {name: value in [0, 1]}, "confusion", "class_names",
 "data", "settings"}``. ``write_results`` stores it as results.json, results.md, recall_at_k.png and
-confusion_matrix.png; ``compare_table`` / ``write_comparison`` put several models side by side (e.g.
-pre-trained vs random init); ``to_model_index`` gives the Hub model card's ``model-index`` entry.
+confusion_matrix.png; ``evaluate_models`` evaluates several models that share a processor (e.g. pre-trained vs
+random init) with one pass over the videos for their features, and ``compare_table`` / ``write_comparison`` put
+them side by side; ``to_model_index`` gives the Hub model card's ``model-index`` entry.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import scipy.stats
 
 from hfvid.data.frame_labels import add_frame_labels
 from hfvid.data.sources import load_video_dataset
-from hfvid.evaluation.features import extract_features
+from hfvid.evaluation.features import extract_features, extract_features_of_models
 from hfvid.evaluation.frame_level import FRAME_PROTOCOLS, evaluate_frame_level, extract_frame_features
 from hfvid.evaluation.plots import plot_confusion_matrix, plot_recall_curve
 from hfvid.evaluation.probes import attentive_probe, knn_accuracy, linear_probe
@@ -102,8 +103,43 @@ def evaluate_model(
     (`hfvid.data.frame_labels.add_frame_labels`, with ``frame_label_mapping``) added as the ``phases`` column for the
     frame-level protocols. See `evaluate_datasets` for the other arguments (``frame_window`` among them).
     """
+    results = evaluate_models(
+        {"model": model}, processor, source, train_split=train_split, test_split=test_split, protocols=protocols,
+        num_clips=num_clips, batch_size=batch_size, pairs_per_video=pairs_per_video, seed=seed,
+        video_column=video_column, label_column=label_column, backend=backend, cache_dir=cache_dir, progress=progress,
+        frame_labels=frame_labels, frame_label_mapping=frame_label_mapping, frame_window=frame_window, **data_kwargs,
+    )["model"]  # fmt: skip
+    if output_dir is not None:
+        write_results(results, output_dir, model_name or model.config.name_or_path or type(model).__name__)
+    return results
+
+
+def evaluate_models(
+    models: dict,
+    processor,
+    source: str = "synthmotion",
+    train_split: str = "train",
+    test_split: str = "test",
+    protocols=PROTOCOLS,
+    num_clips: int = 1,
+    batch_size: int = 8,
+    video_column: str = "video",
+    label_column: str = "label",
+    backend: str = "torchcodec",
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    frame_labels: str | os.PathLike | None = None,
+    frame_label_mapping: str | os.PathLike | None = None,
+    **kwargs,
+) -> dict[str, dict]:
+    """`evaluate_model` for several models (``{name: model}``, e.g. a pre-trained network and its random init)
+    that share ``processor``: the data is loaded once, and the features of the retrieval, kNN, linear and motion
+    protocols come from one pass over the videos (`extract_features_of_models`: each video decoded once for all
+    models). Returns ``{name: results}``. ``kwargs``: `evaluate_datasets`' other settings (``pairs_per_video``,
+    ``seed``, ``frame_window``) and, the rest, ``load_video_dataset``'s."""
+    settings = {key: kwargs.pop(key) for key in ("pairs_per_video", "seed", "frame_window") if key in kwargs}
     train_dataset, test_dataset = (
-        load_video_dataset(source, split=split, decode=False, video_column=video_column, **data_kwargs)
+        load_video_dataset(source, split=split, decode=False, video_column=video_column, **kwargs)
         for split in (train_split, test_split)
     )
     if frame_labels is not None:
@@ -111,14 +147,20 @@ def evaluate_model(
             add_frame_labels(dataset, frame_labels, video_column=video_column, mapping=frame_label_mapping)
             for dataset in (train_dataset, test_dataset)
         )
-    results = evaluate_datasets(
-        model, processor, train_dataset, test_dataset, protocols=protocols, num_clips=num_clips,
-        batch_size=batch_size, pairs_per_video=pairs_per_video, seed=seed, video_column=video_column,
-        label_column=label_column, backend=backend, cache_dir=cache_dir, progress=progress, frame_window=frame_window,
+    extract = dict(
+        video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size,
+        backend=backend, cache_dir=cache_dir, progress=progress,
     )  # fmt: skip
-    results["data"] = {"source": str(source), "train_split": train_split, "test_split": test_split, **results["data"]}
-    if output_dir is not None:
-        write_results(results, output_dir, model_name or model.config.name_or_path or type(model).__name__)
+    features = {name: None for name in models}
+    if set(protocols) & set(FEATURE_PROTOCOLS) and len(models) > 1:
+        train, test = (extract_features_of_models(list(models.values()), processor, d, **extract) for d in (train_dataset, test_dataset))
+        features = dict(zip(models, zip(train, test)))
+    results = {}
+    for name, model in models.items():
+        results[name] = evaluate_datasets(
+            model, processor, train_dataset, test_dataset, protocols=protocols, features=features[name], **extract, **settings
+        )
+        results[name]["data"] = {"source": str(source), "train_split": train_split, "test_split": test_split, **results[name]["data"]}
     return results
 
 
@@ -140,6 +182,7 @@ def evaluate_datasets(
     frame_label_column: str = "phases",
     event_column: str = "phase_events",
     frame_window: int | None = None,
+    features: tuple | None = None,
 ) -> dict:
     """Run ``protocols`` on two loaded `datasets` splits (e.g. a UCF101 fold from `hfvid.data.datasets`).
 
@@ -152,7 +195,8 @@ def evaluate_datasets(
     ``frame_label_column`` and, for "progress", the key-event frames in ``event_column``; per-frame features are
     `hfvid.evaluation.frame_level.frame_features` (with ``frame_window``: each frame's feature is that of the clip of
     ``frame_window`` frames around it, for models without per-frame outputs); the settings record
-    ``frames_per_feature``.
+    ``frames_per_feature``. ``features``: the train and test splits' `extract_features` results, where the caller
+    extracted them already (`evaluate_models`).
     """
     unknown = sorted(set(protocols) - set(ALL_PROTOCOLS))
     if unknown or not protocols:
@@ -173,8 +217,9 @@ def evaluate_datasets(
         backend=backend, cache_dir=cache_dir, progress=progress,
     )  # fmt: skip
     if set(protocols) & set(FEATURE_PROTOCOLS):
-        train_features, train_labels = extract_features(model, processor, train_dataset, **extract)
-        test_features, test_labels = extract_features(model, processor, test_dataset, **extract)
+        if features is None:
+            features = tuple(extract_features(model, processor, d, **extract) for d in (train_dataset, test_dataset))
+        (train_features, train_labels), (test_features, test_labels) = features
         chance = chance_levels(train_labels, test_labels)
         if "retrieval" in protocols:
             recalls = retrieval_recall(test_features, test_labels, train_features, train_labels)
