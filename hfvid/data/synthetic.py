@@ -42,7 +42,6 @@ import numpy as np
 import skimage.data
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 from tqdm.auto import tqdm
 
 from hfvid.data.decoding import TORCHCODEC_ERROR, VideoReader
@@ -181,6 +180,8 @@ def synthmotion_features(decode: bool = True, phases: bool = False) -> datasets.
 @functools.lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
     """sklearn's 1797 8x8 digit images scaled to [0, 1], and their digits (loaded once per process)."""
+    from sklearn.datasets import load_digits  # here: importing sklearn takes 0.9 s of every `import hfvid`
+
     digits = load_digits()
     return digits.images / 16.0, digits.target
 
