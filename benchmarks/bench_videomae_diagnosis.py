@@ -15,9 +15,9 @@ tiny R3D preset's backbone sees them, via `hfvid.backbones.base.frame_difference
    start), the same patch one tubelet later (what a masked patch can copy when its next tubelet is visible, as
    random masking allows), and the patch to its right.
 2. **What it reaches.** ``--steps`` optimiser steps of ``--batch_size`` videos drawn at random from the training
-   split, through the preset's processor (its masks, augmentation and clips), AdamW at ``--learning_rate`` with
-   pretrain.py's defaults (weight decay 1e-4, ``--warmup_steps`` of linear warm-up, then cosine): the loss's mean
-   over each quarter of the run. This loop is the script's own (no accelerate, no checkpoints), to score the
+   split, through the preset's processor (its masks, augmentation and clips), AdamW at ``--learning_rate`` and
+   ``--weight_decay`` (pretrain.py's default 1e-4; V-JEPA's recipe uses 0.04), ``--warmup_steps`` of linear warm-up,
+   then cosine: the loss's mean over each quarter of the run. This loop is the script's own (no accelerate, no checkpoints), to score the
    encoder mid-run. ``--fixed_batch``: one batch throughout (whether the model can fit anything).
 3. **What the features score.** The frozen encoder as a saved folder gives it to `AutoModel` (its tokens
    averaged) on the test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at
@@ -160,7 +160,7 @@ def run(args, input_kind: str, seed: int) -> dict:
     scores = {"random init": score(random_init_model(saved_config(config), seed), processor, seed, args.data_dir)}
     torch.manual_seed(seed)
     model = load_for_pretraining(args.preset, **overrides)[0].train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
     scheduler = get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.steps)
     losses, start = [], time.perf_counter()
     for step in range(1, args.steps + 1):
@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--early_steps", type=int, default=100, help="also score the encoder after this many steps")
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--weight_decay", type=float, default=1e-4, help="AdamW's (pretrain.py's default)")
     parser.add_argument("--warmup_steps", type=int, default=20)
     parser.add_argument("--fixed_batch", action="store_true", help="train on one batch throughout (can the model fit it at all?)")
     parser.add_argument("--probe_videos", type=int, default=64, help="clips for the loss's fixed guesses")
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
             f"# {args.preset}: what its loss could reach, what it reaches, what its features score\n\n"
             f"Written by `{command}` on {date.today()}: the {args.preset} preset"
             f"{' with ' + args.config_overrides if args.config_overrides else ''}, {args.steps} steps x {args.batch_size} "
-            f"SynthMotion videos{' (one batch throughout)' if args.fixed_batch else ''}, AdamW {args.learning_rate}, seeds {args.seeds}; frozen features on the SynthMotion test "
+            f"SynthMotion videos{' (one batch throughout)' if args.fixed_batch else ''}, AdamW {args.learning_rate} (weight decay {args.weight_decay}), seeds {args.seeds}; frozen features on the SynthMotion test "
             f"split, mean +- 95% t-interval over the seeds.\n\n{text}\n"
         )
         output.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n")

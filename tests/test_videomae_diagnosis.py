@@ -84,9 +84,10 @@ def test_vjepa_runs_with_its_target_encoder_stepped(synthmotion_dir, tmp_path):
     output = tmp_path / "vjepa.md"
     diagnosis.main(["--preset", "vjepa-vit-tiny", "--inputs", "frame_difference", "--seeds", "0", "--steps", "2",
                     "--early_steps", "1", "--batch_size", "2", "--probe_videos", "2", "--data_dir", synthmotion_dir,
-                    "--output", str(output)])  # fmt: skip
+                    "--weight_decay", "0.04", "--output", str(output)])  # fmt: skip
     text = output.read_text()
     assert text.startswith("# vjepa-vit-tiny: what its loss") and "| frame_difference | - | - | - |" in text
+    assert "AdamW 0.001 (weight decay 0.04)" in text
     assert "| frame_difference | after 2 steps |" in text
     vjepa = processor_for_config(hfvid.get_config("vjepa-vit-tiny"))
     frames = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
