@@ -155,29 +155,17 @@ def _clips_of(video, processor, num_clips: int, backend: str) -> torch.Tensor:
     return processed_clips(processor, list(frames.view(num_clips, processor.num_frames, *frames.shape[1:])))
 
 
-def extract_features(
-    model,
-    processor,
-    dataset,
-    video_column: str = "video",
-    label_column: str = "label",
-    num_clips: int = 1,
-    batch_size: int = 8,
-    backend: str = "torchcodec",
-    cache_dir: str | os.PathLike | None = None,
-    progress: bool = True,
-    tokens: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def extract_features(model, processor, dataset, **settings) -> tuple[torch.Tensor, torch.Tensor]:
     """Features (N, D) float32 and labels (N,) of the readable videos of ``dataset`` (a map-style
     `datasets.Dataset` whose video column is undecoded, ``datasets.Video(decode=False)``, or decoded).
 
     ``model`` maps ``pixel_values_videos`` (B, T, C, H, W) to an output with ``pooler_output`` (B, D)
     (every hfvid ``...Model``), or is a transformers video model (`pooled_features`). Unreadable videos are left out
-    and logged. With ``tokens``, the features are each video's frozen tokens (N, num_clips * tokens, D), its clips'
-    `token_features` one after the other (the attentive probe's input).
+    and logged. ``settings``: `extract_features_of_models`' (``video_column``, ``label_column``, ``num_clips``,
+    ``batch_size``, ``backend``, ``cache_dir``, ``progress``, ``tokens``). With ``tokens``, the features are each
+    video's frozen tokens (N, num_clips * tokens, D), its clips' `token_features` one after the other (the attentive
+    probe's input).
     """
-    settings = dict(video_column=video_column, label_column=label_column, num_clips=num_clips, batch_size=batch_size)
-    settings.update(backend=backend, cache_dir=cache_dir, progress=progress, tokens=tokens)
     return extract_features_of_models([model], processor, dataset, **settings)[0]
 
 

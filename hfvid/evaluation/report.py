@@ -73,42 +73,16 @@ CLASSIFICATION_METRICS = ("knn_top1", "nn_top1", "linear_top1", "attentive_top1"
 
 
 def evaluate_model(
-    model,
-    processor,
-    source: str = "synthmotion",
-    train_split: str = "train",
-    test_split: str = "test",
-    protocols=PROTOCOLS,
-    num_clips: int = 1,
-    batch_size: int = 8,
-    pairs_per_video: int = 4,
-    seed: int = 0,
-    video_column: str = "video",
-    label_column: str = "label",
-    backend: str = "torchcodec",
-    cache_dir: str | os.PathLike | None = None,
-    output_dir: str | os.PathLike | None = None,
-    model_name: str | None = None,
-    progress: bool = True,
-    frame_labels: str | os.PathLike | None = None,
-    frame_label_mapping: str | os.PathLike | None = None,
-    frame_window: int | None = None,
-    **data_kwargs,
+    model, processor, source: str = "synthmotion", output_dir: str | os.PathLike | None = None, model_name: str | None = None, **settings
 ) -> dict:
     """Run ``protocols`` on the ``train_split`` / ``test_split`` of ``source`` ("synthmotion", a videofolder
-    directory, a CSV or a Hub name; ``data_kwargs`` go to ``load_video_dataset``, e.g. ``synthmotion_dir``).
+    directory, a CSV or a Hub name). ``settings``: `evaluate_models`' (the protocols, splits, clips, seed, frame
+    labels, and ``load_video_dataset``'s own, e.g. ``synthmotion_dir``).
 
     With ``output_dir`` the results are also written there (`write_results`, under ``model_name``,
-    default the model's ``name_or_path``). ``frame_labels``: a folder of per-video frame-label files
-    (`hfvid.data.frame_labels.add_frame_labels`, with ``frame_label_mapping``) added as the ``phases`` column for the
-    frame-level protocols. See `evaluate_datasets` for the other arguments (``frame_window`` among them).
+    default the model's ``name_or_path``).
     """
-    results = evaluate_models(
-        {"model": model}, processor, source, train_split=train_split, test_split=test_split, protocols=protocols,
-        num_clips=num_clips, batch_size=batch_size, pairs_per_video=pairs_per_video, seed=seed,
-        video_column=video_column, label_column=label_column, backend=backend, cache_dir=cache_dir, progress=progress,
-        frame_labels=frame_labels, frame_label_mapping=frame_label_mapping, frame_window=frame_window, **data_kwargs,
-    )["model"]  # fmt: skip
+    results = evaluate_models({"model": model}, processor, source, **settings)["model"]
     if output_dir is not None:
         write_results(results, output_dir, model_name or model.config.name_or_path or type(model).__name__)
     return results
@@ -123,6 +97,8 @@ def evaluate_models(
     protocols=PROTOCOLS,
     num_clips: int = 1,
     batch_size: int = 8,
+    pairs_per_video: int = 4,
+    seed: int = 0,
     video_column: str = "video",
     label_column: str = "label",
     backend: str = "torchcodec",
@@ -130,16 +106,20 @@ def evaluate_models(
     progress: bool = True,
     frame_labels: str | os.PathLike | None = None,
     frame_label_mapping: str | os.PathLike | None = None,
-    **kwargs,
+    frame_window: int | None = None,
+    **data_kwargs,
 ) -> dict[str, dict]:
     """`evaluate_model` for several models (``{name: model}``, e.g. a pre-trained network and its random init)
-    that share ``processor``: the data is loaded once, and the features of the retrieval, kNN, linear and motion
-    protocols come from one pass over the videos (`extract_features_of_models`: each video decoded once for all
-    models). Returns ``{name: results}``. ``kwargs``: `evaluate_datasets`' other settings (``pairs_per_video``,
-    ``seed``, ``frame_window``) and, the rest, ``load_video_dataset``'s."""
-    settings = {key: kwargs.pop(key) for key in ("pairs_per_video", "seed", "frame_window") if key in kwargs}
+    that share ``processor``; returns ``{name: results}``. The data is loaded once, and the features of the
+    retrieval, kNN, linear and motion protocols come from one pass over the videos (`extract_features_of_models`:
+    each video decoded once for all models).
+
+    ``data_kwargs`` go to ``load_video_dataset`` (e.g. ``synthmotion_dir``). ``frame_labels``: a folder of per-video
+    frame-label files (`hfvid.data.frame_labels.add_frame_labels`, with ``frame_label_mapping``) added as the
+    ``phases`` column for the frame-level protocols. See `evaluate_datasets` for the other arguments.
+    """
     train_dataset, test_dataset = (
-        load_video_dataset(source, split=split, decode=False, video_column=video_column, **kwargs)
+        load_video_dataset(source, split=split, decode=False, video_column=video_column, **data_kwargs)
         for split in (train_split, test_split)
     )
     if frame_labels is not None:
@@ -158,8 +138,9 @@ def evaluate_models(
     results = {}
     for name, model in models.items():
         results[name] = evaluate_datasets(
-            model, processor, train_dataset, test_dataset, protocols=protocols, features=features[name], **extract, **settings
-        )
+            model, processor, train_dataset, test_dataset, protocols=protocols, pairs_per_video=pairs_per_video,
+            seed=seed, frame_window=frame_window, features=features[name], **extract,
+        )  # fmt: skip
         results[name]["data"] = {"source": str(source), "train_split": train_split, "test_split": test_split, **results[name]["data"]}
     return results
 
