@@ -122,6 +122,15 @@ def test_regeneration_is_skipped_refused_or_forced(tiny_set, tmp_path):
     assert (out / "train" / "zoom_out" / "00007.mp4").is_file()
 
 
+def test_a_set_without_test_videos_loads_its_training_split_and_names_the_splits_it_has(tmp_path):
+    config = TINY.__class__(**{**TINY.__dict__, "num_train_per_class": 1, "num_test_per_class": 0})
+    out = generate_synthmotion(tmp_path / "train_only", config, num_workers=1, progress=False)
+    assert not (out / "test").exists()
+    assert load_synthmotion(out, split="train", decode=False).num_rows == 8
+    with pytest.raises(ValueError, match=r"Unknown split \"test\".*\['train'\]"):
+        load_synthmotion(out, split="test", decode=False)
+
+
 def test_a_set_of_an_older_format_version_is_regenerated(tiny_set, tmp_path):
     out = generate_synthmotion(tmp_path / "set", TINY, num_workers=1, progress=False)
     manifest = json.loads((out / "synthmotion.json").read_text())

@@ -482,6 +482,8 @@ def generate_synthmotion(
         rows = list(tqdm(results, total=len(tasks), desc="SynthMotion", unit="video", disable=not progress))
 
     for split in SPLITS:
+        if not any(row_split == split for row_split, _ in file_names):
+            continue  # a split of 0 videos per class has no folder (loading it names the splits there are)
         with open(out / split / "metadata.jsonl", "w") as metadata_file:
             for (row_split, file_name), row in zip(file_names, rows):
                 if row_split == split:
