@@ -169,17 +169,11 @@ def extract_features(model, processor, dataset, **settings) -> tuple[torch.Tenso
     return extract_features_of_models([model], processor, dataset, **settings)[0]
 
 
-def _cache_path(model, processor, dataset, video_column, label_column, num_clips, tokens, cache_dir) -> Path:
+def _data_key(processor, dataset, video_column, label_column, num_clips, tokens) -> str:
+    """The part of a feature cache key that does not depend on the model: the data and the extraction settings."""
     settings = f"{num_clips}|{processor.num_frames}|{json.dumps(processor.to_dict(), sort_keys=True, default=str)}"
     settings += "|tokens" if tokens else ""
-    key = "-".join(
-        [
-            model_fingerprint(model),
-            dataset_fingerprint(dataset, video_column, label_column),
-            hashlib.sha256(settings.encode()).hexdigest()[:16],
-        ]
-    )
-    return Path(cache_dir) / f"features-{key}.safetensors"
+    return f"{dataset_fingerprint(dataset, video_column, label_column)}-{hashlib.sha256(settings.encode()).hexdigest()[:16]}"
 
 
 @torch.no_grad()
@@ -203,8 +197,9 @@ def extract_features_of_models(
     found: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(models)
     cache_paths: list[Path | None] = [None] * len(models)
     if cache_dir is not None:
+        data_key = _data_key(processor, dataset, video_column, label_column, num_clips, tokens)
         for i, model in enumerate(models):
-            cache_paths[i] = _cache_path(model, processor, dataset, video_column, label_column, num_clips, tokens, cache_dir)
+            cache_paths[i] = Path(cache_dir) / f"features-{model_fingerprint(model)}-{data_key}.safetensors"
             if cache_paths[i].is_file():
                 cached = load_file(cache_paths[i])
                 found[i] = cached["features"], cached["labels"]

@@ -132,7 +132,7 @@ def evaluate_models(
         backend=backend, cache_dir=cache_dir, progress=progress,
     )  # fmt: skip
     features = {name: None for name in models}
-    if set(protocols) & set(FEATURE_PROTOCOLS) and len(models) > 1:
+    if set(protocols) & set(FEATURE_PROTOCOLS):
         train, test = (extract_features_of_models(list(models.values()), processor, d, **extract) for d in (train_dataset, test_dataset))
         features = dict(zip(models, zip(train, test)))
     results = {}
