@@ -17,8 +17,8 @@ tiny R3D preset's backbone sees them, via `hfvid.backbones.base.frame_difference
 2. **What it reaches.** ``--steps`` optimiser steps of ``--batch_size`` videos drawn at random from the training
    split, through the preset's processor (its masks, augmentation and clips), AdamW at ``--learning_rate`` and
    ``--weight_decay`` (pretrain.py's default 1e-4; V-JEPA's recipe uses 0.04), ``--warmup_steps`` of linear warm-up,
-   then cosine: the loss's mean over each quarter of the run. This loop is the script's own (no accelerate, no checkpoints), to score the
-   encoder mid-run. ``--fixed_batch``: one batch throughout (whether the model can fit anything).
+   then cosine: the loss's mean over each quarter of the run. This loop is the script's own (no accelerate, no
+   checkpoints), to score the encoder mid-run. ``--fixed_batch``: one batch throughout (whether the model can fit anything).
 3. **What the features score.** The frozen encoder as a saved folder gives it to `AutoModel` (its tokens
    averaged) on the test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at
    random init (`random_init_model`, the same seed), after ``--early_steps`` steps, and at the end.

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from transformers import VideoMAEForPreTraining
 
@@ -97,7 +98,5 @@ def test_vjepa_runs_with_its_target_encoder_stepped(synthmotion_dir, tmp_path):
 
 
 def test_a_preset_without_masks_is_a_clear_error():
-    import pytest
-
     with pytest.raises(SystemExit, match="--preset takes a masked method's preset .*transrank-r3d18-tiny is not one"):
         diagnosis.main(["--preset", "transrank-r3d18-tiny"])
