@@ -19,6 +19,9 @@ tiny R3D preset's backbone sees them, via `hfvid.backbones.base.frame_difference
    ``--weight_decay`` (pretrain.py's default 1e-4; V-JEPA's recipe uses 0.04), ``--warmup_steps`` of linear warm-up,
    then cosine: the loss's mean over each quarter of the run. This loop is the script's own (no accelerate, no
    checkpoints), to score the encoder mid-run. ``--fixed_batch``: one batch throughout (whether the model can fit anything).
+   ``--static_clips``: every pre-training clip (and the probe clips) its first frame repeated, so that under random
+   masking a masked patch can be copied from the same place at another time step (whether the model can learn to
+   copy at all; the evaluation's clips stay as they are).
 3. **What the features score.** The frozen encoder as a saved folder gives it to `AutoModel` (its tokens
    averaged) on the test split (retrieval R@1, kNN and linear probe, as `bench_ssl_methods.py` scores them): at
    random init (`random_init_model`, the same seed), after ``--early_steps`` steps, and at the end.
@@ -152,7 +155,11 @@ def run(args, input_kind: str, seed: int) -> dict:
     torch.manual_seed(seed)  # the augmentation draws from torch's generator: the probe and fixed batches too
 
     def batch(size: int):
-        return processor.preprocess_pretraining([VideoReader(train[int(i)]["video"]) for i in rng.integers(0, len(train), size)], rng=rng)
+        views = processor.preprocess_pretraining([VideoReader(train[int(i)]["video"]) for i in rng.integers(0, len(train), size)], rng=rng)
+        if args.static_clips:
+            name = "pixel_values" if "pixel_values" in views else "pixel_values_videos"
+            views[name] = views[name][:, :1].expand_as(views[name]).contiguous()
+        return views
 
     probe = batch(args.probe_videos)
     bounds = loss_bounds(normalised_patches(probe["pixel_values"], config)) if "bool_masked_pos" in probe else None
@@ -215,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weight_decay", type=float, default=1e-4, help="AdamW's (pretrain.py's default)")
     parser.add_argument("--warmup_steps", type=int, default=20)
     parser.add_argument("--fixed_batch", action="store_true", help="train on one batch throughout (can the model fit it at all?)")
+    parser.add_argument("--static_clips", action="store_true", help="pre-train on clips without motion: each clip's first frame repeated")
     parser.add_argument("--probe_videos", type=int, default=64, help="clips for the loss's fixed guesses")
     parser.add_argument("--config_overrides", default=None, help="of --preset, e.g. masking=random,mask_ratio=0.5")
     parser.add_argument("--data_dir", default="data/synthmotion", help="SynthMotion (generated if missing)")
@@ -238,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
             f"# {args.preset}: what its loss could reach, what it reaches, what its features score\n\n"
             f"Written by `{command}` on {date.today()}: the {args.preset} preset"
             f"{' with ' + args.config_overrides if args.config_overrides else ''}, {args.steps} steps x {args.batch_size} "
-            f"SynthMotion videos{' (one batch throughout)' if args.fixed_batch else ''}, AdamW {args.learning_rate} (weight decay {args.weight_decay}), seeds {args.seeds}; frozen features on the SynthMotion test "
+            f"SynthMotion videos{' (one batch throughout)' if args.fixed_batch else ''}{' (each clip its first frame repeated)' if args.static_clips else ''}, AdamW {args.learning_rate} (weight decay {args.weight_decay}), seeds {args.seeds}; frozen features on the SynthMotion test "
             f"split, mean +- 95% t-interval over the seeds.\n\n{text}\n"
         )
         output.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n")

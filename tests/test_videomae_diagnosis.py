@@ -79,6 +79,16 @@ def test_a_fixed_batch_run_says_so(synthmotion_dir, tmp_path):
     assert run["loss_quarters"][-1] < run["loss_quarters"][0]  # one batch of two clips: fitted within 8 steps
 
 
+def test_a_static_run_says_so_and_its_next_tubelet_guess_is_exact(synthmotion_dir, tmp_path):
+    output = tmp_path / "static.md"
+    diagnosis.main(["--inputs", "rgb", "--seeds", "0", "--steps", "2", "--early_steps", "1", "--batch_size", "2",
+                    "--probe_videos", "2", "--static_clips", "--config_overrides", "masking=random,mask_ratio=0.5",
+                    "--data_dir", synthmotion_dir, "--output", str(output)])  # fmt: skip
+    assert "(each clip its first frame repeated)" in output.read_text()
+    (run,) = json.loads(output.with_suffix(".json").read_text())
+    assert run["bounds"]["next tubelet"] < 1e-6 < 0.9 < run["bounds"]["zero"]  # no motion: copying is exact
+
+
 def test_vjepa_runs_with_its_target_encoder_stepped(synthmotion_dir, tmp_path):
     """V-JEPA through the same loop (its EMA step after each optimiser step): no pixel-loss guesses; the
     frame-difference processor gives differences under V-JEPA's own input name."""
