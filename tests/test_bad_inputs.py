@@ -16,6 +16,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+import torch
 from bad_videos import REASONS, folder_kinds, make_bad_videos
 from conftest import numbered_frames, run_in_process, save_tiny_transrank
 
@@ -91,6 +92,21 @@ def test_the_pretraining_stream_skips_each_and_says_why(corpus, good_videos, met
     assert len(readable) == len(rows) - len(skipped)  # the short video is filled by the sampling policy
     for path, reason in skipped.items():
         assert os.path.basename(path) in reason and reason.strip(), reason
+
+
+@pytest.mark.parametrize("method", ["transrank", "nextframe"])
+def test_the_decode_cache_skips_the_same_videos_and_gives_the_same_views(corpus, good_videos, method):
+    """Each video is decoded whole for the cache; the partly readable one fails whole and falls back to reading its
+    clips, as without a cache. The second pass reads the kept frames."""
+    rows = datasets.Dataset.from_dict({"video": with_good(corpus, good_videos)})
+    plain = list(PretrainingClips(rows, processor_of(method)))
+    cached = PretrainingClips(rows, processor_of(method), decode_cache_mb=64)
+    for samples in (list(cached), list(cached)):
+        for ours, theirs in zip(samples, plain, strict=True):
+            assert ours["skipped"] == theirs["skipped"] and (ours["views"] is None) == (theirs["views"] is None)
+            for name in ours["views"] or {}:
+                assert torch.equal(ours["views"][name], theirs["views"][name])
+    assert len(cached.decoded) == len(good_videos) + len(SHORT)  # the unreadable and the partly readable: not kept
 
 
 def test_the_fine_tuning_collator_skips_each_and_names_it(corpus, good_videos):

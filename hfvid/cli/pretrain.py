@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--shuffle_buffer", type=int, default=1000, help="size of the streaming shuffle buffer (videos)")
     group.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes for decoding and augmentation")
     group.add_argument("--decode_backend", default="torchcodec", choices=["torchcodec", "pyav"])
+    group.add_argument("--decode_cache_mb", type=float, default=1024, help="decoded videos each training process keeps in memory, so that later epochs do not decode them again (without loader workers only; the same samples; 0 turns it off)")
     group = parser.add_argument_group("optimisation")
     group.add_argument("--batch_size", type=int, default=8, help="videos per process and step")
     group.add_argument("--max_steps", type=int, default=2000, help="optimiser steps (the default is the main job's budget: about 2.5 min for the tiny preset on 2 CPU cores)")
@@ -201,6 +202,7 @@ def make_loader(args, processor, accelerator: Accelerator) -> tuple[PretrainingC
         seed=args.seed,
         rank=accelerator.process_index,
         backend=args.decode_backend,
+        decode_cache_mb=args.decode_cache_mb,
     )
     loader = DataLoader(
         clips,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from hfvid.data.decoding import VideoDecodeError, open_video
-from hfvid.data.frames import frames_array, is_decoded, stack_views
+from hfvid.data.frames import DecodedVideo, frames_array, is_decoded, stack_views
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ class PretrainingClips(IterableDataset):
     ``skipped`` lists the unreadable videos passed over since the previous sample of this worker, as
     ``{"video": path (or "<bytes, id N>"), "reason": the error}``; unreadable videos at the end of a worker's share
     are reported in a sample with ``views=None`` (`collate_pretraining` drops it and keeps the list).
+
+    ``decode_cache_mb``: decoded videos kept in memory, so that a video met again in a later epoch is not decoded
+    again (the main job reads each of its 2000 videos 8 times). Each video is decoded whole the first time and kept
+    while the cache has room for it (no eviction: on a data set larger than the cache, the videos that did not fit
+    are decoded as before, only the frames their clips need). The frames are the same either way, so the samples
+    are too. Only where the dataset is iterated in the training process itself (no loader workers: a worker is
+    started afresh for every epoch, and its cache would die with it).
     """
 
     def __init__(
@@ -52,6 +60,7 @@ class PretrainingClips(IterableDataset):
         seed: int = 0,
         rank: int = 0,
         backend: str = "torchcodec",
+        decode_cache_mb: float = 0,
     ):
         self.dataset = dataset
         self.processor = processor
@@ -61,6 +70,30 @@ class PretrainingClips(IterableDataset):
         self.backend = backend
         self.epoch = 0
         self.resume_positions: dict[int, int] = {}
+        self.decode_cache_bytes = int(decode_cache_mb * 2**20)
+        self.decoded: dict[int, DecodedVideo] = {}  # video_id -> its frames
+        self.decoded_bytes = 0
+
+    def open(self, video, in_worker: bool):
+        """An open video: its decoded frames when cached (or when they fit in the cache now: decoded whole and kept),
+        else `open_video`'s reader."""
+        if in_worker or not self.decode_cache_bytes or is_decoded(video):
+            return open_video(video, backend=self.backend)
+        key = video_id(video)
+        if key in self.decoded:
+            return self.decoded[key]
+        reader = open_video(video, backend=self.backend)
+        meta = reader.metadata
+        if self.decoded_bytes + meta.num_frames * 3 * meta.height * meta.width > self.decode_cache_bytes:
+            return reader
+        try:
+            with reader:
+                frames = reader.get_frames(np.arange(meta.num_frames))
+        except (VideoDecodeError, IndexError):  # partly unreadable: its clips may still read, as without a cache
+            return open_video(video, backend=self.backend)
+        self.decoded[key] = DecodedVideo(frames, name=video_name(video))
+        self.decoded_bytes += frames.numel()
+        return self.decoded[key]
 
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle (datasets' shuffle buffer) and redraw augmentations for a new epoch."""
@@ -88,7 +121,7 @@ class PretrainingClips(IterableDataset):
             # every CUDA device, through a lazy call that records a stack trace each time (0.19 ms a video here).
             torch.default_generator.manual_seed(int(rng.integers(2**63)))
             try:
-                with open_video(example[self.video_column], backend=self.backend) as reader:
+                with self.open(example[self.video_column], in_worker=worker is not None) as reader:
                     views = self.processor.pretraining_views(reader, rng)
             except (VideoDecodeError, IndexError) as error:
                 skipped.append({"video": video_name(example[self.video_column]), "reason": str(error)})
