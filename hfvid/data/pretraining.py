@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
