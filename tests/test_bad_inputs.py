@@ -21,6 +21,7 @@ from bad_videos import REASONS, folder_kinds, make_bad_videos
 from conftest import numbered_frames, run_in_process, save_tiny_transrank
 
 import hfvid
+from hfvid.data import pretraining
 from hfvid.data.collators import VideoClassificationCollator
 from hfvid.data.decoding import VideoDecodeError
 from hfvid.data.encoding import write_mp4
@@ -107,6 +108,7 @@ def test_the_decode_cache_skips_the_same_videos_and_gives_the_same_views(corpus,
             for name in ours["views"] or {}:
                 assert torch.equal(ours["views"][name], theirs["views"][name])
     assert len(cached.decoded) == len(good_videos) + len(SHORT)  # the unreadable and the partly readable: not kept
+    assert cached.not_whole == {pretraining.video_id(corpus[kind]) for kind in PARTLY_READABLE}  # not tried whole again
 
 
 def test_the_fine_tuning_collator_skips_each_and_names_it(corpus, good_videos):

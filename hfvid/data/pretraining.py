@@ -72,6 +72,7 @@ class PretrainingClips(IterableDataset):
         self.decode_cache_bytes = int(decode_cache_mb * 2**20)
         self.decoded: dict[int, DecodedVideo] = {}  # video_id -> its frames
         self.decoded_bytes = 0
+        self.not_whole: set[int] = set()  # video_ids that failed to decode whole: read clip by clip, not tried again
 
     def open(self, video, in_worker: bool):
         """An open video: its decoded frames when cached (or when they fit in the cache now: decoded whole and kept),
@@ -81,6 +82,8 @@ class PretrainingClips(IterableDataset):
         key = video_id(video)
         if key in self.decoded:
             return self.decoded[key]
+        if key in self.not_whole:
+            return open_video(video, backend=self.backend)
         reader = open_video(video, backend=self.backend)
         meta = reader.metadata
         if self.decoded_bytes + meta.num_frames * 3 * meta.height * meta.width > self.decode_cache_bytes:
@@ -89,6 +92,7 @@ class PretrainingClips(IterableDataset):
             with reader:
                 frames = reader.get_frames(np.arange(meta.num_frames))
         except (VideoDecodeError, IndexError):  # partly unreadable: its clips may still read, as without a cache
+            self.not_whole.add(key)
             return open_video(video, backend=self.backend)
         self.decoded[key] = DecodedVideo(frames, name=video_name(video))
         self.decoded_bytes += frames.numel()
