@@ -2,6 +2,8 @@
 
     python benchmarks/bench_vit_supervised.py                                    # RGB / differences, patch 8 / 4
     python benchmarks/bench_vit_supervised.py --variants diff_p4 --seeds 0,1,2
+    python benchmarks/bench_vit_supervised.py --variants rgb_p8,rgb_p4 --seeds 0,1,2
+    python benchmarks/bench_vit_supervised.py --variants r3d_rgb --seeds 0,1,2
     python benchmarks/bench_vit_supervised.py --task arrow --variants diff_p8,r3d_diff --seeds 0,1,2
 
 A ceiling check before any self-supervised ViT number means something (issue 18): the ``vit_tiny`` backbone (4
@@ -13,7 +15,8 @@ augmentation); scored on each test video's middle clip (256 videos, chance 12.5%
 ``--task arrow`` asks instead whether a clip plays forwards or backwards (each training clip reversed with
 probability 1/2; every test video's middle clip both ways, 512 clips, chance 50%): the arrow of time with labels,
 which SynthMotion's decelerating motion carries and which TransRank's 1x-vs-reverse ranking needs. Variant
-``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison; ``diff_p8_sin``
+``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison (``r3d_rgb``: on RGB
+frames, beside ``rgb_p8`` and ``rgb_p4``, the ViT on RGB with 8 x 8 and 4 x 4 patches); ``diff_p8_sin``
 (fixed sinusoidal positions), ``diff_p8_t1`` (1-frame tubelets) and ``diff_p8_convstem`` (two 3x3x3 convolutions
 before the patches) are the levers screened for the ViT's arrow of time (docs/learning.md, session 13).
 ``diff_p8_drop75`` and ``diff_p4_drop75`` drop 75% of the tokens at random in every training step (none at test):
@@ -41,6 +44,7 @@ from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
 
 VARIANTS = {  # name -> (backbone preset, overrides)
     "rgb_p8": ("vit_tiny", {"input": "rgb", "patch_size": 8}),
+    "rgb_p4": ("vit_tiny", {"input": "rgb", "patch_size": 4}),
     "diff_p8": ("vit_tiny", {"input": "frame_difference", "patch_size": 8}),
     "diff_p4": ("vit_tiny", {"input": "frame_difference", "patch_size": 4}),
     "diff_p8_sin": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "position_embedding": "sinusoidal"}),
@@ -50,6 +54,7 @@ VARIANTS = {  # name -> (backbone preset, overrides)
     "diff_p4_drop75": ("vit_tiny", {"input": "frame_difference", "patch_size": 4, "token_drop_ratio": 0.75}),
     "diff_p4_drop75_4x": ("vit_tiny", {"input": "frame_difference", "patch_size": 4, "token_drop_ratio": 0.75}),
     "r3d_diff": ("r3d_tiny_diff", {}),
+    "r3d_rgb": ("r3d_tiny", {}),
 }
 STEPS_FACTOR = {"diff_p4_drop75_4x": 4}  # the same CPU time or less: a step with 75% of the tokens dropped costs ~0.22x
 
