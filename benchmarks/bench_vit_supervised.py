@@ -16,7 +16,9 @@ augmentation); scored on each test video's middle clip (256 videos, chance 12.5%
 probability 1/2; every test video's middle clip both ways, 512 clips, chance 50%): the arrow of time with labels,
 which SynthMotion's decelerating motion carries and which TransRank's 1x-vs-reverse ranking needs. Variant
 ``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison (``r3d_rgb``: on RGB
-frames, beside ``rgb_p8`` and ``rgb_p4``, the ViT on RGB with 8 x 8 and 4 x 4 patches); ``diff_p8_sin``
+frames, beside ``rgb_p8`` and ``rgb_p4``, the ViT on RGB with 8 x 8 and 4 x 4 patches; ``rgb_p8_patchnorm``: each
+patch normalised by its own mean and standard deviation first; ``rgb_p8_diffinit``: half the patch filters start as
+differences of the tubelet's two frames: screens for the ViT on RGB, docs/learning.md, session 22); ``diff_p8_sin``
 (fixed sinusoidal positions), ``diff_p8_t1`` (1-frame tubelets) and ``diff_p8_convstem`` (two 3x3x3 convolutions
 before the patches) are the levers screened for the ViT's arrow of time (docs/learning.md, session 13).
 ``diff_p8_drop75`` and ``diff_p4_drop75`` drop 75% of the tokens at random in every training step (none at test):
@@ -45,6 +47,8 @@ from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
 VARIANTS = {  # name -> (backbone preset, overrides)
     "rgb_p8": ("vit_tiny", {"input": "rgb", "patch_size": 8}),
     "rgb_p4": ("vit_tiny", {"input": "rgb", "patch_size": 4}),
+    "rgb_p8_patchnorm": ("patch_norm", {"input": "rgb", "patch_size": 8}),
+    "rgb_p8_diffinit": ("difference_init", {"input": "rgb", "patch_size": 8}),
     "diff_p8": ("vit_tiny", {"input": "frame_difference", "patch_size": 8}),
     "diff_p4": ("vit_tiny", {"input": "frame_difference", "patch_size": 4}),
     "diff_p8_sin": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "position_embedding": "sinusoidal"}),
@@ -76,10 +80,35 @@ class ConvStemViT(torch.nn.Module):
         return self.vit(self.stem(differences.transpose(1, 2)).transpose(1, 2))
 
 
+class PatchNormViT(torch.nn.Module):
+    """Screen (variant ``rgb_p8_patchnorm``): each tubelet patch of the RGB clip normalised by its own mean and standard
+    deviation per channel, as VideoMAE normalises its targets (``norm_pix_loss``), before the ViT."""
+
+    def __init__(self, overrides: dict) -> None:
+        super().__init__()
+        self.vit = build_backbone(backbone_config("vit_tiny", **overrides))
+        self.num_features = self.vit.num_features
+
+    def forward(self, clips: torch.Tensor):
+        batch, frames, channels, height, width = clips.shape
+        p, t = self.vit.config["patch_size"], self.vit.config["tubelet_size"]
+        patches = clips.reshape(batch, frames // t, t, channels, height // p, p, width // p, p)
+        mean, std = patches.mean(dim=(2, 5, 7), keepdim=True), patches.std(dim=(2, 5, 7), keepdim=True)
+        return self.vit(((patches - mean) / (std + 1e-6)).reshape(clips.shape))
+
+
 def run(variant: tuple[str, dict], seed: int, steps: int, train: tuple, test: tuple, task: str = "motion") -> dict:
     torch.manual_seed(seed)
     if variant[0] == "conv_stem":
         backbone = ConvStemViT(variant[1])
+    elif variant[0] == "patch_norm":
+        backbone = PatchNormViT(variant[1])
+    elif variant[0] == "difference_init":
+        backbone = build_backbone(backbone_config("vit_tiny", **variant[1]))
+        with torch.no_grad():  # half the patch filters start as temporal differences: w at t = 1 is minus w at t = 0
+            weight = backbone.embeddings.patch_embedding.weight  # (hidden, channels, tubelet 2, p, p)
+            half = len(weight) // 2
+            weight[:half, :, 1] = -weight[:half, :, 0]
     else:
         backbone = build_backbone(backbone_config(variant[0], **variant[1]))
         backbone.token_dropping = True  # as pre-training sets it: tokens dropped in training steps only, if the config says
