@@ -18,7 +18,8 @@ which SynthMotion's decelerating motion carries and which TransRank's 1x-vs-reve
 ``r3d_diff`` is the R3D tiny on differences (``r3d_tiny_diff``) in the same loop, for comparison (``r3d_rgb``: on RGB
 frames, beside ``rgb_p8`` and ``rgb_p4``, the ViT on RGB with 8 x 8 and 4 x 4 patches; ``rgb_p8_patchnorm``: each
 patch normalised by its own mean and standard deviation first; ``rgb_p8_diffinit``: half the patch filters start as
-differences of the tubelet's two frames: screens for the ViT on RGB, docs/learning.md, session 22); ``diff_p8_sin``
+differences of the tubelet's two frames: screens for the ViT on RGB, docs/learning.md, session 22; ``videomae_rgb``
+and ``vjepa_rgb``: the VideoMAE and V-JEPA presets' own encoders, transformers' models, in the same loop); ``diff_p8_sin``
 (fixed sinusoidal positions), ``diff_p8_t1`` (1-frame tubelets) and ``diff_p8_convstem`` (two 3x3x3 convolutions
 before the patches) are the levers screened for the ViT's arrow of time (docs/learning.md, session 13).
 ``diff_p8_drop75`` and ``diff_p4_drop75`` drop 75% of the tokens at random in every training step (none at test):
@@ -32,14 +33,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from transformers import VideoMAEModel, VJEPA2Model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plateau import FRAMES, load_standardised, warmup_cosine  # noqa: E402
 
+import hfvid  # noqa: E402
 from hfvid.backbones import backbone_config, build_backbone  # noqa: E402
 from hfvid.backbones.base import frame_differences  # noqa: E402
 from hfvid.evaluation.report import mean_interval, paired_summary  # noqa: E402
@@ -49,6 +53,8 @@ VARIANTS = {  # name -> (backbone preset, overrides)
     "rgb_p4": ("vit_tiny", {"input": "rgb", "patch_size": 4}),
     "rgb_p8_patchnorm": ("patch_norm", {"input": "rgb", "patch_size": 8}),
     "rgb_p8_diffinit": ("difference_init", {"input": "rgb", "patch_size": 8}),
+    "videomae_rgb": ("videomae-vit-tiny", {}),
+    "vjepa_rgb": ("vjepa-vit-tiny", {}),
     "diff_p8": ("vit_tiny", {"input": "frame_difference", "patch_size": 8}),
     "diff_p4": ("vit_tiny", {"input": "frame_difference", "patch_size": 4}),
     "diff_p8_sin": ("vit_tiny", {"input": "frame_difference", "patch_size": 8, "position_embedding": "sinusoidal"}),
@@ -97,10 +103,27 @@ class PatchNormViT(torch.nn.Module):
         return self.vit(((patches - mean) / (std + 1e-6)).reshape(clips.shape))
 
 
+class PresetEncoder(torch.nn.Module):
+    """Variants ``videomae_rgb`` and ``vjepa_rgb``: the encoder of a masked method's preset as its saved folder gives
+    it (transformers' `VideoMAEModel`; `VJEPA2Model`'s encoder), its tokens averaged, on RGB frames."""
+
+    def __init__(self, preset: str) -> None:
+        super().__init__()
+        config = hfvid.get_config(preset)
+        self.encoder = VideoMAEModel(config) if preset.startswith("videomae") else VJEPA2Model(config).encoder
+        self.num_features = config.hidden_size
+
+    def forward(self, clips: torch.Tensor):
+        tokens = self.encoder(clips).last_hidden_state
+        return SimpleNamespace(pooler_output=tokens.mean(dim=1))
+
+
 def run(variant: tuple[str, dict], seed: int, steps: int, train: tuple, test: tuple, task: str = "motion") -> dict:
     torch.manual_seed(seed)
     if variant[0] == "conv_stem":
         backbone = ConvStemViT(variant[1])
+    elif variant[0] in ("videomae-vit-tiny", "vjepa-vit-tiny"):
+        backbone = PresetEncoder(variant[0])
     elif variant[0] == "patch_norm":
         backbone = PatchNormViT(variant[1])
     elif variant[0] == "difference_init":
