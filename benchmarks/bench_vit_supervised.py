@@ -4,6 +4,7 @@
     python benchmarks/bench_vit_supervised.py --variants diff_p4 --seeds 0,1,2
     python benchmarks/bench_vit_supervised.py --variants rgb_p8,rgb_p4 --seeds 0,1,2
     python benchmarks/bench_vit_supervised.py --variants r3d_rgb --seeds 0,1,2
+    python benchmarks/bench_vit_supervised.py --variants videomae_rgb,vjepa_rgb --seeds 0,1,2
     python benchmarks/bench_vit_supervised.py --task arrow --variants diff_p8,r3d_diff --seeds 0,1,2
 
 A ceiling check before any self-supervised ViT number means something (issue 18): the ``vit_tiny`` backbone (4
