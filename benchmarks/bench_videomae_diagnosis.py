@@ -73,7 +73,7 @@ def frame_difference_processor(processor):
 
         def preprocess(self, videos, **kwargs):
             batch = super().preprocess(videos, **kwargs)
-            name = "pixel_values" if "pixel_values" in batch else "pixel_values_videos"
+            name = self.model_input_names[0]
             batch[name] = frame_differences(batch[name], self.tubelet_size)
             return batch
 
@@ -157,7 +157,7 @@ def run(args, input_kind: str, seed: int) -> dict:
     def batch(size: int):
         views = processor.preprocess_pretraining([VideoReader(train[int(i)]["video"]) for i in rng.integers(0, len(train), size)], rng=rng)
         if args.static_clips:
-            name = "pixel_values" if "pixel_values" in views else "pixel_values_videos"
+            name = processor.model_input_names[0]
             views[name] = views[name][:, :1].expand_as(views[name]).contiguous()
         return views
 

@@ -73,7 +73,8 @@ def test_a_loader_worker_keeps_nothing(videos):
     stream = PretrainingClips(videos, processor(), decode_cache_mb=16)
     batches = list(DataLoader(stream, batch_size=2, num_workers=1, collate_fn=collate_pretraining))
     assert sum(batch["num_videos"] for batch in batches) == 4
-    with stream.open(videos[0]["video"], in_worker=True) as reader:  # as a worker opens it: read as without a cache
+    path = videos[0]["video"]
+    with stream.open(path, pretraining.video_id(path), in_worker=True) as reader:  # as a worker opens it: read as without a cache
         assert type(reader).__name__ == "VideoReader" and not stream.decoded
     plain = list(DataLoader(PretrainingClips(videos, processor()), batch_size=2, num_workers=1, collate_fn=collate_pretraining))
     for ours, theirs in zip(batches, plain, strict=True):

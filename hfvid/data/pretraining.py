@@ -74,12 +74,11 @@ class PretrainingClips(IterableDataset):
         self.decoded_bytes = 0
         self.not_whole: set[int] = set()  # video_ids that failed to decode whole: read clip by clip, not tried again
 
-    def open(self, video, in_worker: bool):
-        """An open video: its decoded frames when cached (or when they fit in the cache now: decoded whole and kept),
-        else `open_video`'s reader."""
+    def open(self, video, key: int, in_worker: bool):
+        """An open video (``key``: its `video_id`): its decoded frames when cached (or when they fit in the cache now:
+        decoded whole and kept), else `open_video`'s reader."""
         if in_worker or not self.decode_cache_bytes or is_decoded(video):
             return open_video(video, backend=self.backend)
-        key = video_id(video)
         if key in self.decoded:
             return self.decoded[key]
         if key in self.not_whole:
@@ -123,15 +122,16 @@ class PretrainingClips(IterableDataset):
             # torchvision's augmentations draw from torch's CPU generator. Seed it alone: torch.manual_seed also seeds
             # every CUDA device, through a lazy call that records a stack trace each time (0.19 ms a video here).
             torch.default_generator.manual_seed(int(rng.integers(2**63)))
+            key = video_id(example[self.video_column])
             try:
-                with self.open(example[self.video_column], in_worker=worker is not None) as reader:
+                with self.open(example[self.video_column], key, in_worker=worker is not None) as reader:
                     views = self.processor.pretraining_views(reader, rng)
             except (VideoDecodeError, IndexError) as error:
                 skipped.append({"video": video_name(example[self.video_column]), "reason": str(error)})
                 logger.warning("skipping unreadable video: %s", error)
                 continue
             where = {"worker": worker_id, "position": position}
-            yield {"views": views, "video_id": video_id(example[self.video_column]), "skipped": skipped, **where}
+            yield {"views": views, "video_id": key, "skipped": skipped, **where}
             skipped = []
         if skipped:
             yield {"views": None, "video_id": None, "skipped": skipped, "worker": worker_id, "position": position}
